@@ -1,0 +1,92 @@
+//! Content hashes and record identifiers, shown and parsed as lowercase hex.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+macro_rules! hash_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub struct $name(pub [u8; 32]);
+
+        impl $name {
+            /// The full lowercase hex form.
+            pub fn to_hex(&self) -> String {
+                hex::encode(self.0)
+            }
+
+            /// The first 12 hex digits, for people.
+            pub fn short(&self) -> String {
+                hex::encode(&self.0[..6])
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.short())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseIdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(s, &mut out).map_err(|_| ParseIdError)?;
+                Ok(Self(out))
+            }
+        }
+    };
+}
+
+hash_id!(
+    /// SHA-256 of a blob's bytes (a photo): its address on `/paperplane/blob/1`.
+    BlobHash
+);
+hash_id!(
+    /// SHA-256 of a record's canonical signing bytes: the id of a post, comment, like, ….
+    RecordId
+);
+
+impl BlobHash {
+    /// Hashes `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+}
+
+impl RecordId {
+    /// Hashes canonical signing bytes.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+}
+
+/// A string that is not 64 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected 64 hex digits")]
+pub struct ParseIdError;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_abc_and_hex_round_trip() {
+        let h = BlobHash::of(b"abc");
+        assert_eq!(
+            h.to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(h.to_hex().parse::<BlobHash>(), Ok(h));
+        assert_eq!("zz".parse::<BlobHash>(), Err(ParseIdError));
+        assert_eq!(h.short().len(), 12);
+    }
+}

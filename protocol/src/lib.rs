@@ -1,0 +1,40 @@
+//! Every type that crosses paperplane's wire or is signed, with its encoding and validation.
+//!
+//! Pure: no I/O, no clock (callers pass `now` in), no randomness.
+//!
+//! Layout:
+//! - [`encoding`]: the versioned, size-limited bincode 2 encoding every frame uses.
+//! - [`ids`]: content hashes and identifiers ([`BlobHash`], [`RecordId`]).
+//! - [`handle`]: Instagram-style user handles.
+//! - [`records`]: the signed public records (profile, post, like, comment, follow) and
+//!   [`Signed`], which carries a record with its author's signature.
+//! - [`gossip`]: what is published on the gossipsub topics, and the topic names.
+//! - [`sync`]: the `/paperplane/sync/1` catch-up request and response.
+//! - [`blob`]: the `/paperplane/blob/1` chunked media transfer and image sniffing.
+//! - [`limits`]: every size and count bound in one place.
+//! - [`error`]: typed decoding and validation errors.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod blob;
+pub mod encoding;
+pub mod error;
+pub mod gossip;
+pub mod handle;
+pub mod ids;
+pub mod limits;
+pub mod records;
+pub mod sync;
+
+pub use blob::{BlobRequest, BlobResponse, ImageKind};
+pub use encoding::{decode, encode};
+pub use error::{DecodeError, ValidationError};
+pub use gossip::{FeedMessage, Topic};
+pub use handle::Handle;
+pub use ids::{BlobHash, RecordId};
+pub use libp2p_identity::PeerId;
+pub use records::{
+    BusinessInfo, Comment, CommentDelete, Follow, Like, MessagingKeys, PhotoRef, Post, Profile,
+    Record, Signed, SignedPrekey,
+};
+pub use sync::{SyncRequest, SyncResponse};
