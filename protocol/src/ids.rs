@@ -8,8 +8,31 @@ use sha2::{Digest, Sha256};
 macro_rules! hash_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        ///
+        /// Serialized as a hex string in human-readable formats (JSON), as 32 bytes otherwise.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(pub [u8; 32]);
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if s.is_human_readable() {
+                    s.serialize_str(&self.to_hex())
+                } else {
+                    self.0.serialize(s)
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let s = String::deserialize(d)?;
+                    s.parse().map_err(serde::de::Error::custom)
+                } else {
+                    <[u8; 32]>::deserialize(d).map(Self)
+                }
+            }
+        }
 
         impl $name {
             /// The full lowercase hex form.

@@ -1,0 +1,261 @@
+//! The user's actions: each builds a record, signs it, stores it, publishes it and emits the
+//! matching event before answering.
+
+use libp2p::{multiaddr::Protocol, swarm::dial_opts::DialOpts, Multiaddr};
+use paperplane_protocol::{
+    encode, Comment, CommentDelete, FeedMessage, Follow, Like, PeerId, PhotoRef, Post, Record,
+    RecordId, Topic,
+};
+
+use super::{Actor, Command};
+use crate::{
+    clock::now_ms,
+    error::{Error, Result},
+    event::Event,
+    feed::{comment_view, handle_of, post_view},
+    profile,
+    views::ProfileView,
+};
+
+impl Actor {
+    pub(super) fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Status(reply) => {
+                let _ = reply.send(Ok(self.status()));
+            }
+            Command::Connect { addr, reply } => self.connect(addr, reply),
+            Command::SetProfile { update, reply } => {
+                let _ = reply.send(self.set_profile(&update));
+            }
+            Command::Post {
+                photos,
+                caption,
+                reply,
+            } => {
+                let _ = reply.send(self.post(photos, caption));
+            }
+            Command::Follow {
+                peer,
+                following,
+                reply,
+            } => {
+                let _ = reply.send(self.follow(peer, following));
+            }
+            Command::Like { post, liked, reply } => {
+                let _ = reply.send(self.like(post, liked));
+            }
+            Command::Comment { post, text, reply } => {
+                let _ = reply.send(self.comment(post, text));
+            }
+            Command::DeleteComment { comment, reply } => {
+                let _ = reply.send(self.delete_comment(comment));
+            }
+            Command::FetchBlob { hash, reply } => self.fetch_blob(hash, Vec::new(), Some(reply)),
+            Command::Shutdown(_) => unreachable!("handled by the run loop"),
+        }
+    }
+
+    fn connect(&mut self, addr: String, reply: tokio::sync::oneshot::Sender<Result<PeerId>>) {
+        let addr: Multiaddr = match addr.parse() {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = reply.send(Err(Error::BadRequest(format!(
+                    "bad multiaddr {addr:?}: {e}"
+                ))));
+                return;
+            }
+        };
+        let peer = match addr.iter().last() {
+            Some(Protocol::P2p(p)) => Some(p),
+            _ => None,
+        };
+        if peer == Some(self.me) {
+            let _ = reply.send(Err(Error::BadRequest("that address is this node".into())));
+            return;
+        }
+        if let Some(p) = peer.filter(|p| self.connected.contains(p)) {
+            let _ = reply.send(Ok(p));
+            return;
+        }
+        let opts = match peer {
+            Some(p) => DialOpts::peer_id(p).addresses(vec![addr.clone()]).build(),
+            None => DialOpts::unknown_peer_id().address(addr.clone()).build(),
+        };
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                if let Some(p) = peer {
+                    self.swarm.behaviour_mut().kad.add_address(&p, addr);
+                }
+                self.pending_dials.insert(id, reply);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(Error::Network(format!("cannot dial {addr}: {e}"))));
+            }
+        }
+    }
+
+    fn set_profile(&mut self, update: &crate::node::ProfileUpdate) -> Result<ProfileView> {
+        let current = self
+            .store
+            .profile(&self.me)?
+            .ok_or_else(|| Error::UnknownPeer(self.me.to_string()))?;
+        let avatar = update
+            .avatar
+            .as_deref()
+            .map(PhotoRef::for_bytes)
+            .transpose()?;
+        let body = profile::updated(&current.body, update, avatar, now_ms())?;
+        if let Some(bytes) = &update.avatar {
+            self.store.put_blob(bytes)?;
+        }
+        let signed = self.identity.sign_record(body);
+        self.store.put_profile_if_newer(&signed)?;
+        self.publish(Topic::Profiles, encode(&signed));
+        let view = ProfileView::from(&signed);
+        self.emit(Event::Profile {
+            profile: view.clone(),
+        });
+        Ok(view)
+    }
+
+    fn post(&mut self, photos: Vec<Vec<u8>>, caption: String) -> Result<RecordId> {
+        let refs = photos
+            .iter()
+            .map(|p| PhotoRef::for_bytes(p))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let now = now_ms();
+        let body = Post {
+            author: self.me,
+            seq: self.store.latest_seq(&self.me)? + 1,
+            created_at: now,
+            caption,
+            photos: refs,
+        };
+        body.validate(now)?;
+        for p in &photos {
+            self.store.put_blob(p)?;
+        }
+        let signed = self.identity.sign_record(body);
+        self.store.insert_post(&signed)?;
+        self.publish(
+            Topic::Feed(self.me),
+            encode(&FeedMessage::Post(signed.clone())),
+        );
+        self.emit(Event::Post {
+            post: post_view(&self.store, &signed, &self.me)?,
+        });
+        Ok(signed.id())
+    }
+
+    fn follow(&mut self, peer: PeerId, following: bool) -> Result<()> {
+        if peer == self.me {
+            return Err(Error::BadRequest("you cannot follow yourself".into()));
+        }
+        paperplane_crypto::public_key_of(&peer)?;
+        let prev = self
+            .store
+            .following(&self.me)?
+            .into_iter()
+            .find(|f| f.body.followee == peer);
+        let at = now_ms().max(prev.map_or(0, |p| p.body.at + 1));
+        let signed = self.identity.sign_record(Follow {
+            author: self.me,
+            followee: peer,
+            following,
+            at,
+        });
+        self.store.put_follow_if_newer(&signed)?;
+        if following {
+            self.subscribe(Topic::Feed(peer));
+        }
+        self.publish(Topic::Feed(peer), encode(&FeedMessage::Follow(signed)));
+        if following {
+            self.sync_after_follow(peer);
+        } else {
+            self.unsubscribe(Topic::Feed(peer));
+        }
+        self.emit(Event::Follow {
+            follower: self.me,
+            followee: peer,
+            following,
+        });
+        Ok(())
+    }
+
+    fn like(&mut self, post: RecordId, liked: bool) -> Result<()> {
+        let p = self
+            .store
+            .post(&post)?
+            .ok_or_else(|| Error::NotFound(format!("no post {post}")))?;
+        let prev = self.store.like_of(&post, &self.me)?;
+        let at = now_ms().max(prev.map_or(0, |l| l.body.at + 1));
+        let signed = self.identity.sign_record(Like {
+            author: self.me,
+            post,
+            post_author: p.body.author,
+            liked,
+            at,
+        });
+        self.store.put_like_if_newer(&signed)?;
+        self.publish(Topic::Feed(p.body.author), encode(&FeedMessage::Like(signed)));
+        self.emit(Event::Like {
+            post,
+            by: self.me,
+            liked,
+        });
+        Ok(())
+    }
+
+    fn comment(&mut self, post: RecordId, text: String) -> Result<RecordId> {
+        let p = self
+            .store
+            .post(&post)?
+            .ok_or_else(|| Error::NotFound(format!("no post {post}")))?;
+        let now = now_ms();
+        let body = Comment {
+            author: self.me,
+            post,
+            post_author: p.body.author,
+            created_at: now,
+            text,
+        };
+        body.validate(now)?;
+        let signed = self.identity.sign_record(body);
+        self.store.insert_comment(&signed)?;
+        let id = signed.id();
+        let view = comment_view(&signed, handle_of(&self.store, &self.me)?);
+        self.publish(Topic::Feed(p.body.author), encode(&FeedMessage::Comment(signed)));
+        self.emit(Event::Comment { comment: view });
+        Ok(id)
+    }
+
+    fn delete_comment(&mut self, comment: RecordId) -> Result<()> {
+        let c = self
+            .store
+            .comment(&comment)?
+            .ok_or_else(|| Error::NotFound(format!("no comment {comment}")))?;
+        if c.body.author != self.me {
+            return Err(Error::BadRequest(
+                "only the author of a comment can delete it".into(),
+            ));
+        }
+        let signed = self.identity.sign_record(CommentDelete {
+            author: self.me,
+            comment,
+            post: c.body.post,
+            post_author: c.body.post_author,
+            at: now_ms(),
+        });
+        self.store.delete_comment(&signed)?;
+        self.publish(
+            Topic::Feed(c.body.post_author),
+            encode(&FeedMessage::CommentDelete(signed)),
+        );
+        self.emit(Event::CommentDeleted {
+            post: c.body.post,
+            comment,
+        });
+        Ok(())
+    }
+}

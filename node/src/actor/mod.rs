@@ -1,0 +1,338 @@
+//! The node actor: one task owns the swarm and the store, takes [`Command`]s from the
+//! [`crate::Node`] handles, turns swarm events into store changes and [`Event`]s, and holds
+//! no protocol rules of its own (those live in `protocol`, `crypto`, `ingest` and `profile`).
+//!
+//! - `commands`: the user's actions (post, follow, like, …).
+//! - `network`: swarm events: connections, gossip, discovery.
+//! - `sync`: `/paperplane/sync/1`, both sides.
+//! - `blobs`: `/paperplane/blob/1`, both sides; [`blob_fetch`] reassembles and verifies.
+
+pub(crate) mod blob_fetch;
+mod blobs;
+mod commands;
+mod network;
+mod sync;
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
+
+use libp2p::{
+    gossipsub::{self, IdentTopic, TopicHash},
+    request_response::OutboundRequestId,
+    swarm::ConnectionId,
+    Multiaddr, Swarm,
+};
+use paperplane_crypto::Identity;
+use paperplane_protocol::{BlobHash, PeerId, RecordId, Topic};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::{
+    clock::now_ms,
+    config::NodeConfig,
+    error::{Error, Result},
+    event::Event,
+    ingest::Ingest,
+    net::{self, Behaviour},
+    node::ProfileUpdate,
+    store::Store,
+    views::{ProfileView, Status},
+};
+
+/// A request from a [`crate::Node`] handle.
+pub(crate) enum Command {
+    /// Report status.
+    Status(oneshot::Sender<Result<Status>>),
+    /// Dial an address.
+    Connect {
+        /// Multiaddr.
+        addr: String,
+        /// Answered once connected.
+        reply: oneshot::Sender<Result<PeerId>>,
+    },
+    /// Change the own profile.
+    SetProfile {
+        /// The change.
+        update: ProfileUpdate,
+        /// The new profile.
+        reply: oneshot::Sender<Result<ProfileView>>,
+    },
+    /// Publish a post.
+    Post {
+        /// Image bytes.
+        photos: Vec<Vec<u8>>,
+        /// Caption.
+        caption: String,
+        /// The post id.
+        reply: oneshot::Sender<Result<RecordId>>,
+    },
+    /// Follow or unfollow.
+    Follow {
+        /// Whom.
+        peer: PeerId,
+        /// Follow (true) or unfollow.
+        following: bool,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Like or unlike.
+    Like {
+        /// Which post.
+        post: RecordId,
+        /// Like (true) or unlike.
+        liked: bool,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Comment.
+    Comment {
+        /// Which post.
+        post: RecordId,
+        /// Text.
+        text: String,
+        /// The comment id.
+        reply: oneshot::Sender<Result<RecordId>>,
+    },
+    /// Delete an own comment.
+    DeleteComment {
+        /// Which comment.
+        comment: RecordId,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Fetch a blob from peers into the store.
+    FetchBlob {
+        /// Which blob.
+        hash: BlobHash,
+        /// Done (stored) or unavailable.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Stop the node.
+    Shutdown(oneshot::Sender<Result<()>>),
+}
+
+/// What [`spawn`] needs.
+pub(crate) struct Parts {
+    /// Settings.
+    pub config: NodeConfig,
+    /// The user's key.
+    pub identity: Identity,
+    /// The store.
+    pub store: Store,
+    /// Where events go.
+    pub events: broadcast::Sender<Event>,
+    /// Where commands come from.
+    pub commands: mpsc::Receiver<Command>,
+    /// Set to true once stopped.
+    pub done: watch::Sender<bool>,
+}
+
+/// Most messages kept per topic while no peer subscribes to it yet.
+const MAX_PENDING_PUBLISH: usize = 256;
+
+struct Actor {
+    swarm: Swarm<Behaviour>,
+    store: Store,
+    identity: Identity,
+    me: PeerId,
+    events: broadcast::Sender<Event>,
+    listen_addrs: Vec<Multiaddr>,
+    connected: HashSet<PeerId>,
+    pending_dials: HashMap<ConnectionId, oneshot::Sender<Result<PeerId>>>,
+    pending_publish: HashMap<TopicHash, Vec<Vec<u8>>>,
+    syncs: HashMap<OutboundRequestId, sync::Pending>,
+    fetches: HashMap<BlobHash, blobs::Fetch>,
+    blob_requests: HashMap<OutboundRequestId, BlobHash>,
+}
+
+/// Builds the swarm, starts listening and dialling, and runs the actor in a task. Returns once
+/// the listeners report their addresses (or after 5 s).
+pub(crate) async fn spawn(parts: Parts) -> Result<()> {
+    let Parts {
+        config,
+        identity,
+        store,
+        events,
+        commands,
+        done,
+    } = parts;
+    let mut swarm = net::build_swarm(identity.libp2p_keypair(), config.mdns)
+        .map_err(|e| Error::Network(e.to_string()))?;
+    let me = identity.peer_id();
+    let parse = |a: &String| -> Result<Multiaddr> {
+        a.parse()
+            .map_err(|e| Error::BadRequest(format!("bad multiaddr {a:?}: {e}")))
+    };
+    let listen: Vec<Multiaddr> = config.listen.iter().map(parse).collect::<Result<_>>()?;
+    let dial: Vec<Multiaddr> = config
+        .bootstrap
+        .iter()
+        .chain(&config.connect)
+        .map(parse)
+        .collect::<Result<_>>()?;
+    for addr in &listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| Error::Network(format!("cannot listen on {addr}: {e}")))?;
+    }
+    let mut actor = Actor {
+        swarm,
+        store,
+        identity,
+        me,
+        events,
+        listen_addrs: Vec::new(),
+        connected: HashSet::new(),
+        pending_dials: HashMap::new(),
+        pending_publish: HashMap::new(),
+        syncs: HashMap::new(),
+        fetches: HashMap::new(),
+        blob_requests: HashMap::new(),
+    };
+    actor.subscribe(Topic::Profiles);
+    actor.subscribe(Topic::Feed(me));
+    for f in actor.store.following(&me)? {
+        actor.subscribe(Topic::Feed(f.body.followee));
+    }
+    // Wait for the listeners' addresses so `status` reports them from the start.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while actor.listen_addrs.len() < listen.len() {
+        use futures::StreamExt;
+        match tokio::time::timeout_at(deadline, actor.swarm.select_next_some()).await {
+            Ok(ev) => actor.on_swarm_event(ev),
+            Err(_) => break,
+        }
+    }
+    for addr in dial {
+        if let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() {
+            actor.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+        }
+        if let Err(e) = actor.swarm.dial(addr.clone()) {
+            tracing::warn!(%addr, error = %e, "dial failed");
+        }
+    }
+    actor.publish_own_profile();
+    tokio::spawn(actor.run(commands, config.republish_interval, done));
+    Ok(())
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        republish: Duration,
+        done: watch::Sender<bool>,
+    ) {
+        use futures::StreamExt;
+        // Keeps the swarm polled so gossipsub's heartbeat runs on time (see LIBP2P.md).
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut republish = tokio::time::interval_at(tokio::time::Instant::now() + republish, republish);
+        let mut shutdown_reply = None;
+        loop {
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Shutdown(reply)) => {
+                        shutdown_reply = Some(reply);
+                        break;
+                    }
+                    Some(cmd) => self.on_command(cmd),
+                    None => break,
+                },
+                ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
+                _ = tick.tick() => {}
+                _ = republish.tick() => self.publish_own_profile(),
+            }
+        }
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "flushing the store at shutdown failed");
+        }
+        for peer in self.connected.drain() {
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        drop(self);
+        if let Some(reply) = shutdown_reply {
+            let _ = reply.send(Ok(()));
+        }
+        let _ = done.send(true);
+    }
+
+    fn ingest(&self) -> Ingest<'_> {
+        Ingest {
+            store: &self.store,
+            me: self.me,
+            now: now_ms(),
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    fn subscribe(&mut self, topic: Topic) {
+        let t = IdentTopic::new(topic.name());
+        let gs = &mut self.swarm.behaviour_mut().gossipsub;
+        if let Err(e) = gs.subscribe(&t) {
+            tracing::warn!(topic = %t, error = ?e, "subscribe failed");
+        }
+        let _ = gs.set_topic_params(t, net::topic_score_params());
+    }
+
+    fn unsubscribe(&mut self, topic: Topic) {
+        let t = IdentTopic::new(topic.name());
+        self.swarm.behaviour_mut().gossipsub.unsubscribe(&t);
+    }
+
+    /// Publishes `bytes` on `topic`; kept for later if no peer subscribes to it yet (sync
+    /// covers anything still missed).
+    fn publish(&mut self, topic: Topic, bytes: Vec<u8>) {
+        let t = IdentTopic::new(topic.name());
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(t.clone(), bytes.clone())
+        {
+            Ok(_) | Err(gossipsub::PublishError::Duplicate) => {}
+            Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
+                let queue = self.pending_publish.entry(t.hash()).or_default();
+                if queue.len() == MAX_PENDING_PUBLISH {
+                    queue.remove(0);
+                }
+                queue.push(bytes);
+            }
+            Err(e) => tracing::warn!(topic = %t, error = %e, "publish failed"),
+        }
+    }
+
+    fn publish_own_profile(&mut self) {
+        match self.store.profile(&self.me) {
+            Ok(Some(p)) => self.publish(Topic::Profiles, paperplane_protocol::encode(&p)),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "reading own profile"),
+        }
+    }
+
+    fn status(&self) -> Status {
+        let handle = self
+            .store
+            .profile(&self.me)
+            .ok()
+            .flatten()
+            .map(|p| p.body.handle.as_str().to_owned())
+            .unwrap_or_default();
+        let mut peers: Vec<PeerId> = self.connected.iter().copied().collect();
+        peers.sort();
+        Status {
+            peer_id: self.me,
+            handle,
+            listen_addrs: self
+                .listen_addrs
+                .iter()
+                .map(|a| a.clone().with_p2p(self.me).unwrap_or_else(|a| a).to_string())
+                .collect(),
+            connected_peers: peers.len(),
+            peers,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Swarm events: connections, listen addresses, gossip validation, discovery.
+
+use libp2p::{
+    gossipsub::{self, MessageAcceptance},
+    identify, mdns,
+    swarm::SwarmEvent,
+};
+use paperplane_protocol::{
+    decode, limits::MAX_GOSSIP_BYTES, FeedMessage, PeerId, Profile, Signed, Topic,
+};
+
+use super::Actor;
+use crate::{
+    error::Error,
+    event::Event,
+    ingest::Outcome,
+    net::{BehaviourEvent, KAD_PROTOCOL},
+};
+
+impl Actor {
+    pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.listen_addrs.push(address);
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.listen_addrs.retain(|a| *a != address);
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                num_established,
+                ..
+            } => {
+                if let Some(reply) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Ok(peer_id));
+                }
+                if num_established.get() == 1 {
+                    self.connected.insert(peer_id);
+                    self.emit(Event::PeerConnected { peer: peer_id });
+                    self.sync_on_connect(peer_id);
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                if num_established == 0 {
+                    self.connected.remove(&peer_id);
+                    self.emit(Event::PeerDisconnected { peer: peer_id });
+                }
+            }
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                error,
+                ..
+            } => {
+                if let Some(reply) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Err(Error::Network(format!("dial failed: {error}"))));
+                }
+            }
+            SwarmEvent::Behaviour(ev) => self.on_behaviour_event(ev),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => {
+                let acceptance = self.on_gossip(propagation_source, &message);
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(
+                        &message_id,
+                        &propagation_source,
+                        acceptance,
+                    );
+            }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { topic, .. }) => {
+                if let Some(queue) = self.pending_publish.remove(&topic) {
+                    for bytes in queue {
+                        if let Err(e) =
+                            self.swarm.behaviour_mut().gossipsub.publish(topic.clone(), bytes)
+                        {
+                            tracing::debug!(%topic, error = %e, "retried publish failed");
+                        }
+                    }
+                }
+            }
+            BehaviourEvent::Sync(ev) => self.on_sync_event(ev),
+            BehaviourEvent::Blob(ev) => self.on_blob_event(ev),
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if info.protocols.contains(&KAD_PROTOCOL) {
+                    for addr in info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found {
+                    self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+                    if !self.connected.contains(&peer) {
+                        let _ = self.swarm.dial(addr);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Validates one gossip message; accepted records are stored and announced.
+    fn on_gossip(&mut self, from: PeerId, message: &gossipsub::Message) -> MessageAcceptance {
+        let outcome = match Topic::parse(message.topic.as_str()) {
+            Some(Topic::Profiles) => {
+                match decode::<Signed<Profile>>(&message.data, MAX_GOSSIP_BYTES) {
+                    Ok(p) => self.ingest().profile(&p),
+                    Err(e) => Ok(Outcome::Rejected(e.to_string())),
+                }
+            }
+            Some(Topic::Feed(author)) => match decode::<FeedMessage>(&message.data, MAX_GOSSIP_BYTES)
+            {
+                Ok(m) => {
+                    let outcome = self.ingest().feed(&m, Some(&author));
+                    if let (Ok(Outcome::Accepted(_)), FeedMessage::Post(p)) = (&outcome, &m) {
+                        self.fetch_photos(&p.body, &[from]);
+                    }
+                    outcome
+                }
+                Err(e) => Ok(Outcome::Rejected(e.to_string())),
+            },
+            None => Ok(Outcome::Rejected("not a paperplane topic".into())),
+        };
+        match outcome {
+            Ok(Outcome::Accepted(event)) => {
+                self.emit(event);
+                MessageAcceptance::Accept
+            }
+            Ok(Outcome::Ignored) => MessageAcceptance::Ignore,
+            Ok(Outcome::Rejected(reason)) => {
+                tracing::debug!(%from, topic = %message.topic, %reason, "rejected gossip");
+                MessageAcceptance::Reject
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store failure while ingesting gossip");
+                MessageAcceptance::Ignore
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! How a node is started: its home and network settings.
+
+use std::time::Duration;
+
+use crate::home::{Home, HomeError};
+
+/// Settings for [`crate::Node::start`]. Addresses are multiaddr strings.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The home directory (identity, store).
+    pub home: Home,
+    /// Addresses to listen on. Default: an ephemeral TCP and QUIC port on all interfaces.
+    pub listen: Vec<String>,
+    /// Bootstrap peers (`…/p2p/<id>`), dialled at start and added to Kademlia.
+    pub bootstrap: Vec<String>,
+    /// Peers to dial at start.
+    pub connect: Vec<String>,
+    /// LAN discovery by mDNS.
+    pub mdns: bool,
+    /// How often the node republishes its own profile.
+    pub republish_interval: Duration,
+}
+
+impl NodeConfig {
+    /// Defaults for `home`, without reading its config file.
+    pub fn new(home: Home) -> Self {
+        Self {
+            home,
+            listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
+            bootstrap: Vec::new(),
+            connect: Vec::new(),
+            mdns: true,
+            republish_interval: Duration::from_secs(300),
+        }
+    }
+
+    /// Defaults overlaid with `<home>/config.toml`.
+    pub fn from_home(home: Home) -> Result<Self, HomeError> {
+        let file = home.load_config()?;
+        let mut cfg = Self::new(home);
+        if !file.listen.is_empty() {
+            cfg.listen = file.listen;
+        }
+        cfg.bootstrap = file.bootstrap;
+        if let Some(m) = file.mdns {
+            cfg.mdns = m;
+        }
+        Ok(cfg)
+    }
+
+    /// A configuration for tests and local experiments: loopback only, no mDNS.
+    pub fn loopback(home: Home) -> Self {
+        Self {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            mdns: false,
+            ..Self::new(home)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Typed events a node emits: to library users through [`crate::EventStream`], to API
+//! clients over Server-Sent Events (serialized with a `type` tag).
+
+use paperplane_protocol::{PeerId, RecordId};
+use serde::{Deserialize, Serialize};
+
+use crate::views::{CommentView, PostView, ProfileView};
+
+/// Something happened that an app may want to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A newer version of someone's profile arrived (or our own changed).
+    Profile {
+        /// The profile.
+        profile: ProfileView,
+    },
+    /// A post arrived (or we posted).
+    Post {
+        /// The post.
+        post: PostView,
+    },
+    /// Someone liked or unliked a post.
+    Like {
+        /// The post.
+        post: RecordId,
+        /// Who.
+        by: PeerId,
+        /// True for a like, false for an unlike.
+        liked: bool,
+    },
+    /// A comment arrived.
+    Comment {
+        /// The comment.
+        comment: CommentView,
+    },
+    /// A comment was deleted by its author.
+    CommentDeleted {
+        /// The post.
+        post: RecordId,
+        /// The comment.
+        comment: RecordId,
+    },
+    /// Someone followed or unfollowed someone.
+    Follow {
+        /// The follower.
+        follower: PeerId,
+        /// Who is (un)followed.
+        followee: PeerId,
+        /// True for follow.
+        following: bool,
+    },
+    /// A peer connected.
+    PeerConnected {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// The last connection to a peer closed.
+    PeerDisconnected {
+        /// The peer.
+        peer: PeerId,
+    },
+}

@@ -1,0 +1,129 @@
+//! The libp2p side: the composed `NetworkBehaviour` and the swarm built from it.
+//!
+//! TCP+Noise+Yamux and QUIC; identify, ping, gossipsub (strict signing, every message
+//! validated by the actor before it is forwarded, peer scoring so rejected senders lose
+//! score), request-response for `/paperplane/sync/1` and `/paperplane/blob/1`, Kademlia on
+//! `/paperplane/kad/1`, optional mDNS, and connection limits.
+
+mod behaviour;
+pub mod codec;
+
+pub use behaviour::{Behaviour, BehaviourEvent};
+
+use std::time::Duration;
+
+use libp2p::{
+    connection_limits, gossipsub, identify, identity::Keypair, kad, mdns, noise, ping,
+    request_response::{self, ProtocolSupport},
+    swarm::behaviour::toggle::Toggle,
+    tcp, yamux, StreamProtocol, Swarm, SwarmBuilder,
+};
+use paperplane_protocol::limits;
+
+pub use codec::FrameCodec;
+
+/// Identify protocol name.
+pub const IDENTIFY_PROTOCOL: &str = "/paperplane/id/1";
+/// Kademlia protocol name.
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/kad/1");
+/// Catch-up protocol name.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/sync/1");
+/// Media protocol name.
+pub const BLOB_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/blob/1");
+/// Gossipsub's per-RPC limit: the largest record plus room for the signed envelope. Every node
+/// version must use this or a larger value (a smaller receiver drops the whole stream).
+pub const GOSSIP_MAX_TRANSMIT: usize = limits::MAX_GOSSIP_BYTES + 16 * 1024;
+
+/// Errors building the swarm.
+#[derive(Debug, thiserror::Error)]
+#[error("could not build the network stack: {0}")]
+pub struct BuildError(String);
+
+/// Gossip topic scoring: no delivery-rate penalties (feeds are quiet), a steep one for
+/// invalid messages so forgers are pruned and graylisted.
+pub fn topic_score_params() -> gossipsub::TopicScoreParams {
+    gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -100.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..Default::default()
+    }
+}
+
+/// Builds the swarm for `keypair`.
+pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, BuildError> {
+    let err = |e: &dyn std::fmt::Display| BuildError(e.to_string());
+    let swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .map_err(|e| err(&e))?
+        .with_quic()
+        .with_behaviour(|key| {
+            let peer_id = key.public().to_peer_id();
+            let gossip_cfg = gossipsub::ConfigBuilder::default()
+                .validation_mode(gossipsub::ValidationMode::Strict)
+                .validate_messages()
+                .max_transmit_size(GOSSIP_MAX_TRANSMIT)
+                .message_id_fn(|m: &gossipsub::Message| {
+                    use sha2::Digest;
+                    gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())
+                })
+                .build()?;
+            let mut gossipsub = gossipsub::Behaviour::new(
+                gossipsub::MessageAuthenticity::Signed(key.clone()),
+                gossip_cfg,
+            )?;
+            gossipsub.with_peer_score(
+                gossipsub::PeerScoreParams::default(),
+                gossipsub::PeerScoreThresholds::default(),
+            )?;
+            let rr_cfg =
+                request_response::Config::default().with_request_timeout(Duration::from_secs(10));
+            let sync = request_response::Behaviour::with_codec(
+                FrameCodec::new(limits::MAX_SYNC_REQUEST_BYTES, limits::MAX_SYNC_RESPONSE_BYTES),
+                [(SYNC_PROTOCOL, ProtocolSupport::Full)],
+                rr_cfg.clone(),
+            );
+            let blob = request_response::Behaviour::with_codec(
+                FrameCodec::new(limits::MAX_BLOB_REQUEST_BYTES, limits::MAX_BLOB_RESPONSE_BYTES),
+                [(BLOB_PROTOCOL, ProtocolSupport::Full)],
+                rr_cfg,
+            );
+            let mut kad = kad::Behaviour::with_config(
+                peer_id,
+                kad::store::MemoryStore::new(peer_id),
+                kad::Config::new(KAD_PROTOCOL),
+            );
+            kad.set_mode(Some(kad::Mode::Server));
+            let mdns = if mdns_on {
+                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)?)
+            } else {
+                None
+            };
+            Ok(Behaviour {
+                limits: connection_limits::Behaviour::new(
+                    connection_limits::ConnectionLimits::default()
+                        .with_max_established_per_peer(Some(2))
+                        .with_max_established(Some(256))
+                        .with_max_pending_incoming(Some(64)),
+                ),
+                identify: identify::Behaviour::new(identify::Config::new(
+                    IDENTIFY_PROTOCOL.into(),
+                    key.public(),
+                )),
+                ping: ping::Behaviour::new(ping::Config::new()),
+                gossipsub,
+                sync,
+                blob,
+                kad,
+                mdns: Toggle::from(mdns),
+            })
+        })
+        .map_err(|e| err(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .with_connection_timeout(Duration::from_secs(10))
+        .build();
+    Ok(swarm)
+}

@@ -1,0 +1,111 @@
+//! The user's own profile (first version, updates) and resolving references to peers and
+//! records typed by people.
+
+use paperplane_protocol::{
+    BusinessInfo, Handle, PeerId, PhotoRef, Profile, Record, RecordId,
+};
+
+use crate::{
+    error::{Error, Result},
+    node::ProfileUpdate,
+    store::{Store, StoreError},
+};
+
+/// The first profile of a new identity.
+pub fn initial(me: PeerId, handle: Handle, display_name: &str, now: u64) -> Result<Profile> {
+    let p = Profile {
+        author: me,
+        version: 1,
+        updated_at: now,
+        handle,
+        display_name: display_name.to_owned(),
+        bio: String::new(),
+        avatar: None,
+        business: None,
+        messaging: None,
+    };
+    p.validate(now)?;
+    Ok(p)
+}
+
+/// The next version of `current` with `update` applied (the avatar already hashed into
+/// `avatar`). Validated.
+pub fn updated(
+    current: &Profile,
+    update: &ProfileUpdate,
+    avatar: Option<PhotoRef>,
+    now: u64,
+) -> Result<Profile> {
+    let mut p = current.clone();
+    p.version += 1;
+    p.updated_at = now.max(current.updated_at + 1);
+    if let Some(name) = &update.display_name {
+        p.display_name = name.clone();
+    }
+    if let Some(bio) = &update.bio {
+        p.bio = bio.clone();
+    }
+    if avatar.is_some() {
+        p.avatar = avatar;
+    }
+    if let Some(business) = &update.business {
+        p.business = business.as_ref().map(|c| BusinessInfo {
+            category: c.clone(),
+        });
+    }
+    p.validate(now)?;
+    Ok(p)
+}
+
+/// A short fingerprint of a peer id for people: its last 8 characters (every ed25519 id
+/// starts with the same `12D3KooW`).
+pub fn fingerprint(peer: &PeerId) -> String {
+    let s = peer.to_string();
+    s[s.len().saturating_sub(8)..].to_owned()
+}
+
+/// Resolves a peer id, `@handle` or bare handle among known profiles.
+pub fn resolve(store: &Store, reference: &str) -> Result<PeerId> {
+    let reference = reference.trim();
+    if !reference.starts_with('@') {
+        if let Ok(peer) = reference.parse::<PeerId>() {
+            return Ok(peer);
+        }
+    }
+    let handle = Handle::parse(reference).map_err(|_| {
+        Error::BadRequest(format!(
+            "{reference:?} is neither a peer id nor a valid @handle"
+        ))
+    })?;
+    let peers = store.peers_with_handle(&handle)?;
+    match peers.as_slice() {
+        [] => Err(Error::UnknownPeer(handle.to_string())),
+        [one] => Ok(*one),
+        many => Err(Error::AmbiguousHandle {
+            handle: handle.to_string(),
+            candidates: many.iter().map(|p| (*p, fingerprint(p))).collect(),
+        }),
+    }
+}
+
+/// Resolves a record id from its full hex form or a unique prefix of at least 6 hex digits.
+pub fn resolve_id(
+    reference: &str,
+    what: &str,
+    by_prefix: impl Fn(&str) -> std::result::Result<Vec<RecordId>, StoreError>,
+) -> Result<RecordId> {
+    let r = reference.trim().to_ascii_lowercase();
+    if r.len() < 6 || r.len() > 64 || !r.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::BadRequest(format!(
+            "{reference:?} is not a {what} id (64 hex digits, or a unique prefix of at least 6)"
+        )));
+    }
+    let ids = by_prefix(&r)?;
+    match ids.as_slice() {
+        [] => Err(Error::NotFound(format!("no {what} with id {r}"))),
+        [one] => Ok(*one),
+        _ => Err(Error::BadRequest(format!(
+            "{what} id prefix {r} is ambiguous; give more digits"
+        ))),
+    }
+}

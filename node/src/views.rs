@@ -1,0 +1,169 @@
+//! What the library hands to apps (and the API serializes as JSON): plain data built from the
+//! signed records, with ids as hex and peers as their `PeerId` strings.
+
+use paperplane_protocol::{
+    BlobHash, Comment, ImageKind, PeerId, PhotoRef, Post, Profile, RecordId, Signed,
+};
+use serde::{Deserialize, Serialize};
+
+/// A user's profile as the node knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    /// The user's id.
+    pub peer_id: PeerId,
+    /// Handle without `@`.
+    pub handle: String,
+    /// Display name.
+    pub display_name: String,
+    /// Biography.
+    pub bio: String,
+    /// Hex SHA-256 of the profile photo.
+    pub avatar: Option<BlobHash>,
+    /// Business category, for business accounts.
+    pub business_category: Option<String>,
+    /// Profile version (increases with every change).
+    pub version: u64,
+    /// When this version was made (Unix ms).
+    pub updated_at: u64,
+    /// Whether the profile publishes end-to-end messaging keys.
+    pub messaging_keys: bool,
+}
+
+impl From<&Signed<Profile>> for ProfileView {
+    fn from(p: &Signed<Profile>) -> Self {
+        let b = &p.body;
+        Self {
+            peer_id: b.author,
+            handle: b.handle.as_str().to_owned(),
+            display_name: b.display_name.clone(),
+            bio: b.bio.clone(),
+            avatar: b.avatar.map(|a| a.hash),
+            business_category: b.business.as_ref().map(|x| x.category.clone()),
+            version: b.version,
+            updated_at: b.updated_at,
+            messaging_keys: b.messaging.is_some(),
+        }
+    }
+}
+
+/// A photo of a post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoView {
+    /// Hex SHA-256 of the bytes.
+    pub hash: BlobHash,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type.
+    pub mime: String,
+    /// Whether this node already holds the bytes.
+    pub local: bool,
+}
+
+impl PhotoView {
+    pub(crate) fn new(p: &PhotoRef, local: bool) -> Self {
+        Self {
+            hash: p.hash,
+            size: p.size,
+            mime: ImageKind::mime(p.kind).to_owned(),
+            local,
+        }
+    }
+}
+
+/// A comment on a post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentView {
+    /// Comment id.
+    pub id: RecordId,
+    /// The post.
+    pub post: RecordId,
+    /// Who wrote it.
+    pub author: PeerId,
+    /// Their handle, if their profile is known.
+    pub author_handle: Option<String>,
+    /// The text.
+    pub text: String,
+    /// When (Unix ms).
+    pub created_at: u64,
+}
+
+impl CommentView {
+    pub(crate) fn new(c: &Signed<Comment>, author_handle: Option<String>) -> Self {
+        Self {
+            id: c.id(),
+            post: c.body.post,
+            author: c.body.author,
+            author_handle,
+            text: c.body.text.clone(),
+            created_at: c.body.created_at,
+        }
+    }
+}
+
+/// A post with what the node knows of its likes and comments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostView {
+    /// Post id.
+    pub id: RecordId,
+    /// The author.
+    pub author: PeerId,
+    /// Their handle, if their profile is known.
+    pub author_handle: Option<String>,
+    /// Per-author sequence number.
+    pub seq: u64,
+    /// When (Unix ms).
+    pub created_at: u64,
+    /// The caption.
+    pub caption: String,
+    /// The photos.
+    pub photos: Vec<PhotoView>,
+    /// Who likes it now.
+    pub liked_by: Vec<PeerId>,
+    /// Whether this node's user likes it.
+    pub liked_by_me: bool,
+    /// Comments, oldest first.
+    pub comments: Vec<CommentView>,
+}
+
+impl PostView {
+    pub(crate) fn header(p: &Signed<Post>, author_handle: Option<String>) -> Self {
+        Self {
+            id: p.id(),
+            author: p.body.author,
+            author_handle,
+            seq: p.body.seq,
+            created_at: p.body.created_at,
+            caption: p.body.caption.clone(),
+            photos: Vec::new(),
+            liked_by: Vec::new(),
+            liked_by_me: false,
+            comments: Vec::new(),
+        }
+    }
+}
+
+/// One side of a follow relation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowView {
+    /// The other user.
+    pub peer_id: PeerId,
+    /// Their handle, if known.
+    pub handle: Option<String>,
+    /// Since when (Unix ms).
+    pub since: u64,
+}
+
+/// The node's state at a glance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// This node's user.
+    pub peer_id: PeerId,
+    /// Their handle.
+    pub handle: String,
+    /// Addresses others can dial, each ending in `/p2p/<peer_id>`.
+    pub listen_addrs: Vec<String>,
+    /// How many peers are connected.
+    pub connected_peers: usize,
+    /// Those peers.
+    pub peers: Vec<PeerId>,
+}
