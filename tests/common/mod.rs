@@ -1,0 +1,79 @@
+//! Helpers for multi-node tests: nodes on 127.0.0.1 with temporary homes, explicit dials, no
+//! mDNS, and waiting for events with a timeout instead of sleeping.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::time::Duration;
+
+use paperplane::{Event, EventStream, Home, Node, NodeConfig};
+use tempfile::TempDir;
+
+/// A running node, its event stream and its home (deleted on drop).
+pub(crate) struct TestNode {
+    pub(crate) node: Node,
+    pub(crate) events: EventStream,
+    pub(crate) dir: TempDir,
+}
+
+impl TestNode {
+    /// Inits a home with `handle` and starts a loopback node in it.
+    pub(crate) async fn start(handle: &str) -> TestNode {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(dir.path());
+        paperplane::init(&home, handle, Some(handle)).expect("init");
+        Self::start_in(dir).await
+    }
+
+    /// Starts a loopback node in an initialised home.
+    pub(crate) async fn start_in(dir: TempDir) -> TestNode {
+        let node = Node::start(NodeConfig::loopback(Home::new(dir.path())))
+            .await
+            .expect("start");
+        let events = node.events();
+        TestNode { node, events, dir }
+    }
+
+    /// The first listen address, with `/p2p/`.
+    pub(crate) async fn addr(&self) -> String {
+        let status = self.node.status().await.expect("status");
+        status.listen_addrs.first().expect("listening").clone()
+    }
+
+    /// Connects to `other` and waits until both see each other and gossip subscriptions have
+    /// been exchanged.
+    pub(crate) async fn connect(&mut self, other: &TestNode) {
+        let addr = other.addr().await;
+        self.node.connect(&addr).await.expect("connect");
+    }
+
+    /// Waits (up to 10 s) for the first event matching `pred`.
+    pub(crate) async fn wait_for<T>(&mut self, what: &str, mut pred: impl FnMut(&Event) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.next()).await {
+                Ok(Some(ev)) => {
+                    if let Some(t) = pred(&ev) {
+                        return t;
+                    }
+                }
+                Ok(None) => panic!("node stopped while waiting for {what}"),
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+}
+
+/// Polls `check` every 20 ms for up to 10 s.
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A small valid PNG-signature image whose bytes depend on `seed`.
+pub(crate) fn png(seed: u8, len: usize) -> Vec<u8> {
+    let mut v = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    v.extend((0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    v
+}
