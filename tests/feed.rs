@@ -37,7 +37,10 @@ async fn profile_change_reaches_every_node_through_a_chain() {
             .await;
         assert_eq!(p.bio, "film photos 🎞️");
         assert_eq!(p.business_category.as_deref(), Some("Photography"));
-        assert_eq!(n.node.profile(Some(alice)).expect("stored").version, p.version);
+        assert_eq!(
+            n.node.profile(Some(alice)).expect("stored").version,
+            p.version
+        );
     }
     // Carol (two hops away) resolves alice by handle.
     assert_eq!(c.node.resolve("@alice").expect("resolve"), alice);
@@ -52,10 +55,14 @@ async fn post_with_photo_reaches_follower_who_fetches_and_verifies_it() {
     let alice = a.node.peer_id();
     b.node.follow(alice).await.expect("follow");
     a.wait_for("bob's follow", |e| {
-        matches!(e, Event::Follow { followee, following: true, .. } if *followee == alice).then_some(())
+        matches!(e, Event::Follow { followee, following: true, .. } if *followee == alice)
+            .then_some(())
     })
     .await;
-    assert_eq!(a.node.followers().expect("followers")[0].peer_id, b.node.peer_id());
+    assert_eq!(
+        a.node.followers().expect("followers")[0].peer_id,
+        b.node.peer_id()
+    );
 
     let photo = png(1, 300_000); // more than one 256 KiB chunk
     let id = a
@@ -118,7 +125,10 @@ async fn late_joiner_catches_up_through_sync_from_a_third_node() {
     })
     .await;
     b.node.like(ids[0]).await.expect("like");
-    b.node.comment(ids[1], "nice".into()).await.expect("comment");
+    b.node
+        .comment(ids[1], "nice".into())
+        .await
+        .expect("comment");
 
     // Alice goes away; dave joins later, knows only bob, and follows alice.
     a.node.shutdown().await.expect("shutdown");
@@ -127,16 +137,32 @@ async fn late_joiner_catches_up_through_sync_from_a_third_node() {
     // Dave got alice's id out of band; bob holds her records and answers for her.
     d.node.follow(alice).await.expect("follow");
     eventually("dave has alice's posts with reactions", || {
-        let Ok(feed) = d.node.feed(10) else { return false };
+        let Ok(feed) = d.node.feed(10) else {
+            return false;
+        };
         feed.len() == 3
-            && feed.iter().any(|p| p.id == ids[0] && p.liked_by == vec![b.node.peer_id()])
+            && feed
+                .iter()
+                .any(|p| p.id == ids[0] && p.liked_by == vec![b.node.peer_id()])
             && feed.iter().any(|p| p.id == ids[1] && p.comments.len() == 1)
     })
     .await;
-    assert_eq!(d.node.resolve("@alice").expect("profile came with the sync"), alice);
+    assert_eq!(
+        d.node
+            .resolve("@alice")
+            .expect("profile came with the sync"),
+        alice
+    );
     // The photos came from bob, verified.
     let feed = d.node.feed(10).expect("feed");
-    let bytes = d.node.photo(feed[0].photos[0].hash).await.expect("photo via bob");
-    assert_eq!(hex::encode(Sha256::digest(&bytes)), feed[0].photos[0].hash.to_hex());
+    let bytes = d
+        .node
+        .photo(feed[0].photos[0].hash)
+        .await
+        .expect("photo via bob");
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        feed[0].photos[0].hash.to_hex()
+    );
     let _ = &mut d;
 }

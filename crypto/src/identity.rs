@@ -152,15 +152,24 @@ mod tests {
 
         let mut tampered = signed.clone();
         tampered.body.bio = "pwned".into();
-        assert_eq!(verify_record(&tampered, 10), Err(ValidationError::BadSignature));
+        assert_eq!(
+            verify_record(&tampered, 10),
+            Err(ValidationError::BadSignature)
+        );
 
         // Mallory signs a profile claiming to be Alice.
         let forged = mallory.sign_record(profile(alice.peer_id()));
-        assert_eq!(verify_record(&forged, 10), Err(ValidationError::BadSignature));
+        assert_eq!(
+            verify_record(&forged, 10),
+            Err(ValidationError::BadSignature)
+        );
 
         let mut short = signed.clone();
         short.signature.truncate(10);
-        assert_eq!(verify_record(&short, 10), Err(ValidationError::BadSignature));
+        assert_eq!(
+            verify_record(&short, 10),
+            Err(ValidationError::BadSignature)
+        );
     }
 
     #[test]
@@ -192,7 +201,8 @@ mod tests {
     #[test]
     fn rfc8032_test_vector_1() {
         // RFC 8032 section 7.1, TEST 1 (empty message).
-        let seed: [u8; 32] = hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let seed: [u8; 32] =
+            hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
         let id = Identity::from_seed(seed);
         let sig = id.key.sign(b"").to_bytes();
         assert_eq!(

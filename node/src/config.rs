@@ -26,7 +26,10 @@ impl NodeConfig {
     pub fn new(home: Home) -> Self {
         Self {
             home,
-            listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
+            listen: vec![
+                "/ip4/0.0.0.0/tcp/0".into(),
+                "/ip4/0.0.0.0/udp/0/quic-v1".into(),
+            ],
             bootstrap: Vec::new(),
             connect: Vec::new(),
             mdns: true,

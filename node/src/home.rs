@@ -134,7 +134,9 @@ impl Home {
     pub fn load_config(&self) -> Result<FileConfig, HomeError> {
         let path = self.config_path();
         match fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| HomeError::BadConfig(path, e.to_string())),
+            Ok(text) => {
+                toml::from_str(&text).map_err(|e| HomeError::BadConfig(path, e.to_string()))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileConfig::default()),
             Err(e) => Err(HomeError::Io(path, e)),
         }
@@ -240,7 +242,10 @@ mod tests {
     fn identity_is_created_once_with_mode_0600() {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = Home::new(dir.path().join("h"));
-        assert!(matches!(home.load_identity(), Err(HomeError::NotInitialised(_))));
+        assert!(matches!(
+            home.load_identity(),
+            Err(HomeError::NotInitialised(_))
+        ));
         let id = home.create_identity([5; 32]).expect("create");
         assert!(matches!(
             home.create_identity([6; 32]),
@@ -250,11 +255,17 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(home.identity_path()).expect("meta").permissions().mode();
+            let mode = fs::metadata(home.identity_path())
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
             let token = home.api_token().expect("token");
             assert_eq!(token, home.api_token().expect("same token"));
-            let mode = fs::metadata(home.token_path()).expect("meta").permissions().mode();
+            let mode = fs::metadata(home.token_path())
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -264,11 +275,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = Home::new(dir.path());
         fs::write(home.identity_path(), b"garbage").expect("write");
-        assert!(matches!(home.load_identity(), Err(HomeError::CorruptIdentity(..))));
+        assert!(matches!(
+            home.load_identity(),
+            Err(HomeError::CorruptIdentity(..))
+        ));
         fs::write(home.config_path(), "listen = 5").expect("write");
         assert!(matches!(home.load_config(), Err(HomeError::BadConfig(..))));
-        fs::write(home.config_path(), "listen = [\"/ip4/127.0.0.1/tcp/0\"]\nmdns = false\n")
-            .expect("write");
+        fs::write(
+            home.config_path(),
+            "listen = [\"/ip4/127.0.0.1/tcp/0\"]\nmdns = false\n",
+        )
+        .expect("write");
         let cfg = home.load_config().expect("parses");
         assert_eq!(cfg.mdns, Some(false));
     }

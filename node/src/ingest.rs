@@ -68,7 +68,9 @@ impl Ingest<'_> {
     ) -> Result<Outcome, StoreError> {
         if let Some(t) = topic_author {
             if msg.topic_author() != t {
-                return Ok(Outcome::Rejected("record published on another author's topic".into()));
+                return Ok(Outcome::Rejected(
+                    "record published on another author's topic".into(),
+                ));
             }
         }
         let check = match msg {

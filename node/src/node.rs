@@ -77,8 +77,12 @@ pub fn init(home: &Home, handle: &str, display_name: Option<&str>) -> Result<Pee
     let seed: [u8; 32] = rand::random();
     let me = paperplane_crypto::Identity::from_seed(seed).peer_id();
     // Validated before any file is written.
-    let body = profile::initial(me, handle, display_name.unwrap_or_default(),
-        crate::clock::now_ms())?;
+    let body = profile::initial(
+        me,
+        handle,
+        display_name.unwrap_or_default(),
+        crate::clock::now_ms(),
+    )?;
     let identity = home.create_identity(seed)?;
     let store = Store::open(&home.store_path())?;
     store.put_profile_if_newer(&identity.sign_record(body))?;
@@ -189,7 +193,8 @@ impl Node {
 
     /// Changes the user's profile, signs and publishes the new version.
     pub async fn set_profile(&self, update: ProfileUpdate) -> Result<ProfileView> {
-        self.ask(|reply| Command::SetProfile { update, reply }).await
+        self.ask(|reply| Command::SetProfile { update, reply })
+            .await
     }
 
     /// Posts 1–10 photos (JPEG/PNG/WebP bytes) with a caption; returns the post's id.
@@ -249,7 +254,9 @@ impl Node {
 
     /// Resolves a post id from its hex form or a unique prefix of at least 6 digits.
     pub fn resolve_post(&self, reference: &str) -> Result<RecordId> {
-        profile::resolve_id(reference, "post", |p| self.inner.store.post_ids_with_prefix(p))
+        profile::resolve_id(reference, "post", |p| {
+            self.inner.store.post_ids_with_prefix(p)
+        })
     }
 
     /// Resolves a comment id from its hex form or a unique prefix of at least 6 digits.
@@ -281,7 +288,8 @@ impl Node {
 
     /// Comments on a post; returns the comment's id.
     pub async fn comment(&self, post: RecordId, text: String) -> Result<RecordId> {
-        self.ask(|reply| Command::Comment { post, text, reply }).await
+        self.ask(|reply| Command::Comment { post, text, reply })
+            .await
     }
 
     /// Deletes one of the user's own comments.

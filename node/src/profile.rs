@@ -1,9 +1,7 @@
 //! The user's own profile (first version, updates) and resolving references to peers and
 //! records typed by people.
 
-use paperplane_protocol::{
-    BusinessInfo, Handle, PeerId, PhotoRef, Profile, Record, RecordId,
-};
+use paperplane_protocol::{BusinessInfo, Handle, PeerId, PhotoRef, Profile, Record, RecordId};
 
 use crate::{
     error::{Error, Result},

@@ -166,4 +166,6 @@ pub struct Status {
     pub connected_peers: usize,
     /// Those peers.
     pub peers: Vec<PeerId>,
+    /// Records from the network rejected since start (forged, malformed, misplaced).
+    pub rejected_records: u64,
 }

@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn topic_names_round_trip() {
-        let peer = libp2p_identity::Keypair::ed25519_from_bytes([7u8; 32]).expect("valid seed").public().to_peer_id();
+        let peer = libp2p_identity::Keypair::ed25519_from_bytes([7u8; 32])
+            .expect("valid seed")
+            .public()
+            .to_peer_id();
         for t in [Topic::Profiles, Topic::Feed(peer)] {
             assert_eq!(Topic::parse(&t.name()), Some(t));
         }

@@ -86,9 +86,23 @@ mod tests {
         for ok in ["a", "alice", "@bob", "a.b_c9", "___", &"x".repeat(30)] {
             assert!(Handle::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "@", "Alice", "a b", "a-b", ".a", "a.", "a..b", "é", &"x".repeat(31)] {
+        for bad in [
+            "",
+            "@",
+            "Alice",
+            "a b",
+            "a-b",
+            ".a",
+            "a.",
+            "a..b",
+            "é",
+            &"x".repeat(31),
+        ] {
             assert!(Handle::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Handle::parse("@bob").map(|h| h.to_string()), Ok("@bob".into()));
+        assert_eq!(
+            Handle::parse("@bob").map(|h| h.to_string()),
+            Ok("@bob".into())
+        );
     }
 }

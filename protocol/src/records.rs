@@ -146,9 +146,7 @@ impl Record for Profile {
         if let Some(b) = &self.business {
             check_len("business category", &b.category, MAX_CATEGORY_CHARS)?;
             if b.category.trim().is_empty() {
-                return Err(ValidationError::Inconsistent(
-                    "business category is empty",
-                ));
+                return Err(ValidationError::Inconsistent("business category is empty"));
             }
         }
         if let Some(keys) = &self.messaging {
@@ -359,7 +357,10 @@ mod tests {
     use super::*;
 
     fn peer() -> PeerId {
-        libp2p_identity::Keypair::ed25519_from_bytes([7u8; 32]).expect("valid seed").public().to_peer_id()
+        libp2p_identity::Keypair::ed25519_from_bytes([7u8; 32])
+            .expect("valid seed")
+            .public()
+            .to_peer_id()
     }
 
     #[test]
@@ -393,22 +394,40 @@ mod tests {
         };
         assert_eq!(post.validate(1_000), Ok(()));
         post.caption = "x".repeat(MAX_CAPTION_CHARS + 1);
-        assert!(matches!(post.validate(1_000), Err(ValidationError::TooLong { .. })));
+        assert!(matches!(
+            post.validate(1_000),
+            Err(ValidationError::TooLong { .. })
+        ));
         post.caption.clear();
         post.photos = vec![photo; 11];
-        assert!(matches!(post.validate(1_000), Err(ValidationError::Count { .. })));
+        assert!(matches!(
+            post.validate(1_000),
+            Err(ValidationError::Count { .. })
+        ));
         post.photos = vec![];
-        assert!(matches!(post.validate(1_000), Err(ValidationError::Count { .. })));
+        assert!(matches!(
+            post.validate(1_000),
+            Err(ValidationError::Count { .. })
+        ));
         post.photos = vec![photo];
         post.created_at = 1_000 + MAX_CLOCK_SKEW_MS + 1;
-        assert!(matches!(post.validate(1_000), Err(ValidationError::FromTheFuture { .. })));
+        assert!(matches!(
+            post.validate(1_000),
+            Err(ValidationError::FromTheFuture { .. })
+        ));
     }
 
     #[test]
     fn photo_ref_sniffs_and_limits() {
         let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
-        assert_eq!(PhotoRef::for_bytes(&png).map(|p| p.kind), Ok(ImageKind::Png));
-        assert_eq!(PhotoRef::for_bytes(b"hello"), Err(ValidationError::NotAnImage));
+        assert_eq!(
+            PhotoRef::for_bytes(&png).map(|p| p.kind),
+            Ok(ImageKind::Png)
+        );
+        assert_eq!(
+            PhotoRef::for_bytes(b"hello"),
+            Err(ValidationError::NotAnImage)
+        );
         let big = vec![0u8; MAX_PHOTO_BYTES as usize + 1];
         assert!(matches!(
             PhotoRef::for_bytes(&big),

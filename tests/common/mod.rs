@@ -46,7 +46,11 @@ impl TestNode {
     }
 
     /// Waits (up to 10 s) for the first event matching `pred`.
-    pub(crate) async fn wait_for<T>(&mut self, what: &str, mut pred: impl FnMut(&Event) -> Option<T>) -> T {
+    pub(crate) async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        mut pred: impl FnMut(&Event) -> Option<T>,
+    ) -> T {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             match tokio::time::timeout_at(deadline, self.events.next()).await {
@@ -66,7 +70,10 @@ impl TestNode {
 pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

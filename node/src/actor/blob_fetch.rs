@@ -87,8 +87,14 @@ mod tests {
     fn assembles_in_chunks_and_verifies() {
         let data = png(1000);
         let mut a = Assembly::new(BlobHash::of(&data));
-        assert_eq!(a.on_chunk(1000, &data[..400]), Step::Continue { offset: 400 });
-        assert_eq!(a.on_chunk(1000, &data[400..800]), Step::Continue { offset: 800 });
+        assert_eq!(
+            a.on_chunk(1000, &data[..400]),
+            Step::Continue { offset: 400 }
+        );
+        assert_eq!(
+            a.on_chunk(1000, &data[400..800]),
+            Step::Continue { offset: 800 }
+        );
         assert_eq!(a.on_chunk(1000, &data[800..]), Step::Done(data.clone()));
     }
 
@@ -98,18 +104,30 @@ mod tests {
         let mut wrong = data.clone();
         wrong[50] ^= 1;
         let mut a = Assembly::new(BlobHash::of(&data));
-        assert_eq!(a.on_chunk(100, &wrong), Step::Bad("blob bytes do not match their hash"));
+        assert_eq!(
+            a.on_chunk(100, &wrong),
+            Step::Bad("blob bytes do not match their hash")
+        );
         let mut a = Assembly::new(BlobHash::of(&data));
         assert_eq!(a.on_chunk(100, &data[..60]), Step::Continue { offset: 60 });
-        assert_eq!(a.on_chunk(101, &data[60..]), Step::Bad("blob size changed between chunks"));
+        assert_eq!(
+            a.on_chunk(101, &data[60..]),
+            Step::Bad("blob size changed between chunks")
+        );
         let mut a = Assembly::new(BlobHash::of(&data));
-        assert_eq!(a.on_chunk(50, &data), Step::Bad("chunk does not fit the blob"));
+        assert_eq!(
+            a.on_chunk(50, &data),
+            Step::Bad("chunk does not fit the blob")
+        );
         assert_eq!(
             Assembly::new(BlobHash::of(&data)).on_chunk(MAX_PHOTO_BYTES + 1, &data),
             Step::Bad("blob size out of bounds")
         );
         let text = b"not an image".to_vec();
         let mut a = Assembly::new(BlobHash::of(&text));
-        assert_eq!(a.on_chunk(text.len() as u64, &text), Step::Bad("blob is not an image"));
+        assert_eq!(
+            a.on_chunk(text.len() as u64, &text),
+            Step::Bad("blob is not an image")
+        );
     }
 }

@@ -198,7 +198,10 @@ impl Actor {
             at,
         });
         self.store.put_like_if_newer(&signed)?;
-        self.publish(Topic::Feed(p.body.author), encode(&FeedMessage::Like(signed)));
+        self.publish(
+            Topic::Feed(p.body.author),
+            encode(&FeedMessage::Like(signed)),
+        );
         self.emit(Event::Like {
             post,
             by: self.me,
@@ -225,7 +228,10 @@ impl Actor {
         self.store.insert_comment(&signed)?;
         let id = signed.id();
         let view = comment_view(&signed, handle_of(&self.store, &self.me)?);
-        self.publish(Topic::Feed(p.body.author), encode(&FeedMessage::Comment(signed)));
+        self.publish(
+            Topic::Feed(p.body.author),
+            encode(&FeedMessage::Comment(signed)),
+        );
         self.emit(Event::Comment { comment: view });
         Ok(id)
     }

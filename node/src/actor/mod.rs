@@ -144,6 +144,8 @@ struct Actor {
     syncs: HashMap<OutboundRequestId, sync::Pending>,
     fetches: HashMap<BlobHash, blobs::Fetch>,
     blob_requests: HashMap<OutboundRequestId, BlobHash>,
+    /// Records from the network rejected since start.
+    rejected: u64,
 }
 
 /// Builds the swarm, starts listening and dialling, and runs the actor in a task. Returns once
@@ -189,6 +191,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         syncs: HashMap::new(),
         fetches: HashMap::new(),
         blob_requests: HashMap::new(),
+        rejected: 0,
     };
     actor.subscribe(Topic::Profiles);
     actor.subscribe(Topic::Feed(me));
@@ -206,7 +209,11 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     }
     for addr in dial {
         if let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() {
-            actor.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+            actor
+                .swarm
+                .behaviour_mut()
+                .kad
+                .add_address(&peer, addr.clone());
         }
         if let Err(e) = actor.swarm.dial(addr.clone()) {
             tracing::warn!(%addr, error = %e, "dial failed");
@@ -227,7 +234,8 @@ impl Actor {
         use futures::StreamExt;
         // Keeps the swarm polled so gossipsub's heartbeat runs on time (see LIBP2P.md).
         let mut tick = tokio::time::interval(Duration::from_millis(250));
-        let mut republish = tokio::time::interval_at(tokio::time::Instant::now() + republish, republish);
+        let mut republish =
+            tokio::time::interval_at(tokio::time::Instant::now() + republish, republish);
         let mut shutdown_reply = None;
         loop {
             tokio::select! {
@@ -329,10 +337,16 @@ impl Actor {
             listen_addrs: self
                 .listen_addrs
                 .iter()
-                .map(|a| a.clone().with_p2p(self.me).unwrap_or_else(|a| a).to_string())
+                .map(|a| {
+                    a.clone()
+                        .with_p2p(self.me)
+                        .unwrap_or_else(|a| a)
+                        .to_string()
+                })
                 .collect(),
             connected_peers: peers.len(),
             peers,
+            rejected_records: self.rejected,
         }
     }
 }

@@ -77,17 +77,16 @@ impl Actor {
                 self.swarm
                     .behaviour_mut()
                     .gossipsub
-                    .report_message_validation_result(
-                        &message_id,
-                        &propagation_source,
-                        acceptance,
-                    );
+                    .report_message_validation_result(&message_id, &propagation_source, acceptance);
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { topic, .. }) => {
                 if let Some(queue) = self.pending_publish.remove(&topic) {
                     for bytes in queue {
-                        if let Err(e) =
-                            self.swarm.behaviour_mut().gossipsub.publish(topic.clone(), bytes)
+                        if let Err(e) = self
+                            .swarm
+                            .behaviour_mut()
+                            .gossipsub
+                            .publish(topic.clone(), bytes)
                         {
                             tracing::debug!(%topic, error = %e, "retried publish failed");
                         }
@@ -105,7 +104,10 @@ impl Actor {
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
-                    self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer, addr.clone());
                     if !self.connected.contains(&peer) {
                         let _ = self.swarm.dial(addr);
                     }
@@ -124,17 +126,18 @@ impl Actor {
                     Err(e) => Ok(Outcome::Rejected(e.to_string())),
                 }
             }
-            Some(Topic::Feed(author)) => match decode::<FeedMessage>(&message.data, MAX_GOSSIP_BYTES)
-            {
-                Ok(m) => {
-                    let outcome = self.ingest().feed(&m, Some(&author));
-                    if let (Ok(Outcome::Accepted(_)), FeedMessage::Post(p)) = (&outcome, &m) {
-                        self.fetch_photos(&p.body, &[from]);
+            Some(Topic::Feed(author)) => {
+                match decode::<FeedMessage>(&message.data, MAX_GOSSIP_BYTES) {
+                    Ok(m) => {
+                        let outcome = self.ingest().feed(&m, Some(&author));
+                        if let (Ok(Outcome::Accepted(_)), FeedMessage::Post(p)) = (&outcome, &m) {
+                            self.fetch_photos(&p.body, &[from]);
+                        }
+                        outcome
                     }
-                    outcome
+                    Err(e) => Ok(Outcome::Rejected(e.to_string())),
                 }
-                Err(e) => Ok(Outcome::Rejected(e.to_string())),
-            },
+            }
             None => Ok(Outcome::Rejected("not a paperplane topic".into())),
         };
         match outcome {
@@ -144,6 +147,7 @@ impl Actor {
             }
             Ok(Outcome::Ignored) => MessageAcceptance::Ignore,
             Ok(Outcome::Rejected(reason)) => {
+                self.rejected += 1;
                 tracing::debug!(%from, topic = %message.topic, %reason, "rejected gossip");
                 MessageAcceptance::Reject
             }

@@ -92,7 +92,11 @@ impl Actor {
                     };
                     match response {
                         Ok(bytes) => {
-                            let _ = self.swarm.behaviour_mut().sync.send_response(channel, bytes);
+                            let _ = self
+                                .swarm
+                                .behaviour_mut()
+                                .sync
+                                .send_response(channel, bytes);
                         }
                         Err(e) => tracing::error!(error = %e, "answering sync"),
                     }
@@ -196,6 +200,7 @@ impl Actor {
             self.apply(outcome, &mut rejected);
         }
         if rejected > 0 {
+            self.rejected += rejected as u64;
             tracing::debug!(%peer, %author, rejected, "sync response carried invalid records");
         }
         if let (true, Some(seq)) = (resp.more, last_seq) {

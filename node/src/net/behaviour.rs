@@ -29,4 +29,3 @@ pub struct Behaviour {
     /// LAN discovery (off in tests).
     pub mdns: Toggle<mdns::tokio::Behaviour>,
 }
-

@@ -13,7 +13,9 @@ pub use behaviour::{Behaviour, BehaviourEvent};
 use std::time::Duration;
 
 use libp2p::{
-    connection_limits, gossipsub, identify, identity::Keypair, kad, mdns, noise, ping,
+    connection_limits, gossipsub, identify,
+    identity::Keypair,
+    kad, mdns, noise, ping,
     request_response::{self, ProtocolSupport},
     swarm::behaviour::toggle::Toggle,
     tcp, yamux, StreamProtocol, Swarm, SwarmBuilder,
@@ -57,7 +59,11 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
     let err = |e: &dyn std::fmt::Display| BuildError(e.to_string());
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| err(&e))?
         .with_quic()
         .with_behaviour(|key| {
@@ -82,12 +88,18 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
             let rr_cfg =
                 request_response::Config::default().with_request_timeout(Duration::from_secs(10));
             let sync = request_response::Behaviour::with_codec(
-                FrameCodec::new(limits::MAX_SYNC_REQUEST_BYTES, limits::MAX_SYNC_RESPONSE_BYTES),
+                FrameCodec::new(
+                    limits::MAX_SYNC_REQUEST_BYTES,
+                    limits::MAX_SYNC_RESPONSE_BYTES,
+                ),
                 [(SYNC_PROTOCOL, ProtocolSupport::Full)],
                 rr_cfg.clone(),
             );
             let blob = request_response::Behaviour::with_codec(
-                FrameCodec::new(limits::MAX_BLOB_REQUEST_BYTES, limits::MAX_BLOB_RESPONSE_BYTES),
+                FrameCodec::new(
+                    limits::MAX_BLOB_REQUEST_BYTES,
+                    limits::MAX_BLOB_RESPONSE_BYTES,
+                ),
                 [(BLOB_PROTOCOL, ProtocolSupport::Full)],
                 rr_cfg,
             );
@@ -98,7 +110,10 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
             );
             kad.set_mode(Some(kad::Mode::Server));
             let mdns = if mdns_on {
-                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)?)
+                Some(mdns::tokio::Behaviour::new(
+                    mdns::Config::default(),
+                    peer_id,
+                )?)
             } else {
                 None
             };

@@ -348,21 +348,30 @@ impl Store {
 
     /// Stores a follow/unfollow if newer than the stored one for that pair; true if stored.
     pub fn put_follow_if_newer(&self, follow: &Signed<Follow>) -> Result<bool> {
-        let key = [peer_key(&follow.body.author), peer_key(&follow.body.followee)].concat();
+        let key = [
+            peer_key(&follow.body.author),
+            peer_key(&follow.body.followee),
+        ]
+        .concat();
         if let Some(old) = self.get::<Signed<Follow>>(&self.follows, "follows", &key)? {
             if (old.body.at, old.body.following) >= (follow.body.at, follow.body.following) {
                 return Ok(false);
             }
         }
         self.follows.insert(&key, encode(follow))?;
-        let rev = [peer_key(&follow.body.followee), peer_key(&follow.body.author)].concat();
+        let rev = [
+            peer_key(&follow.body.followee),
+            peer_key(&follow.body.author),
+        ]
+        .concat();
         self.followers.insert(rev, key)?;
         Ok(true)
     }
 
     /// Whom `follower` follows (newest record says following).
     pub fn following(&self, follower: &PeerId) -> Result<Vec<Signed<Follow>>> {
-        let all: Vec<Signed<Follow>> = self.values(&self.follows, "follows", &peer_key(follower))?;
+        let all: Vec<Signed<Follow>> =
+            self.values(&self.follows, "follows", &peer_key(follower))?;
         Ok(all.into_iter().filter(|f| f.body.following).collect())
     }
 
@@ -422,9 +431,7 @@ impl Store {
         name: &'static str,
         key: &[u8],
     ) -> Result<Option<T>> {
-        tree.get(key)?
-            .map(|v| decode_value(name, &v))
-            .transpose()
+        tree.get(key)?.map(|v| decode_value(name, &v)).transpose()
     }
 
     fn values<T: DeserializeOwned>(

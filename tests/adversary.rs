@@ -1,0 +1,316 @@
+//! A hostile peer ("mallory", a bare libp2p swarm speaking the paperplane protocols) sends
+//! forged, misplaced and malformed records and serves wrong blob bytes; honest nodes reject
+//! all of it and keep working.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{png, TestNode};
+use futures::StreamExt;
+use libp2p::{
+    gossipsub, noise,
+    request_response::{self, ProtocolSupport},
+    swarm::{NetworkBehaviour, SwarmEvent},
+    tcp, yamux, Multiaddr, SwarmBuilder,
+};
+use paperplane::{
+    protocol::{
+        decode, encode, BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, PeerId, PhotoRef,
+        Post, Profile, Topic,
+    },
+    Error, Event,
+};
+use paperplane_crypto::Identity;
+use paperplane_node::net::{FrameCodec, BLOB_PROTOCOL, GOSSIP_MAX_TRANSMIT};
+use paperplane_protocol::limits::{MAX_BLOB_REQUEST_BYTES, MAX_BLOB_RESPONSE_BYTES};
+use tokio::sync::mpsc;
+
+#[derive(NetworkBehaviour)]
+struct MalloryBehaviour {
+    gossipsub: gossipsub::Behaviour,
+    blob: request_response::Behaviour<FrameCodec>,
+}
+
+enum Cmd {
+    Dial(Multiaddr),
+    Subscribe(String),
+    Publish(String, Vec<u8>),
+}
+
+#[derive(Debug)]
+enum Seen {
+    Connected,
+    Subscribed(String),
+    BlobRequest,
+}
+
+/// Runs mallory's swarm in a task; she answers every blob request with `blob_answer`.
+fn spawn_mallory(
+    identity: &Identity,
+    blob_answer: Vec<u8>,
+) -> (mpsc::Sender<Cmd>, mpsc::Receiver<Seen>) {
+    let mut swarm = SwarmBuilder::with_existing_identity(identity.libp2p_keypair())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(|key| {
+            let cfg = gossipsub::ConfigBuilder::default()
+                .max_transmit_size(GOSSIP_MAX_TRANSMIT)
+                .build()
+                .expect("config");
+            MalloryBehaviour {
+                gossipsub: gossipsub::Behaviour::new(
+                    gossipsub::MessageAuthenticity::Signed(key.clone()),
+                    cfg,
+                )
+                .expect("gossipsub"),
+                blob: request_response::Behaviour::with_codec(
+                    FrameCodec::new(MAX_BLOB_REQUEST_BYTES, MAX_BLOB_RESPONSE_BYTES),
+                    [(BLOB_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default(),
+                ),
+            }
+        })
+        .expect("behaviour")
+        .build();
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(16);
+    let (seen_tx, seen_rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                cmd = cmd_rx.recv() => match cmd {
+                    Some(Cmd::Dial(a)) => swarm.dial(a).expect("dial"),
+                    Some(Cmd::Subscribe(t)) => {
+                        swarm.behaviour_mut().gossipsub.subscribe(&gossipsub::IdentTopic::new(t)).expect("subscribe");
+                    }
+                    Some(Cmd::Publish(t, bytes)) => {
+                        swarm.behaviour_mut().gossipsub.publish(gossipsub::IdentTopic::new(t), bytes).expect("publish");
+                    }
+                    None => break,
+                },
+                ev = swarm.select_next_some() => match ev {
+                    SwarmEvent::ConnectionEstablished { .. } => { let _ = seen_tx.send(Seen::Connected).await; }
+                    SwarmEvent::Behaviour(MalloryBehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { topic, .. })) => {
+                        let _ = seen_tx.send(Seen::Subscribed(topic.into_string())).await;
+                    }
+                    SwarmEvent::Behaviour(MalloryBehaviourEvent::Blob(request_response::Event::Message {
+                        message: request_response::Message::Request { request, channel, .. }, ..
+                    })) => {
+                        let req: BlobRequest = decode(&request, MAX_BLOB_REQUEST_BYTES).expect("blob request");
+                        assert_eq!(req.offset, 0);
+                        let _ = swarm.behaviour_mut().blob.send_response(channel, encode(&BlobResponse::Chunk {
+                            total_len: blob_answer.len() as u64,
+                            bytes: blob_answer.clone(),
+                        }));
+                        let _ = seen_tx.send(Seen::BlobRequest).await;
+                    }
+                    _ => {}
+                },
+                _ = tick.tick() => {}
+            }
+        }
+    });
+    (cmd_tx, seen_rx)
+}
+
+async fn wait_seen(rx: &mut mpsc::Receiver<Seen>, mut pred: impl FnMut(&Seen) -> bool) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(s) = rx.recv().await {
+            if pred(&s) {
+                return;
+            }
+        }
+        panic!("mallory stopped");
+    })
+    .await
+    .expect("mallory saw it in time");
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+}
+
+fn profile(author: PeerId, handle: &str, version: u64) -> Profile {
+    Profile {
+        author,
+        version,
+        updated_at: now(),
+        handle: Handle::parse(handle).expect("handle"),
+        display_name: handle.into(),
+        bio: "totally legit".into(),
+        avatar: None,
+        business: None,
+        messaging: None,
+    }
+}
+
+/// Connects a fresh mallory (identity `seed`) to `a`, subscribed to `topics`; returns her
+/// command channel once `a` has her subscriptions.
+async fn mallory_at(
+    a: &mut TestNode,
+    seed: u8,
+    topics: &[String],
+) -> (Identity, mpsc::Sender<Cmd>) {
+    let mallory = Identity::from_seed([seed; 32]);
+    let (cmd, mut seen) = spawn_mallory(&mallory, Vec::new());
+    for t in topics {
+        cmd.send(Cmd::Subscribe(t.clone())).await.expect("cmd");
+    }
+    cmd.send(Cmd::Dial(a.addr().await.parse().expect("addr")))
+        .await
+        .expect("cmd");
+    let mut missing: Vec<&String> = topics.iter().collect();
+    wait_seen(&mut seen, |s| {
+        if let Seen::Subscribed(x) = s {
+            missing.retain(|t| *t != x);
+        }
+        missing.is_empty()
+    })
+    .await;
+    (mallory, cmd)
+}
+
+/// Waits until `a` has rejected `n` records in all.
+async fn rejected(a: &TestNode, n: u64) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while a.node.status().await.expect("status").rejected_records < n {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("rejection counted in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_misplaced_and_malformed_gossip_is_rejected() {
+    let mut a = TestNode::start("alice").await;
+    let b = TestNode::start("bob").await;
+    a.connect(&b).await;
+    let bob = b.node.peer_id();
+    a.node.follow(bob).await.expect("follow");
+    let profiles = Topic::Profiles.name();
+    let bob_feed = Topic::Feed(bob).name();
+    let topics = [profiles.clone(), bob_feed.clone()];
+    let photo = PhotoRef::for_bytes(&png(9, 50)).expect("photo");
+
+    // Each attack comes from a fresh mallory: one rejected message graylists its sender.
+    // 1. Bob's profile, signed by mallory.
+    let (m, cmd) = mallory_at(&mut a, 61, &topics).await;
+    cmd.send(Cmd::Publish(
+        profiles.clone(),
+        encode(&m.sign_record(profile(bob, "bob", 99))),
+    ))
+    .await
+    .expect("cmd");
+    rejected(&a, 1).await;
+    // 2. A post "by bob", signed by mallory.
+    let (m, cmd) = mallory_at(&mut a, 62, &topics).await;
+    let forged_post = m.sign_record(Post {
+        author: bob,
+        seq: 1,
+        created_at: now(),
+        caption: "send me your keys".into(),
+        photos: vec![photo],
+    });
+    cmd.send(Cmd::Publish(
+        bob_feed.clone(),
+        encode(&FeedMessage::Post(forged_post)),
+    ))
+    .await
+    .expect("cmd");
+    rejected(&a, 2).await;
+    // 3. Mallory's own, validly signed post, on bob's topic.
+    let (m, cmd) = mallory_at(&mut a, 63, &topics).await;
+    let misplaced = m.sign_record(Post {
+        author: m.peer_id(),
+        seq: 1,
+        created_at: now(),
+        caption: "misplaced".into(),
+        photos: vec![photo],
+    });
+    cmd.send(Cmd::Publish(
+        bob_feed.clone(),
+        encode(&FeedMessage::Post(misplaced)),
+    ))
+    .await
+    .expect("cmd");
+    rejected(&a, 3).await;
+    // 4. Garbage bytes.
+    let (_, cmd) = mallory_at(&mut a, 64, &topics).await;
+    cmd.send(Cmd::Publish(bob_feed.clone(), vec![1, 2, 3, 4, 5]))
+        .await
+        .expect("cmd");
+    rejected(&a, 4).await;
+
+    let bob_seen_by_alice = a.node.profile(Some(bob)).expect("bob's profile");
+    assert_eq!(bob_seen_by_alice.version, 1);
+    assert_eq!(bob_seen_by_alice.bio, "");
+    assert!(
+        a.node.feed(10).expect("feed").is_empty(),
+        "no forged post stored"
+    );
+    assert_eq!(a.node.resolve("@bob").expect("bob"), bob);
+
+    // A valid record from a fresh sender is still accepted and forwarded.
+    let (m, cmd) = mallory_at(&mut a, 65, &topics).await;
+    cmd.send(Cmd::Publish(
+        profiles.clone(),
+        encode(&m.sign_record(profile(m.peer_id(), "mallory", 1))),
+    ))
+    .await
+    .expect("cmd");
+    let id = m.peer_id();
+    a.wait_for("a valid profile", |e| {
+        matches!(e, Event::Profile { profile } if profile.peer_id == id).then_some(())
+    })
+    .await;
+    assert_eq!(a.node.status().await.expect("status").rejected_records, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_with_wrong_bytes_is_rejected_and_an_honest_peer_still_serves_it() {
+    let mut a = TestNode::start("alice").await;
+    let b = TestNode::start("bob").await;
+    let real = png(3, 2_000);
+    let mut wrong = real.clone();
+    wrong[1_000] ^= 0xFF;
+    let hash = BlobHash::of(&real);
+
+    let mallory = Identity::from_seed([77; 32]);
+    let (cmd, mut seen) = spawn_mallory(&mallory, wrong);
+    cmd.send(Cmd::Dial(a.addr().await.parse().expect("addr")))
+        .await
+        .expect("cmd");
+    wait_seen(&mut seen, |s| matches!(s, Seen::Connected)).await;
+    let m = mallory.peer_id();
+    a.wait_for("mallory connected", |e| {
+        matches!(e, Event::PeerConnected { peer } if *peer == m).then_some(())
+    })
+    .await;
+
+    match a.node.photo(hash).await {
+        Err(Error::PhotoUnavailable(h)) => assert_eq!(h, hash.to_hex()),
+        other => panic!(
+            "expected PhotoUnavailable, got {:?}",
+            other.map(|b| b.len())
+        ),
+    }
+    wait_seen(&mut seen, |s| matches!(s, Seen::BlobRequest)).await;
+
+    // Bob holds the real photo (his post); once connected, alice gets the right bytes.
+    b.node
+        .post(vec![real.clone()], "real".into())
+        .await
+        .expect("post");
+    a.connect(&b).await;
+    assert_eq!(a.node.photo(hash).await.expect("from bob"), real);
+}
