@@ -146,3 +146,108 @@ impl Ingest<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paperplane_crypto::Identity;
+    use paperplane_protocol::{BlobHash, Follow, Handle, ImageKind, PhotoRef, Post};
+
+    fn post(author: &Identity, signer: &Identity, seq: u64, caption: &str) -> Signed<Post> {
+        signer.sign_record(Post {
+            author: author.peer_id(),
+            seq,
+            created_at: 1_000,
+            caption: caption.into(),
+            photos: vec![PhotoRef {
+                hash: BlobHash([1; 32]),
+                size: 10,
+                kind: ImageKind::Jpeg,
+            }],
+        })
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, Identity, Identity) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("db")).expect("open");
+        let (me, bob) = (Identity::from_seed([1; 32]), Identity::from_seed([2; 32]));
+        let follow = me.sign_record(Follow {
+            author: me.peer_id(),
+            followee: bob.peer_id(),
+            following: true,
+            at: 1,
+        });
+        store.put_follow_if_newer(&follow).expect("follow");
+        (dir, store, me, bob)
+    }
+
+    fn verdict(o: Result<Outcome, StoreError>) -> &'static str {
+        match o.expect("store ok") {
+            Outcome::Accepted(_) => "accepted",
+            Outcome::Ignored => "ignored",
+            Outcome::Rejected(_) => "rejected",
+        }
+    }
+
+    #[test]
+    fn feed_records_are_judged_by_signature_topic_interest_and_sequence() {
+        let (_d, store, me, bob) = setup();
+        let mallory = Identity::from_seed([3; 32]);
+        let ingest = Ingest {
+            store: &store,
+            me: me.peer_id(),
+            now: 2_000,
+        };
+        let b = bob.peer_id();
+        let good = FeedMessage::Post(post(&bob, &bob, 1, "hi"));
+        assert_eq!(verdict(ingest.feed(&good, Some(&b))), "accepted");
+        assert_eq!(verdict(ingest.feed(&good, Some(&b))), "ignored");
+        let equivocation = FeedMessage::Post(post(&bob, &bob, 1, "changed"));
+        assert_eq!(verdict(ingest.feed(&equivocation, Some(&b))), "rejected");
+        let forged = FeedMessage::Post(post(&bob, &mallory, 2, "forged"));
+        assert_eq!(verdict(ingest.feed(&forged, Some(&b))), "rejected");
+        let misplaced = FeedMessage::Post(post(&mallory, &mallory, 1, "mine"));
+        assert_eq!(verdict(ingest.feed(&misplaced, Some(&b))), "rejected");
+        // Valid, on its own topic, but nobody here follows mallory.
+        let m = mallory.peer_id();
+        assert_eq!(verdict(ingest.feed(&misplaced, Some(&m))), "ignored");
+        let long = FeedMessage::Post(post(&bob, &bob, 3, &"x".repeat(2_201)));
+        assert_eq!(verdict(ingest.feed(&long, Some(&b))), "rejected");
+        let future = Ingest { now: 0, ..ingest };
+        let early = FeedMessage::Post(post(&bob, &bob, 4, "from the future"));
+        assert_eq!(verdict(future.feed(&early, Some(&b))), "rejected");
+    }
+
+    #[test]
+    fn profiles_need_a_valid_signature_and_a_higher_version() {
+        let (_d, store, me, bob) = setup();
+        let ingest = Ingest {
+            store: &store,
+            me: me.peer_id(),
+            now: 2_000,
+        };
+        let profile = |signer: &Identity, version| {
+            signer.sign_record(Profile {
+                author: bob.peer_id(),
+                version,
+                updated_at: 1_000,
+                handle: Handle::parse("bob").expect("handle"),
+                display_name: "Bob".into(),
+                bio: String::new(),
+                avatar: None,
+                business: None,
+                messaging: None,
+            })
+        };
+        assert_eq!(verdict(ingest.profile(&profile(&bob, 2))), "accepted");
+        assert_eq!(verdict(ingest.profile(&profile(&bob, 1))), "ignored");
+        assert_eq!(verdict(ingest.profile(&profile(&me, 3))), "rejected");
+        assert_eq!(
+            store
+                .profile(&bob.peer_id())
+                .expect("get")
+                .map(|p| p.body.version),
+            Some(2)
+        );
+    }
+}

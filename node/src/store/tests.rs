@@ -1,1 +1,218 @@
 use super::*;
+use paperplane_crypto::Identity;
+use paperplane_protocol::{BlobHash, ImageKind, PhotoRef};
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("db")).expect("open");
+    (dir, s)
+}
+
+fn id(n: u8) -> Identity {
+    Identity::from_seed([n; 32])
+}
+
+fn profile(who: &Identity, handle: &str, version: u64) -> Signed<Profile> {
+    who.sign_record(Profile {
+        author: who.peer_id(),
+        version,
+        updated_at: version,
+        handle: Handle::parse(handle).expect("handle"),
+        display_name: String::new(),
+        bio: String::new(),
+        avatar: None,
+        business: None,
+        messaging: None,
+    })
+}
+
+fn post(who: &Identity, seq: u64, caption: &str) -> Signed<Post> {
+    who.sign_record(Post {
+        author: who.peer_id(),
+        seq,
+        created_at: seq,
+        caption: caption.into(),
+        photos: vec![PhotoRef {
+            hash: BlobHash([seq as u8; 32]),
+            size: 1,
+            kind: ImageKind::Png,
+        }],
+    })
+}
+
+#[test]
+fn newest_profile_wins_and_the_handle_index_follows_it() {
+    let (_d, s) = store();
+    let a = id(1);
+    assert!(s
+        .put_profile_if_newer(&profile(&a, "alice", 2))
+        .expect("put"));
+    assert!(!s
+        .put_profile_if_newer(&profile(&a, "old", 1))
+        .expect("older"));
+    assert!(!s
+        .put_profile_if_newer(&profile(&a, "same", 2))
+        .expect("equal"));
+    assert!(s
+        .put_profile_if_newer(&profile(&a, "alice.new", 3))
+        .expect("newer"));
+    let old = Handle::parse("alice").expect("h");
+    let new = Handle::parse("alice.new").expect("h");
+    assert!(s.peers_with_handle(&old).expect("scan").is_empty());
+    assert_eq!(s.peers_with_handle(&new).expect("scan"), vec![a.peer_id()]);
+    // Two people may pick the same handle: both are returned.
+    let b = id(2);
+    s.put_profile_if_newer(&profile(&b, "alice.new", 1))
+        .expect("put");
+    assert_eq!(s.peers_with_handle(&new).expect("scan").len(), 2);
+    // "alice" must not match "alice.new" by prefix.
+    s.put_profile_if_newer(&profile(&id(3), "alice", 1))
+        .expect("put");
+    assert_eq!(
+        s.peers_with_handle(&old).expect("scan"),
+        vec![id(3).peer_id()]
+    );
+}
+
+#[test]
+fn posts_insert_paginate_and_detect_equivocation() {
+    let (_d, s) = store();
+    let a = id(1);
+    for seq in 1..=5 {
+        assert_eq!(
+            s.insert_post(&post(&a, seq, "p")).expect("insert"),
+            PostInsert::New
+        );
+    }
+    assert_eq!(
+        s.insert_post(&post(&a, 3, "p")).expect("dup"),
+        PostInsert::Duplicate
+    );
+    assert_eq!(
+        s.insert_post(&post(&a, 3, "other")).expect("conflict"),
+        PostInsert::Conflict
+    );
+    assert_eq!(s.latest_seq(&a.peer_id()).expect("seq"), 5);
+    assert_eq!(s.latest_seq(&id(2).peer_id()).expect("seq"), 0);
+    let (page, more) = s.posts_since(&a.peer_id(), 1, 2).expect("page");
+    assert_eq!(
+        page.iter().map(|p| p.body.seq).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert!(more);
+    let (page, more) = s.posts_since(&a.peer_id(), 3, 10).expect("page");
+    assert_eq!(page.len(), 2);
+    assert!(!more);
+    let recent = s.recent_posts(&a.peer_id(), 2).expect("recent");
+    assert_eq!(
+        recent.iter().map(|p| p.body.seq).collect::<Vec<_>>(),
+        vec![5, 4]
+    );
+    let p1 = post(&a, 1, "p");
+    let hex = p1.id().to_hex();
+    assert_eq!(
+        s.post_ids_with_prefix(&hex[..7]).expect("prefix"),
+        vec![p1.id()]
+    );
+    assert_eq!(s.post(&p1.id()).expect("get"), Some(p1));
+}
+
+#[test]
+fn likes_and_follows_are_last_writer_wins() {
+    let (_d, s) = store();
+    let (a, b) = (id(1), id(2));
+    let p = post(&a, 1, "p");
+    let like = |liked, at| {
+        b.sign_record(Like {
+            author: b.peer_id(),
+            post: p.id(),
+            post_author: a.peer_id(),
+            liked,
+            at,
+        })
+    };
+    assert!(s.put_like_if_newer(&like(true, 10)).expect("like"));
+    assert!(!s.put_like_if_newer(&like(false, 9)).expect("older unlike"));
+    assert!(s.put_like_if_newer(&like(false, 11)).expect("unlike"));
+    assert!(!s.put_like_if_newer(&like(false, 11)).expect("replay"));
+    assert!(!s.likes_of(&p.id()).expect("likes")[0].body.liked);
+
+    let follow = |following, at| {
+        b.sign_record(Follow {
+            author: b.peer_id(),
+            followee: a.peer_id(),
+            following,
+            at,
+        })
+    };
+    assert!(s.put_follow_if_newer(&follow(true, 5)).expect("follow"));
+    assert!(s.follows(&b.peer_id(), &a.peer_id()).expect("q"));
+    assert_eq!(s.followers(&a.peer_id()).expect("followers").len(), 1);
+    assert!(!s.put_follow_if_newer(&follow(false, 4)).expect("stale"));
+    assert!(s.put_follow_if_newer(&follow(false, 6)).expect("unfollow"));
+    assert!(s.followers(&a.peer_id()).expect("followers").is_empty());
+    assert!(s.following(&b.peer_id()).expect("following").is_empty());
+    assert_eq!(s.follow_records_of(&a.peer_id()).expect("records").len(), 1);
+}
+
+#[test]
+fn a_deleted_comment_stays_deleted_even_if_it_arrives_late() {
+    let (_d, s) = store();
+    let (a, b, m) = (id(1), id(2), id(3));
+    let p = post(&a, 1, "p");
+    let comment = b.sign_record(Comment {
+        author: b.peer_id(),
+        post: p.id(),
+        post_author: a.peer_id(),
+        created_at: 1,
+        text: "hi".into(),
+    });
+    let delete = |who: &Identity| {
+        who.sign_record(CommentDelete {
+            author: who.peer_id(),
+            comment: comment.id(),
+            post: p.id(),
+            post_author: a.peer_id(),
+            at: 2,
+        })
+    };
+    // Someone else's deletion does nothing.
+    assert!(s.insert_comment(&comment).expect("insert"));
+    assert!(!s.insert_comment(&comment).expect("dup"));
+    assert!(!s.delete_comment(&delete(&m)).expect("not author"));
+    assert_eq!(s.comments_of(&p.id()).expect("comments").len(), 1);
+    assert!(s.delete_comment(&delete(&b)).expect("author"));
+    assert!(s.comments_of(&p.id()).expect("comments").is_empty());
+    assert!(!s.insert_comment(&comment).expect("resurrect"));
+
+    // Deletion first, comment later (out of order delivery).
+    let (_d2, s2) = store();
+    assert!(!s2.delete_comment(&delete(&b)).expect("early delete"));
+    assert!(!s2.insert_comment(&comment).expect("late comment"));
+    assert!(s2.comment(&comment.id()).expect("get").is_none());
+}
+
+#[test]
+fn data_survives_reopen_and_a_second_open_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let a = id(1);
+    {
+        let s = Store::open(&path).expect("open");
+        s.put_profile_if_newer(&profile(&a, "alice", 1))
+            .expect("put");
+        s.insert_post(&post(&a, 1, "kept")).expect("post");
+        let h = s.put_blob(b"\x89PNG\r\n\x1a\nbytes").expect("blob");
+        assert!(s.has_blob(&h).expect("has"));
+        assert!(matches!(Store::open(&path), Err(StoreError::Locked(_))));
+        futures::executor::block_on(s.flush()).expect("flush");
+    }
+    let s = Store::open(&path).expect("reopen");
+    assert_eq!(
+        s.profile(&a.peer_id())
+            .expect("get")
+            .map(|p| p.body.version),
+        Some(1)
+    );
+    assert_eq!(s.latest_seq(&a.peer_id()).expect("seq"), 1);
+}
