@@ -157,7 +157,7 @@ mod tests {
         signer.sign_record(Post {
             author: author.peer_id(),
             seq,
-            created_at: 1_000,
+            created_at: 1_200_000, // 20 minutes after the epoch: beyond the clock skew from 0
             caption: caption.into(),
             photos: vec![PhotoRef {
                 hash: BlobHash([1; 32]),
@@ -196,7 +196,7 @@ mod tests {
         let ingest = Ingest {
             store: &store,
             me: me.peer_id(),
-            now: 2_000,
+            now: 2_000_000,
         };
         let b = bob.peer_id();
         let good = FeedMessage::Post(post(&bob, &bob, 1, "hi"));
