@@ -1,0 +1,181 @@
+//! The user's own signed prekeys: a pure store that rotates weekly at the caller's clock,
+//! keeps the two previous prekeys for handshakes that were in flight, and produces the
+//! [`MessagingKeys`] to publish in the profile.
+
+use std::fmt;
+
+use paperplane_protocol::{limits::MAX_PREKEYS, MessagingKeys};
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    dh::KeyPair,
+    keys::{sign_prekey, MessagingIdentity},
+    Identity,
+};
+
+/// How often a new prekey replaces the current one.
+pub const PREKEY_ROTATION_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+/// How long after its creation a prekey may be used to start a session. Two rotation periods,
+/// so a profile fetched just before a rotation stays usable for a week.
+pub const PREKEY_LIFETIME_MS: u64 = 2 * PREKEY_ROTATION_MS;
+
+/// The user's prekeys, newest first: the current one and at most two previous ones (whose
+/// secrets still answer late handshakes). Pure: the caller passes the clock and the RNG, and
+/// persists the store (it is `serde`, secrets included) after every change.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PrekeyStore {
+    prekeys: Vec<StoredPrekey>,
+    next_id: u32,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredPrekey {
+    id: u32,
+    pair: KeyPair,
+    created_at: u64,
+    expires_at: u64,
+}
+
+impl PrekeyStore {
+    /// A store with one fresh prekey created at `now_ms`.
+    pub fn new<R: CryptoRng + ?Sized>(rng: &mut R, now_ms: u64) -> Self {
+        let mut store = Self {
+            prekeys: Vec::new(),
+            next_id: 1,
+        };
+        store.rotate(rng, now_ms);
+        store
+    }
+
+    /// Whether the current prekey is older than [`PREKEY_ROTATION_MS`] at `now_ms`.
+    pub fn rotation_due(&self, now_ms: u64) -> bool {
+        now_ms >= self.next_rotation_at()
+    }
+
+    /// When the next rotation is due (Unix ms), for the caller's timer.
+    pub fn next_rotation_at(&self) -> u64 {
+        self.prekeys
+            .first()
+            .map_or(0, |p| p.created_at.saturating_add(PREKEY_ROTATION_MS))
+    }
+
+    /// Rotates if due. Returns whether it did: then the caller persists the store and
+    /// republishes its profile with [`Self::messaging_keys`].
+    pub fn rotate_if_due<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now_ms: u64) -> bool {
+        if !self.rotation_due(now_ms) {
+            return false;
+        }
+        self.rotate(rng, now_ms);
+        true
+    }
+
+    /// Makes a new current prekey now, keeping the two previous ones and forgetting older.
+    pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now_ms: u64) {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.prekeys.insert(
+            0,
+            StoredPrekey {
+                id,
+                pair: KeyPair::generate(rng),
+                created_at: now_ms,
+                expires_at: now_ms.saturating_add(PREKEY_LIFETIME_MS),
+            },
+        );
+        self.prekeys.truncate(MAX_PREKEYS);
+    }
+
+    /// The current prekey's id.
+    pub fn current_id(&self) -> Option<u32> {
+        self.prekeys.first().map(|p| p.id)
+    }
+
+    /// The ids of the prekeys held, newest first.
+    pub fn ids(&self) -> Vec<u32> {
+        self.prekeys.iter().map(|p| p.id).collect()
+    }
+
+    /// The keys to publish in the profile: the certified identity key, then every held
+    /// prekey, newest first, each signed by `identity` (ed25519 signing is deterministic, so
+    /// the same store always publishes the same bytes).
+    pub fn messaging_keys(&self, identity: &Identity, ik: &MessagingIdentity) -> MessagingKeys {
+        MessagingKeys {
+            identity_key: ik.public_key(),
+            identity_key_signature: ik.certificate().to_vec(),
+            prekeys: self
+                .prekeys
+                .iter()
+                .map(|p| sign_prekey(identity, p.id, p.pair.public(), p.expires_at))
+                .collect(),
+        }
+    }
+
+    /// The key pair of a held prekey.
+    pub(crate) fn pair(&self, id: u32) -> Option<&KeyPair> {
+        self.prekeys.iter().find(|p| p.id == id).map(|p| &p.pair)
+    }
+}
+
+impl fmt::Debug for PrekeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrekeyStore")
+            .field("ids", &self.ids())
+            .field("next_rotation_at", &self.next_rotation_at())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{verify_messaging_keys, KeyError};
+    use chacha20::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    const DAY: u64 = 24 * 60 * 60 * 1000;
+
+    #[test]
+    fn rotates_weekly_and_keeps_two_previous() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let id = Identity::from_seed([1; 32]);
+        let ik = MessagingIdentity::generate(&id, &mut rng);
+        let t0 = 1_700_000_000_000;
+        let mut store = PrekeyStore::new(&mut rng, t0);
+        assert_eq!(store.ids(), vec![1]);
+        assert!(!store.rotate_if_due(&mut rng, t0 + 6 * DAY));
+        assert!(store.rotate_if_due(&mut rng, t0 + 7 * DAY));
+        assert!(store.rotate_if_due(&mut rng, t0 + 14 * DAY));
+        assert!(store.rotate_if_due(&mut rng, t0 + 21 * DAY));
+        assert_eq!(store.ids(), vec![4, 3, 2]);
+        assert!(store.pair(1).is_none() && store.pair(2).is_some());
+        assert_eq!(store.next_rotation_at(), t0 + 28 * DAY);
+
+        let keys = store.messaging_keys(&id, &ik);
+        assert_eq!(keys.prekeys.len(), 3);
+        let bundle = verify_messaging_keys(&id.peer_id(), &keys, t0 + 22 * DAY).expect("valid");
+        assert_eq!(bundle.prekey_id, 4);
+        // Offline for long: everything published has expired.
+        assert!(matches!(
+            verify_messaging_keys(&id.peer_id(), &keys, t0 + 36 * DAY),
+            Err(KeyError::PrekeyExpired { id: 4, .. })
+        ));
+    }
+
+    #[test]
+    fn survives_serialization_and_hides_secrets() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let store = PrekeyStore::new(&mut rng, 5);
+        let bytes =
+            bincode::serde::encode_to_vec(&store, bincode::config::standard()).expect("encodes");
+        let (back, _): (PrekeyStore, _) =
+            bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
+                .expect("decodes");
+        assert_eq!(back.ids(), store.ids());
+        assert_eq!(
+            back.pair(1).map(|p| p.public()),
+            store.pair(1).map(|p| p.public())
+        );
+        assert!(!format!("{store:?}").contains("secret"));
+    }
+}
