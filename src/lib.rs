@@ -25,7 +25,8 @@
 #![deny(missing_docs)]
 
 pub use paperplane_node::{
-    init, BlobHash, CommentView, Error, Event, EventStream, FollowView, Home, Node, NodeConfig,
-    PeerId, PhotoView, PostView, ProfileUpdate, ProfileView, RecordId, Result, Status,
+    init, BlobHash, ChatView, CommentView, Error, Event, EventStream, Folder, FollowView, Home,
+    MessageId, MessageView, Node, NodeConfig, PeerId, PhotoView, PostView, ProfileUpdate,
+    ProfileView, RecordId, Result, Status,
 };
 pub use paperplane_protocol as protocol;

@@ -33,6 +33,7 @@
 //!   a failed decryption changes nothing.
 //! - [`conversation`]: every session with one peer ([`Conversation`]) and the deterministic
 //!   rule choosing the one to send on when both peers start at once.
+//! - [`safety`]: safety numbers users compare to verify each other's keys.
 //! - [`error`]: [`EncryptError`] and [`DecryptError`].
 //!
 //! Secrets are wiped on drop and never appear in `Debug` output; session state is `serde`
@@ -48,6 +49,7 @@ pub mod identity;
 pub mod keys;
 pub mod prekeys;
 pub mod ratchet;
+pub mod safety;
 pub mod session;
 pub mod x3dh;
 
@@ -60,5 +62,6 @@ pub use keys::{verify_messaging_keys, KeyError, MessagingIdentity, PeerPrekeyBun
 pub use prekeys::{PrekeyStore, PREKEY_LIFETIME_MS, PREKEY_ROTATION_MS};
 pub use rand_core::CryptoRng;
 pub use ratchet::{RatchetHeader, MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_STORED_SKIPPED};
+pub use safety::safety_number;
 pub use session::{Role, Session};
 pub use x3dh::{HandshakeError, HandshakeHeader, SessionId};

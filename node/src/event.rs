@@ -1,10 +1,10 @@
 //! Typed events a node emits: to library users through [`crate::EventStream`], to API
 //! clients over Server-Sent Events (serialized with a `type` tag).
 
-use paperplane_protocol::{PeerId, RecordId};
+use paperplane_protocol::{MessageId, PeerId, RecordId};
 use serde::{Deserialize, Serialize};
 
-use crate::views::{CommentView, PostView, ProfileView};
+use crate::views::{CommentView, MessageView, PostView, ProfileView};
 
 /// Something happened that an app may want to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +50,30 @@ pub enum Event {
         followee: PeerId,
         /// True for follow.
         following: bool,
+    },
+    /// A direct message arrived and is stored.
+    Message {
+        /// The message.
+        message: MessageView,
+        /// True if it sits in message requests (the sender is not followed): a quieter
+        /// notification.
+        request: bool,
+    },
+    /// The recipient acknowledged one of our messages as stored.
+    MessageDelivered {
+        /// The message.
+        id: MessageId,
+        /// The recipient.
+        peer: PeerId,
+    },
+    /// One of our messages was refused or could not be delivered in time.
+    MessageFailed {
+        /// The message.
+        id: MessageId,
+        /// The recipient.
+        peer: PeerId,
+        /// Why.
+        reason: String,
     },
     /// A peer connected.
     PeerConnected {

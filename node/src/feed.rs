@@ -50,7 +50,7 @@ pub fn feed(store: &Store, me: &PeerId, limit: usize) -> Result<Vec<PostView>, S
     for a in &authors {
         posts.extend(store.recent_posts(a, limit)?);
     }
-    posts.sort_by(|a, b| (b.body.created_at, b.body.seq).cmp(&(a.body.created_at, a.body.seq)));
+    posts.sort_by_key(|p| std::cmp::Reverse((p.body.created_at, p.body.seq)));
     posts.truncate(limit);
     posts.iter().map(|p| post_view(store, p, me)).collect()
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <home>/identity.key   32-byte ed25519 seed, mode 0600
+//! <home>/messaging.key  32-byte X25519 identity secret for end-to-end messaging, mode 0600
 //! <home>/config.toml    optional settings (listen addresses, API address, bootstrap peers)
 //! <home>/store/         the sled database (locked while a node runs)
 //! <home>/api.token      bearer token of the local API, mode 0600
@@ -75,6 +76,10 @@ impl Home {
     pub fn identity_path(&self) -> PathBuf {
         self.root.join("identity.key")
     }
+    /// Path of the X25519 messaging identity key file.
+    pub fn messaging_key_path(&self) -> PathBuf {
+        self.root.join("messaging.key")
+    }
     /// Path of the sled store.
     pub fn store_path(&self) -> PathBuf {
         self.root.join("store")
@@ -123,6 +128,26 @@ impl Home {
             Err(e) => return Err(HomeError::Io(path, e)),
         };
         Identity::from_bytes(&bytes).map_err(|e| HomeError::CorruptIdentity(path, e.to_string()))
+    }
+
+    /// The X25519 messaging identity secret, created (mode 0600) on first use.
+    pub fn messaging_secret(&self) -> Result<zeroize::Zeroizing<[u8; 32]>, HomeError> {
+        let path = self.messaging_key_path();
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let bytes = zeroize::Zeroizing::new(bytes);
+                let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    HomeError::CorruptIdentity(path.clone(), "expected 32 bytes".into())
+                })?;
+                Ok(zeroize::Zeroizing::new(secret))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let secret = zeroize::Zeroizing::new(rand::random::<[u8; 32]>());
+                write_secret(&path, secret.as_ref(), false).map_err(|e| HomeError::Io(path, e))?;
+                Ok(secret)
+            }
+            Err(e) => Err(HomeError::Io(path, e)),
+        }
     }
 
     /// Whether an identity exists.

@@ -18,7 +18,7 @@ use crate::{
 #[derive(Debug)]
 pub enum Outcome {
     /// New: stored, and this event tells what changed.
-    Accepted(Event),
+    Accepted(Box<Event>),
     /// Valid but nothing new (duplicate, stale, not of interest).
     Ignored,
     /// Invalid, forged or misplaced.
@@ -46,9 +46,9 @@ impl Ingest<'_> {
             return Ok(o);
         }
         Ok(if self.store.put_profile_if_newer(p)? {
-            Outcome::Accepted(Event::Profile {
+            Outcome::Accepted(Box::new(Event::Profile {
                 profile: ProfileView::from(p),
-            })
+            }))
         } else {
             Outcome::Ignored
         })
@@ -83,6 +83,16 @@ impl Ingest<'_> {
         if let Err(o) = check {
             return Ok(o);
         }
+        let author = match msg {
+            FeedMessage::Post(r) => &r.body.author,
+            FeedMessage::Like(r) => &r.body.author,
+            FeedMessage::Comment(r) => &r.body.author,
+            FeedMessage::CommentDelete(r) => &r.body.author,
+            FeedMessage::Follow(r) => &r.body.author,
+        };
+        if self.store.is_blocked(author)? {
+            return Ok(Outcome::Ignored);
+        }
         let involves_me = match msg {
             FeedMessage::Follow(f) => f.body.author == self.me,
             _ => false,
@@ -93,9 +103,9 @@ impl Ingest<'_> {
         let s = self.store;
         Ok(match msg {
             FeedMessage::Post(p) => match s.insert_post(p)? {
-                PostInsert::New => Outcome::Accepted(Event::Post {
+                PostInsert::New => Outcome::Accepted(Box::new(Event::Post {
                     post: post_view(s, p, &self.me)?,
-                }),
+                })),
                 PostInsert::Duplicate => Outcome::Ignored,
                 PostInsert::Conflict => {
                     Outcome::Rejected("a different post with this sequence number exists".into())
@@ -103,11 +113,11 @@ impl Ingest<'_> {
             },
             FeedMessage::Like(l) => {
                 if s.put_like_if_newer(l)? {
-                    Outcome::Accepted(Event::Like {
+                    Outcome::Accepted(Box::new(Event::Like {
                         post: l.body.post,
                         by: l.body.author,
                         liked: l.body.liked,
-                    })
+                    }))
                 } else {
                     Outcome::Ignored
                 }
@@ -115,30 +125,30 @@ impl Ingest<'_> {
             FeedMessage::Comment(c) => {
                 if s.insert_comment(c)? {
                     let handle = handle_of(s, &c.body.author)?;
-                    Outcome::Accepted(Event::Comment {
+                    Outcome::Accepted(Box::new(Event::Comment {
                         comment: comment_view(c, handle),
-                    })
+                    }))
                 } else {
                     Outcome::Ignored
                 }
             }
             FeedMessage::CommentDelete(d) => {
                 if s.delete_comment(d)? {
-                    Outcome::Accepted(Event::CommentDeleted {
+                    Outcome::Accepted(Box::new(Event::CommentDeleted {
                         post: d.body.post,
                         comment: d.body.comment,
-                    })
+                    }))
                 } else {
                     Outcome::Ignored
                 }
             }
             FeedMessage::Follow(f) => {
                 if s.put_follow_if_newer(f)? {
-                    Outcome::Accepted(Event::Follow {
+                    Outcome::Accepted(Box::new(Event::Follow {
                         follower: f.body.author,
                         followee: f.body.followee,
                         following: f.body.following,
-                    })
+                    }))
                 } else {
                     Outcome::Ignored
                 }

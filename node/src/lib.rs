@@ -12,7 +12,7 @@
 //!   changes and [`Event`]s.
 //! - [`ingest`]: the acceptance rules for records from the network.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
-//! - [`node`]: the public [`Node`] handle.
+//! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods.
 //! - [`api`]: the daemon's local HTTP API (server and client); [`cli`]: the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -27,6 +27,7 @@ pub mod event;
 pub mod feed;
 pub mod home;
 pub mod ingest;
+mod messaging;
 pub mod net;
 pub mod node;
 pub mod profile;
@@ -38,5 +39,9 @@ pub use error::{Error, Result};
 pub use event::Event;
 pub use home::Home;
 pub use node::{init, EventStream, Node, ProfileUpdate};
+pub use paperplane_protocol::MessageId;
 pub use paperplane_protocol::{BlobHash, PeerId, RecordId};
-pub use views::{CommentView, FollowView, PhotoView, PostView, ProfileView, Status};
+pub use store::messages::Folder;
+pub use views::{
+    ChatView, CommentView, FollowView, MessageView, PhotoView, PostView, ProfileView, Status,
+};

@@ -1,7 +1,9 @@
 //! The user's own profile (first version, updates) and resolving references to peers and
 //! records typed by people.
 
-use paperplane_protocol::{BusinessInfo, Handle, PeerId, PhotoRef, Profile, Record, RecordId};
+use paperplane_protocol::{
+    BusinessInfo, Handle, MessagingKeys, PeerId, PhotoRef, Profile, Record, RecordId,
+};
 
 use crate::{
     error::{Error, Result},
@@ -51,6 +53,16 @@ pub fn updated(
             category: c.clone(),
         });
     }
+    p.validate(now)?;
+    Ok(p)
+}
+
+/// The next version of `current` carrying `keys` for end-to-end messaging. Validated.
+pub fn with_messaging_keys(current: &Profile, keys: MessagingKeys, now: u64) -> Result<Profile> {
+    let mut p = current.clone();
+    p.version += 1;
+    p.updated_at = now.max(current.updated_at + 1);
+    p.messaging = Some(keys);
     p.validate(now)?;
     Ok(p)
 }

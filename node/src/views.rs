@@ -2,8 +2,10 @@
 //! signed records, with ids as hex and peers as their `PeerId` strings.
 
 use paperplane_protocol::{
-    BlobHash, Comment, ImageKind, PeerId, PhotoRef, Post, Profile, RecordId, Signed,
+    BlobHash, Comment, ImageKind, MessageId, PeerId, PhotoRef, Post, Profile, RecordId, Signed,
 };
+
+use crate::store::messages::{Chat, DeliveryState, Folder, StoredMessage};
 use serde::{Deserialize, Serialize};
 
 /// A user's profile as the node knows it.
@@ -168,4 +170,95 @@ pub struct Status {
     pub peers: Vec<PeerId>,
     /// Records from the network rejected since start (forged, malformed, misplaced).
     pub rejected_records: u64,
+}
+
+/// A direct message as shown to people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    /// Message id (hex).
+    pub id: MessageId,
+    /// The other person in the chat.
+    pub peer: PeerId,
+    /// Who sent it.
+    pub from: PeerId,
+    /// Whom it was sent to.
+    pub to: PeerId,
+    /// Whether this node's user sent it.
+    pub outgoing: bool,
+    /// The text.
+    pub text: String,
+    /// The sender's timestamp (Unix ms).
+    pub sent_at: u64,
+    /// When this node stored it (Unix ms).
+    pub stored_at: u64,
+    /// `pending`, `delivered` or `failed` for our messages; `received` for theirs.
+    pub state: String,
+    /// Why it failed, for failed messages.
+    pub error: Option<String>,
+}
+
+impl MessageView {
+    /// The view of a stored message for user `me`.
+    pub fn new(m: &StoredMessage, me: &PeerId) -> Self {
+        let (from, to) = if m.outgoing {
+            (*me, m.peer)
+        } else {
+            (m.peer, *me)
+        };
+        let (state, error) = match &m.state {
+            DeliveryState::Pending => ("pending", None),
+            DeliveryState::Delivered => ("delivered", None),
+            DeliveryState::Failed(why) => ("failed", Some(why.clone())),
+            DeliveryState::Received => ("received", None),
+        };
+        Self {
+            id: m.id,
+            peer: m.peer,
+            from,
+            to,
+            outgoing: m.outgoing,
+            text: m.body.text().to_owned(),
+            sent_at: m.sent_at,
+            stored_at: m.stored_at,
+            state: state.to_owned(),
+            error,
+        }
+    }
+}
+
+/// A conversation in the inbox or among the requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatView {
+    /// The other person.
+    pub peer: PeerId,
+    /// Their handle, if known.
+    pub handle: Option<String>,
+    /// Their display name, if known.
+    pub display_name: Option<String>,
+    /// `inbox` or `requests`.
+    pub folder: Folder,
+    /// Time of the newest message (Unix ms).
+    pub last_activity: u64,
+    /// Messages not yet read.
+    pub unread: u32,
+    /// The newest message.
+    pub last_message: Option<MessageView>,
+}
+
+impl ChatView {
+    pub(crate) fn new(
+        chat: &Chat,
+        profile: Option<&Signed<Profile>>,
+        last: Option<MessageView>,
+    ) -> Self {
+        Self {
+            peer: chat.peer,
+            handle: profile.map(|p| p.body.handle.as_str().to_owned()),
+            display_name: profile.map(|p| p.body.display_name.clone()),
+            folder: chat.folder,
+            last_activity: chat.last_activity,
+            unread: chat.unread,
+            last_message: last,
+        }
+    }
 }

@@ -68,6 +68,14 @@ pub enum ValidationError {
         /// The limit.
         max: u64,
     },
+    /// A message is larger than allowed.
+    #[error("message of {size} bytes exceeds the limit of {max} bytes")]
+    MessageTooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Bytes that should be a photo are not a JPEG, PNG or WebP image.
     #[error("not a JPEG, PNG or WebP image")]
     NotAnImage,

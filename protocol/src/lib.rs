@@ -10,6 +10,7 @@
 //!   [`Signed`], which carries a record with its author's signature.
 //! - [`gossip`]: what is published on the gossipsub topics, and the topic names.
 //! - [`sync`]: the `/paperplane/sync/1` catch-up request and response.
+//! - [`dm`]: direct-message plaintext and the `/paperplane/dm/1` request and response.
 //! - [`blob`]: the `/paperplane/blob/1` chunked media transfer and image sniffing.
 //! - [`limits`]: every size and count bound in one place.
 //! - [`error`]: typed decoding and validation errors.
@@ -17,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod blob;
+pub mod dm;
 pub mod encoding;
 pub mod error;
 pub mod gossip;
@@ -27,6 +29,10 @@ pub mod records;
 pub mod sync;
 
 pub use blob::{BlobRequest, BlobResponse, ImageKind};
+pub use dm::{
+    DirectMessage, DmRejection, DmRequest, DmResponse, DmResult, MessageBody, MessageId,
+    SealedEnvelope,
+};
 pub use encoding::{decode, encode};
 pub use error::{DecodeError, ValidationError};
 pub use gossip::{FeedMessage, Topic};

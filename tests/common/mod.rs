@@ -32,6 +32,25 @@ impl TestNode {
         TestNode { node, events, dir }
     }
 
+    /// Stops the node and hands back its home, to start it again later.
+    pub(crate) async fn stop(self) -> TempDir {
+        self.node.shutdown().await.expect("shutdown");
+        self.dir
+    }
+
+    /// Connects both ways' knowledge: `self` dials `other` and both wait until each holds the
+    /// other's profile with messaging keys.
+    pub(crate) async fn meet(&mut self, other: &mut TestNode) {
+        self.connect(other).await;
+        let (a, b) = (self.node.peer_id(), other.node.peer_id());
+        let (na, nb) = (self.node.clone(), other.node.clone());
+        eventually("both know each other's keys", || {
+            na.profile(Some(b)).is_ok_and(|p| p.messaging_keys)
+                && nb.profile(Some(a)).is_ok_and(|p| p.messaging_keys)
+        })
+        .await;
+    }
+
     /// The first listen address, with `/p2p/`.
     pub(crate) async fn addr(&self) -> String {
         let status = self.node.status().await.expect("status");

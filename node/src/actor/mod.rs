@@ -6,10 +6,13 @@
 //! - `network`: swarm events: connections, gossip, discovery.
 //! - `sync`: `/paperplane/sync/1`, both sides.
 //! - `blobs`: `/paperplane/blob/1`, both sides; [`blob_fetch`] reassembles and verifies.
+//! - `dm`: `/paperplane/dm/1`, both sides, and the outbox; `flush`: group commit.
 
 pub(crate) mod blob_fetch;
 mod blobs;
 mod commands;
+mod dm;
+mod flush;
 mod network;
 mod sync;
 
@@ -24,7 +27,7 @@ use libp2p::{
     swarm::ConnectionId,
     Multiaddr, Swarm,
 };
-use paperplane_crypto::Identity;
+use paperplane_crypto::{Identity, MessagingIdentity, PrekeyStore};
 use paperplane_protocol::{BlobHash, PeerId, RecordId, Topic};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -37,7 +40,7 @@ use crate::{
     net::{self, Behaviour},
     node::ProfileUpdate,
     store::Store,
-    views::{ProfileView, Status},
+    views::{MessageView, ProfileView, Status},
 };
 
 /// A request from a [`crate::Node`] handle.
@@ -101,6 +104,15 @@ pub(crate) enum Command {
         /// Done.
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Send a direct message.
+    Send {
+        /// To whom.
+        peer: PeerId,
+        /// The text.
+        text: String,
+        /// The message once durably queued.
+        reply: oneshot::Sender<Result<MessageView>>,
+    },
     /// Fetch a blob from peers into the store.
     FetchBlob {
         /// Which blob.
@@ -146,6 +158,10 @@ struct Actor {
     blob_requests: HashMap<OutboundRequestId, BlobHash>,
     /// Records from the network rejected since start.
     rejected: u64,
+    messaging: MessagingIdentity,
+    prekeys: PrekeyStore,
+    outbox: dm::Outbox,
+    flusher: flush::Flusher,
 }
 
 /// Builds the swarm, starts listening and dialling, and runs the actor in a task. Returns once
@@ -178,6 +194,18 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             .listen_on(addr.clone())
             .map_err(|e| Error::Network(format!("cannot listen on {addr}: {e}")))?;
     }
+    let now = now_ms();
+    let messaging =
+        MessagingIdentity::from_secret_bytes(&identity, *config.home.messaging_secret()?);
+    let mut prekeys = match store.prekeys()? {
+        Some(p) => p,
+        None => PrekeyStore::new(&mut rand::rng(), now),
+    };
+    prekeys.rotate_if_due(&mut rand::rng(), now);
+    store.put_prekeys(&prekeys)?;
+    let (flush_tx, flush_rx) = mpsc::channel(4);
+    let mut outbox = dm::Outbox::default();
+    outbox.peers.extend(store.outbox_peers()?);
     let mut actor = Actor {
         swarm,
         store,
@@ -192,7 +220,12 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         fetches: HashMap::new(),
         blob_requests: HashMap::new(),
         rejected: 0,
+        messaging,
+        prekeys,
+        outbox,
+        flusher: flush::Flusher::new(flush_tx),
     };
+    actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
     actor.subscribe(Topic::Feed(me));
     for f in actor.store.following(&me)? {
@@ -220,7 +253,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }
     }
     actor.publish_own_profile();
-    tokio::spawn(actor.run(commands, config.republish_interval, done));
+    tokio::spawn(actor.run(commands, flush_rx, config.republish_interval, done));
     Ok(())
 }
 
@@ -228,6 +261,7 @@ impl Actor {
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
+        mut flushed: mpsc::Receiver<std::result::Result<(), String>>,
         republish: Duration,
         done: watch::Sender<bool>,
     ) {
@@ -248,8 +282,16 @@ impl Actor {
                     None => break,
                 },
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
-                _ = tick.tick() => {}
+                Some(r) = flushed.recv() => self.on_flushed(r),
+                _ = tick.tick() => self.on_tick(),
                 _ = republish.tick() => self.publish_own_profile(),
+            }
+        }
+        // Work waiting for a flush in progress still completes.
+        while self.flusher_busy() {
+            match flushed.recv().await {
+                Some(r) => self.on_flushed(r),
+                None => break,
             }
         }
         if let Err(e) = self.store.flush().await {
@@ -263,6 +305,36 @@ impl Actor {
             let _ = reply.send(Ok(()));
         }
         let _ = done.send(true);
+    }
+
+    fn on_tick(&mut self) {
+        self.retry_due();
+        if self.prekeys.rotation_due(now_ms()) {
+            if let Err(e) = self.publish_messaging_keys() {
+                tracing::error!(error = %e, "rotating prekeys");
+            }
+        }
+    }
+
+    /// Rotates the prekeys if due and makes sure the own profile carries the current keys,
+    /// publishing a new profile version if it changed.
+    fn publish_messaging_keys(&mut self) -> Result<()> {
+        let now = now_ms();
+        if self.prekeys.rotate_if_due(&mut rand::rng(), now) {
+            self.store.put_prekeys(&self.prekeys)?;
+        }
+        let keys = self.prekeys.messaging_keys(&self.identity, &self.messaging);
+        let Some(current) = self.store.profile(&self.me)? else {
+            return Ok(());
+        };
+        if current.body.messaging.as_ref() == Some(&keys) {
+            return Ok(());
+        }
+        let body = crate::profile::with_messaging_keys(&current.body, keys, now)?;
+        let signed = self.identity.sign_record(body);
+        self.store.put_profile_if_newer(&signed)?;
+        self.publish(Topic::Profiles, paperplane_protocol::encode(&signed));
+        Ok(())
     }
 
     fn ingest(&self) -> Ingest<'_> {

@@ -41,16 +41,15 @@ impl Actor {
                     self.emit(Event::PeerConnected { peer: peer_id });
                     self.sync_on_connect(peer_id);
                 }
+                self.retry_now(peer_id);
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    self.connected.remove(&peer_id);
-                    self.emit(Event::PeerDisconnected { peer: peer_id });
-                }
+                self.connected.remove(&peer_id);
+                self.emit(Event::PeerDisconnected { peer: peer_id });
             }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
@@ -95,11 +94,12 @@ impl Actor {
             }
             BehaviourEvent::Sync(ev) => self.on_sync_event(ev),
             BehaviourEvent::Blob(ev) => self.on_blob_event(ev),
-            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-                if info.protocols.contains(&KAD_PROTOCOL) {
-                    for addr in info.listen_addrs {
-                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
-                    }
+            BehaviourEvent::Dm(ev) => self.on_dm_event(ev),
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
+                if info.protocols.contains(&KAD_PROTOCOL) =>
+            {
+                for addr in info.listen_addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
@@ -142,7 +142,7 @@ impl Actor {
         };
         match outcome {
             Ok(Outcome::Accepted(event)) => {
-                self.emit(event);
+                self.emit(*event);
                 MessageAcceptance::Accept
             }
             Ok(Outcome::Ignored) => MessageAcceptance::Ignore,

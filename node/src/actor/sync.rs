@@ -210,7 +210,7 @@ impl Actor {
 
     fn apply(&self, outcome: Result<Outcome, StoreError>, rejected: &mut usize) {
         match outcome {
-            Ok(Outcome::Accepted(ev)) => self.emit(ev),
+            Ok(Outcome::Accepted(ev)) => self.emit(*ev),
             Ok(Outcome::Ignored) => {}
             Ok(Outcome::Rejected(_)) => *rejected += 1,
             Err(e) => tracing::error!(error = %e, "store failure while ingesting sync"),

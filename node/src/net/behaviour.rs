@@ -22,6 +22,8 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     /// `/paperplane/sync/1`.
     pub sync: request_response::Behaviour<FrameCodec>,
+    /// `/paperplane/dm/1`.
+    pub dm: request_response::Behaviour<FrameCodec>,
     /// `/paperplane/blob/1`.
     pub blob: request_response::Behaviour<FrameCodec>,
     /// Peer routing beyond the LAN.

@@ -2,7 +2,7 @@
 //!
 //! TCP+Noise+Yamux and QUIC; identify, ping, gossipsub (strict signing, every message
 //! validated by the actor before it is forwarded, peer scoring so rejected senders lose
-//! score), request-response for `/paperplane/sync/1` and `/paperplane/blob/1`, Kademlia on
+//! score), request-response for `/paperplane/sync/1`, `/paperplane/dm/1` and `/paperplane/blob/1`, Kademlia on
 //! `/paperplane/kad/1`, optional mDNS, and connection limits.
 
 mod behaviour;
@@ -20,7 +20,7 @@ use libp2p::{
     swarm::behaviour::toggle::Toggle,
     tcp, yamux, StreamProtocol, Swarm, SwarmBuilder,
 };
-use paperplane_protocol::limits;
+use paperplane_protocol::{dm, limits};
 
 pub use codec::FrameCodec;
 
@@ -30,6 +30,8 @@ pub const IDENTIFY_PROTOCOL: &str = "/paperplane/id/1";
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/kad/1");
 /// Catch-up protocol name.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/sync/1");
+/// Direct-message protocol name.
+pub const DM_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/dm/1");
 /// Media protocol name.
 pub const BLOB_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/blob/1");
 /// Gossipsub's per-RPC limit: the largest record plus room for the signed envelope. Every node
@@ -95,6 +97,11 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 [(SYNC_PROTOCOL, ProtocolSupport::Full)],
                 rr_cfg.clone(),
             );
+            let dm = request_response::Behaviour::with_codec(
+                FrameCodec::new(dm::MAX_DM_REQUEST_BYTES, dm::MAX_DM_RESPONSE_BYTES),
+                [(DM_PROTOCOL, ProtocolSupport::Full)],
+                rr_cfg.clone().with_max_concurrent_streams(256),
+            );
             let blob = request_response::Behaviour::with_codec(
                 FrameCodec::new(
                     limits::MAX_BLOB_REQUEST_BYTES,
@@ -131,6 +138,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 ping: ping::Behaviour::new(ping::Config::new()),
                 gossipsub,
                 sync,
+                dm,
                 blob,
                 kad,
                 mdns: Toggle::from(mdns),

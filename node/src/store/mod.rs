@@ -9,6 +9,7 @@
 //! and reports whether anything changed, so gossip validation and events follow from it.
 
 mod keys;
+pub mod messages;
 
 use std::path::Path;
 
@@ -74,6 +75,14 @@ pub struct Store {
     follows: sled::Tree,
     followers: sled::Tree,
     blobs: sled::Tree,
+    conversations: sled::Tree,
+    secrets: sled::Tree,
+    chats: sled::Tree,
+    messages: sled::Tree,
+    message_index: sled::Tree,
+    outbox: sled::Tree,
+    seen_envelopes: sled::Tree,
+    blocked: sled::Tree,
 }
 
 impl Store {
@@ -102,6 +111,14 @@ impl Store {
             follows: t("follows")?,
             followers: t("followers")?,
             blobs: t("blobs")?,
+            conversations: t("conversations")?,
+            secrets: t("secrets")?,
+            chats: t("chats")?,
+            messages: t("messages")?,
+            message_index: t("message_index")?,
+            outbox: t("outbox")?,
+            seen_envelopes: t("seen_envelopes")?,
+            blocked: t("blocked")?,
             db,
         })
     }

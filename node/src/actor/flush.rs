@@ -1,0 +1,129 @@
+//! Group commit: work that must wait until the store is durable (acknowledging received
+//! messages, confirming queued ones) waits here; one flush covers everything that arrived
+//! before it started, and the next flush starts as soon as it ends.
+
+use libp2p::request_response::ResponseChannel;
+use paperplane_protocol::{encode, DmRejection, DmResponse, DmResult, PeerId};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Actor;
+use crate::{
+    error::{Error, Result},
+    event::Event,
+    views::MessageView,
+};
+
+/// Something to do once the store is flushed.
+pub(super) enum AfterFlush {
+    /// Acknowledge received envelopes and announce the new messages.
+    Respond {
+        channel: ResponseChannel<Vec<u8>>,
+        response: DmResponse,
+        events: Vec<Event>,
+    },
+    /// Confirm a queued message to its sender and start delivering it.
+    Queued {
+        reply: oneshot::Sender<Result<MessageView>>,
+        view: Box<MessageView>,
+        peer: PeerId,
+    },
+}
+
+/// The flush pipeline's state.
+pub(super) struct Flusher {
+    waiting: Vec<AfterFlush>,
+    flushing: Vec<AfterFlush>,
+    in_flight: bool,
+    done_tx: mpsc::Sender<std::result::Result<(), String>>,
+}
+
+impl Flusher {
+    /// A flusher reporting completions on `done_tx`.
+    pub(super) fn new(done_tx: mpsc::Sender<std::result::Result<(), String>>) -> Self {
+        Self {
+            waiting: Vec::new(),
+            flushing: Vec::new(),
+            in_flight: false,
+            done_tx,
+        }
+    }
+}
+
+impl Actor {
+    /// Whether work waits for a flush.
+    pub(super) fn flusher_busy(&self) -> bool {
+        self.flusher.in_flight
+    }
+
+    /// Runs `work` after the next flush.
+    pub(super) fn after_flush(&mut self, work: AfterFlush) {
+        self.flusher.waiting.push(work);
+        if !self.flusher.in_flight {
+            self.start_flush();
+        }
+    }
+
+    fn start_flush(&mut self) {
+        let f = &mut self.flusher;
+        f.flushing = std::mem::take(&mut f.waiting);
+        f.in_flight = true;
+        let store = self.store.clone();
+        let done = f.done_tx.clone();
+        tokio::spawn(async move {
+            let r = store.flush().await.map_err(|e| e.to_string());
+            let _ = done.send(r).await;
+        });
+    }
+
+    /// A flush ended: finish the work that waited for it.
+    pub(super) fn on_flushed(&mut self, result: std::result::Result<(), String>) {
+        self.flusher.in_flight = false;
+        let work = std::mem::take(&mut self.flusher.flushing);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "flushing the store failed");
+        }
+        for w in work {
+            match w {
+                AfterFlush::Respond {
+                    channel,
+                    mut response,
+                    events,
+                } => {
+                    if result.is_err() {
+                        for r in &mut response.results {
+                            if *r == DmResult::Stored {
+                                *r = DmResult::Rejected(DmRejection::Unavailable);
+                            }
+                        }
+                    } else {
+                        for e in events {
+                            self.emit(e);
+                        }
+                    }
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .dm
+                        .send_response(channel, encode(&response));
+                }
+                AfterFlush::Queued { reply, view, peer } => {
+                    match &result {
+                        Ok(()) => {
+                            let _ = reply.send(Ok(*view));
+                            self.dispatch(peer);
+                        }
+                        // The retry timer sends it once a later flush succeeds.
+                        Err(e) => {
+                            let _ = reply.send(Err(Error::Network(format!(
+                                "could not make the message durable: {e}"
+                            ))));
+                        }
+                    }
+                }
+            }
+        }
+        if !self.flusher.waiting.is_empty() {
+            self.start_flush();
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! Direct messages on sled: end-to-end sessions, chats (inbox and requests), messages, the
+//! outbox, seen envelopes and blocked peers.
+//!
+//! Every change that must not be torn happens in one sled transaction: sending writes the
+//! advanced session, the message and its outbox row together; receiving writes the advanced
+//! session, the message, the envelope's digest and the chat together. Callers flush before
+//! acknowledging (see the actor's group commit).
+
+use paperplane_crypto::{Conversation, PrekeyStore};
+use paperplane_protocol::{
+    decode, encode, limits::MAX_FRAME_BYTES, MessageBody, MessageId, PeerId,
+};
+use serde::{Deserialize, Serialize};
+use sled::{
+    transaction::{ConflictableTransactionError, TransactionError},
+    Transactional,
+};
+
+use super::{keys::peer_key, Result, Store, StoreError};
+
+/// Where a chat is listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Folder {
+    /// The inbox.
+    Inbox,
+    /// Message requests: first contact from someone the user does not follow.
+    Requests,
+}
+
+/// Delivery state of a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Ours, durably queued, not yet acknowledged.
+    Pending,
+    /// Ours, acknowledged as stored by the recipient.
+    Delivered,
+    /// Ours, refused or undeliverable; the reason says why.
+    Failed(String),
+    /// Theirs, received.
+    Received,
+}
+
+/// One message of a 1:1 chat, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// The sender's id for it.
+    pub id: MessageId,
+    /// The other person in the chat.
+    pub peer: PeerId,
+    /// Whether we sent it.
+    pub outgoing: bool,
+    /// The sender's timestamp (orders the chat).
+    pub sent_at: u64,
+    /// When this node stored it.
+    pub stored_at: u64,
+    /// The content.
+    pub body: MessageBody,
+    /// Delivery state.
+    pub state: DeliveryState,
+}
+
+/// A chat's summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    /// The other person.
+    pub peer: PeerId,
+    /// Inbox or requests.
+    pub folder: Folder,
+    /// Time of the newest message (Unix ms).
+    pub last_activity: u64,
+    /// Messages received since the chat was last opened.
+    pub unread: u32,
+    /// The newest message.
+    pub last_message: Option<MessageId>,
+    /// Our newest `sent_at` in this chat (ours increase strictly).
+    pub last_sent_at: u64,
+    /// Messages received while in requests, in the current rate window.
+    pub window_count: u32,
+    /// Start of the current rate window (Unix ms).
+    pub window_start: u64,
+}
+
+impl Chat {
+    fn new(peer: PeerId, folder: Folder) -> Self {
+        Self {
+            peer,
+            folder,
+            last_activity: 0,
+            unread: 0,
+            last_message: None,
+            last_sent_at: 0,
+            window_count: 0,
+            window_start: 0,
+        }
+    }
+}
+
+/// A sealed envelope waiting for its acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The recipient.
+    pub peer: PeerId,
+    /// The message inside.
+    pub message: MessageId,
+    /// The sealed bytes, resent unchanged on every retry.
+    pub payload: Vec<u8>,
+    /// When it was queued (Unix ms).
+    pub queued_at: u64,
+}
+
+/// What storing a received message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// New message; `folder` is where its chat is.
+    New {
+        /// The chat's folder.
+        folder: Folder,
+        /// Whether this message opened the chat.
+        first: bool,
+    },
+    /// A message with this id was already stored.
+    Duplicate,
+}
+
+fn message_key(peer: &PeerId, sent_at: u64, id: &MessageId) -> Vec<u8> {
+    [&peer_key(peer)[..], &sent_at.to_be_bytes(), &id.0].concat()
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn tx_result<T>(r: std::result::Result<T, TransactionError<StoreError>>) -> Result<T> {
+    r.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::from(e),
+    })
+}
+
+fn dec<T: serde::de::DeserializeOwned>(tree: &'static str, v: &[u8]) -> Result<T> {
+    decode(v, MAX_FRAME_BYTES).map_err(|e| StoreError::Corrupt {
+        tree,
+        reason: e.to_string(),
+    })
+}
+
+fn ser<T: Serialize>(v: &T) -> Vec<u8> {
+    encode(v)
+}
+
+impl Store {
+    /// The end-to-end conversation state with `peer`.
+    pub fn conversation(&self, peer: &PeerId) -> Result<Option<Conversation>> {
+        self.conversations
+            .get(peer_key(peer))?
+            .map(|v| dec("conversations", &v))
+            .transpose()
+    }
+
+    /// The own prekeys (secrets included).
+    pub fn prekeys(&self) -> Result<Option<PrekeyStore>> {
+        self.secrets
+            .get(b"prekeys")?
+            .map(|v| dec("secrets", &v))
+            .transpose()
+    }
+
+    /// Replaces the own prekeys.
+    pub fn put_prekeys(&self, prekeys: &PrekeyStore) -> Result<()> {
+        self.secrets.insert(b"prekeys", ser(prekeys))?;
+        Ok(())
+    }
+
+    /// The chat with `peer`.
+    pub fn chat(&self, peer: &PeerId) -> Result<Option<Chat>> {
+        self.chats
+            .get(peer_key(peer))?
+            .map(|v| dec("chats", &v))
+            .transpose()
+    }
+
+    /// Chats in `folder`, newest activity first.
+    pub fn chats(&self, folder: Folder) -> Result<Vec<Chat>> {
+        let mut out: Vec<Chat> = Vec::new();
+        for item in self.chats.iter() {
+            let chat: Chat = dec("chats", &item?.1)?;
+            if chat.folder == folder {
+                out.push(chat);
+            }
+        }
+        out.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
+        Ok(out)
+    }
+
+    /// Stores a message we are sending with the advanced session and its outbox row, in one
+    /// transaction. Returns the `sent_at` used (strictly above the chat's previous one).
+    pub fn queue_outgoing(
+        &self,
+        conversation: &Conversation,
+        message: &StoredMessage,
+        payload: Vec<u8>,
+        folder_if_new: Folder,
+    ) -> Result<()> {
+        let peer = message.peer;
+        let pk = peer_key(&peer);
+        let mkey = message_key(&peer, message.sent_at, &message.id);
+        let okey = [&pk[..], &self.db.generate_id()?.to_be_bytes()].concat();
+        let entry = OutboxEntry {
+            peer,
+            message: message.id,
+            payload,
+            queued_at: message.stored_at,
+        };
+        tx_result(
+            (
+                &self.conversations,
+                &self.messages,
+                &self.message_index,
+                &self.outbox,
+                &self.chats,
+            )
+                .transaction(|(conv, msgs, index, outbox, chats)| {
+                    let mut chat: Chat = match chats.get(&pk)? {
+                        Some(v) => dec("chats", &v).map_err(abort)?,
+                        None => Chat::new(peer, folder_if_new),
+                    };
+                    chat.last_activity = chat.last_activity.max(message.sent_at);
+                    chat.last_message = Some(message.id);
+                    chat.last_sent_at = message.sent_at;
+                    // Replying to a request accepts it.
+                    chat.folder = Folder::Inbox;
+                    conv.insert(pk.as_slice(), ser(conversation))?;
+                    msgs.insert(mkey.as_slice(), ser(message))?;
+                    index.insert(&message.id.0, mkey.as_slice())?;
+                    outbox.insert(okey.as_slice(), ser(&entry))?;
+                    chats.insert(pk.as_slice(), ser(&chat))?;
+                    Ok(())
+                }),
+        )
+    }
+
+    /// Whether an envelope with this digest was already stored.
+    pub fn envelope_seen(&self, digest: &[u8; 32]) -> Result<bool> {
+        Ok(self.seen_envelopes.contains_key(digest)?)
+    }
+
+    /// Stores a received message with the advanced session and the envelope's digest, in
+    /// one transaction; deduplicated by message id.
+    pub fn accept_incoming(
+        &self,
+        conversation: &Conversation,
+        digest: &[u8; 32],
+        message: &StoredMessage,
+        folder_if_new: Folder,
+    ) -> Result<Received> {
+        let peer = message.peer;
+        let pk = peer_key(&peer);
+        let mkey = message_key(&peer, message.sent_at, &message.id);
+        tx_result(
+            (
+                &self.conversations,
+                &self.messages,
+                &self.message_index,
+                &self.seen_envelopes,
+                &self.chats,
+            )
+                .transaction(|(conv, msgs, index, seen, chats)| {
+                    conv.insert(pk.as_slice(), ser(conversation))?;
+                    seen.insert(digest, &message.id.0)?;
+                    if index.get(message.id.0)?.is_some() {
+                        return Ok(Received::Duplicate);
+                    }
+                    let (mut chat, first) = match chats.get(&pk)? {
+                        Some(v) => (dec::<Chat>("chats", &v).map_err(abort)?, false),
+                        None => (Chat::new(peer, folder_if_new), true),
+                    };
+                    if message.sent_at >= chat.last_activity {
+                        chat.last_activity = message.sent_at;
+                        chat.last_message = Some(message.id);
+                    }
+                    chat.unread += 1;
+                    if chat.folder == Folder::Requests {
+                        if message.stored_at.saturating_sub(chat.window_start) > 60_000 {
+                            chat.window_start = message.stored_at;
+                            chat.window_count = 0;
+                        }
+                        chat.window_count += 1;
+                    }
+                    msgs.insert(mkey.as_slice(), ser(message))?;
+                    index.insert(&message.id.0, mkey.as_slice())?;
+                    chats.insert(pk.as_slice(), ser(&chat))?;
+                    Ok(Received::New {
+                        folder: chat.folder,
+                        first,
+                    })
+                }),
+        )
+    }
+
+    /// A message by id.
+    pub fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>> {
+        match self.message_index.get(id.0)? {
+            Some(key) => self
+                .messages
+                .get(key)?
+                .map(|v| dec("messages", &v))
+                .transpose(),
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` messages of the chat with `peer` before message `before` (or the
+    /// newest), oldest first.
+    pub fn messages(
+        &self,
+        peer: &PeerId,
+        before: Option<&MessageId>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>> {
+        let prefix = peer_key(peer);
+        let end = match before {
+            Some(id) => match self.message_index.get(id.0)? {
+                Some(k) => k.to_vec(),
+                None => return Ok(Vec::new()),
+            },
+            None => [&prefix[..], &[0xFF; 24]].concat(),
+        };
+        let mut out = self
+            .messages
+            .range(prefix.clone()..end)
+            .rev()
+            .take(limit)
+            .map(|item| dec("messages", &item?.1))
+            .collect::<Result<Vec<StoredMessage>>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Marks the chat with `peer` read.
+    pub fn mark_read(&self, peer: &PeerId) -> Result<()> {
+        self.update_chat(peer, |c| c.unread = 0)
+    }
+
+    /// Moves a request to the inbox.
+    pub fn accept_request(&self, peer: &PeerId) -> Result<bool> {
+        let mut found = false;
+        self.update_chat(peer, |c| {
+            found = true;
+            c.folder = Folder::Inbox;
+        })?;
+        Ok(found)
+    }
+
+    fn update_chat(&self, peer: &PeerId, f: impl FnOnce(&mut Chat)) -> Result<()> {
+        if let Some(mut chat) = self.chat(peer)? {
+            f(&mut chat);
+            self.chats.insert(peer_key(peer), ser(&chat))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the chat with `peer` and its messages (the session is kept). Outgoing
+    /// messages still queued are dropped from the outbox too.
+    pub fn delete_chat(&self, peer: &PeerId) -> Result<usize> {
+        let prefix = peer_key(peer);
+        let mut n = 0;
+        for item in self.messages.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let m: StoredMessage = dec("messages", &v)?;
+            self.message_index.remove(m.id.0)?;
+            self.messages.remove(k)?;
+            n += 1;
+        }
+        for item in self.outbox.scan_prefix(&prefix) {
+            self.outbox.remove(item?.0)?;
+        }
+        self.chats.remove(&prefix)?;
+        Ok(n)
+    }
+
+    /// Outbox rows for `peer`, oldest first, at most `limit`, with their keys.
+    pub fn outbox_for(&self, peer: &PeerId, limit: usize) -> Result<Vec<(Vec<u8>, OutboxEntry)>> {
+        self.outbox
+            .scan_prefix(peer_key(peer))
+            .take(limit)
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((k.to_vec(), dec("outbox", &v)?))
+            })
+            .collect()
+    }
+
+    /// Peers with something in the outbox.
+    pub fn outbox_peers(&self) -> Result<Vec<PeerId>> {
+        let mut out: Vec<PeerId> = Vec::new();
+        for item in self.outbox.iter() {
+            let e: OutboxEntry = dec("outbox", &item?.1)?;
+            if out.last() != Some(&e.peer) {
+                out.push(e.peer);
+            }
+        }
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Number of outbox rows.
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Settles an outbox row: the message becomes `state`, the row goes.
+    pub fn settle(&self, outbox_key: &[u8], id: &MessageId, state: DeliveryState) -> Result<()> {
+        tx_result(
+            (&self.outbox, &self.messages, &self.message_index).transaction(
+                |(outbox, msgs, index)| {
+                    outbox.remove(outbox_key)?;
+                    if let Some(key) = index.get(id.0)? {
+                        if let Some(v) = msgs.get(&key)? {
+                            let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
+                            m.state = state.clone();
+                            msgs.insert(key, ser(&m))?;
+                        }
+                    }
+                    Ok(())
+                },
+            ),
+        )
+    }
+
+    /// Whether `peer` is blocked.
+    pub fn is_blocked(&self, peer: &PeerId) -> Result<bool> {
+        Ok(self.blocked.contains_key(peer_key(peer))?)
+    }
+
+    /// Blocks or unblocks `peer`.
+    pub fn set_blocked(&self, peer: &PeerId, blocked: bool, now: u64) -> Result<()> {
+        if blocked {
+            self.blocked.insert(peer_key(peer), &now.to_be_bytes())?;
+        } else {
+            self.blocked.remove(peer_key(peer))?;
+        }
+        Ok(())
+    }
+
+    /// Blocked peers.
+    pub fn blocked(&self) -> Result<Vec<PeerId>> {
+        self.blocked
+            .iter()
+            .map(|item| {
+                let (k, _) = item?;
+                PeerId::from_bytes(&k).map_err(|e| StoreError::Corrupt {
+                    tree: "blocked",
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,226 @@
+//! End-to-end encrypted direct messages between nodes on loopback: delivery, order, offline
+//! recipients, simultaneous starts, requests, blocking, limits.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, TestNode};
+use paperplane::{Error, Event, Folder, MessageView};
+
+async fn wait_message(n: &mut TestNode, text: &str) -> (MessageView, bool) {
+    n.wait_for(&format!("message {text:?}"), |e| match e {
+        Event::Message { message, request } if message.text == text => {
+            Some((message.clone(), *request))
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_and_reply_between_friends() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
+    a.node.follow(bob).await.expect("follow");
+    b.node.follow(alice).await.expect("follow");
+    eventually("follows arrive", || {
+        a.node.followers().is_ok_and(|f| f.len() == 1)
+            && b.node.followers().is_ok_and(|f| f.len() == 1)
+    })
+    .await;
+
+    let sent = a
+        .node
+        .send_and_wait(bob, "hi bob 👋🏽".into(), Duration::from_secs(10))
+        .await
+        .expect("send");
+    assert_eq!(sent.state, "delivered");
+    let (got, request) = wait_message(&mut b, "hi bob 👋🏽").await;
+    assert!(!request, "alice is followed, so not a request");
+    assert_eq!((got.id, got.from, got.to), (sent.id, alice, bob));
+
+    let inbox = b.node.inbox().expect("inbox");
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].unread, 1);
+    assert_eq!(inbox[0].handle.as_deref(), Some("alice"));
+
+    b.node.send(alice, "hey! ❤️".into()).await.expect("reply");
+    wait_message(&mut a, "hey! ❤️").await;
+    let history = b.node.chat(alice, None, 50).expect("chat");
+    assert_eq!(
+        history.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["hi bob 👋🏽", "hey! ❤️"]
+    );
+    assert_eq!(
+        b.node.inbox().expect("inbox")[0].unread,
+        0,
+        "opening the chat read it"
+    );
+    eventually("bob's reply is delivered", || {
+        b.node
+            .message(&history[1].id)
+            .is_ok_and(|m| m.state == "delivered")
+    })
+    .await;
+    // Both ends derive the same safety number.
+    assert_eq!(
+        a.node.safety_number(bob).expect("safety"),
+        b.node.safety_number(alice).expect("safety")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_wait_for_an_offline_recipient_and_arrive_in_order() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let bob = b.node.peer_id();
+    let b_home = b.stop().await;
+
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let m = a
+            .node
+            .send(bob, format!("message {i}"))
+            .await
+            .expect("queued");
+        assert_eq!(m.state, "pending");
+        ids.push(m.id);
+    }
+    assert_eq!(a.node.outbox_len(), 30);
+
+    // Bob comes back (a new port); alice's outbox drains when they reconnect.
+    let mut b = TestNode::start_in(b_home).await;
+    b.connect(&a).await;
+    eventually("outbox drained", || a.node.outbox_len() == 0).await;
+    let history = b.node.chat(a.node.peer_id(), None, 100).expect("chat");
+    let texts: Vec<String> = history.iter().map(|m| m.text.clone()).collect();
+    let expected: Vec<String> = (0..30).map(|i| format!("message {i}")).collect();
+    assert_eq!(texts, expected);
+    for id in ids {
+        assert_eq!(a.node.message(&id).expect("stored").state, "delivered");
+    }
+    // A stranger's messages are requests.
+    assert_eq!(b.node.requests().expect("requests").len(), 1);
+    assert!(b.node.inbox().expect("inbox").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_start_a_conversation_at_the_same_instant() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
+    let (na, nb) = (a.node.clone(), b.node.clone());
+    let (ra, rb) = tokio::join!(
+        na.send(bob, "hello from alice".into()),
+        nb.send(alice, "hello from bob".into())
+    );
+    ra.expect("alice sends");
+    rb.expect("bob sends");
+    wait_message(&mut a, "hello from bob").await;
+    wait_message(&mut b, "hello from alice").await;
+    // The conversation keeps working in both directions afterwards.
+    for round in 0..3 {
+        a.node.send(bob, format!("a{round}")).await.expect("send");
+        wait_message(&mut b, &format!("a{round}")).await;
+        b.node.send(alice, format!("b{round}")).await.expect("send");
+        wait_message(&mut a, &format!("b{round}")).await;
+    }
+    let history = a.node.chat(bob, None, 100).expect("chat");
+    assert_eq!(history.len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_can_be_accepted_declined_and_blocked() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    let mut c = TestNode::start("carol").await;
+    a.meet(&mut b).await;
+    c.meet(&mut b).await;
+    let (alice, bob, carol) = (a.node.peer_id(), b.node.peer_id(), c.node.peer_id());
+
+    a.node
+        .send(bob, "can I ask about your prices?".into())
+        .await
+        .expect("send");
+    let (_, request) = wait_message(&mut b, "can I ask about your prices?").await;
+    assert!(request);
+    let requests = b.node.requests().expect("requests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].peer, alice);
+    assert_eq!(
+        requests[0].last_message.as_ref().map(|m| m.text.as_str()),
+        Some("can I ask about your prices?")
+    );
+    b.node.accept(alice).expect("accept");
+    assert_eq!(b.node.inbox().expect("inbox")[0].folder, Folder::Inbox);
+    assert!(b.node.requests().expect("requests").is_empty());
+
+    c.node
+        .send(bob, "buy followers cheap".into())
+        .await
+        .expect("send");
+    wait_message(&mut b, "buy followers cheap").await;
+    b.node.decline(carol).expect("decline");
+    assert!(b.node.requests().expect("requests").is_empty());
+    assert!(b.node.chat(carol, None, 10).expect("chat").is_empty());
+
+    b.node.block(carol).expect("block");
+    assert_eq!(b.node.blocked().expect("blocked"), vec![carol]);
+    let refused = c
+        .node
+        .send_and_wait(bob, "hello??".into(), Duration::from_secs(10))
+        .await
+        .expect("queued");
+    assert_eq!(refused.state, "failed");
+    assert!(refused.error.expect("reason").contains("does not accept"));
+    assert!(b.node.chat(carol, None, 10).expect("chat").is_empty());
+    assert_eq!(
+        c.node.outbox_len(),
+        0,
+        "a refused message leaves the outbox"
+    );
+
+    b.node.unblock(carol).expect("unblock");
+    c.node
+        .send(bob, "sorry, wrong person".into())
+        .await
+        .expect("send");
+    wait_message(&mut b, "sorry, wrong person").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_empty_messages_are_refused_with_a_clear_error() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let bob = b.node.peer_id();
+    let err = a
+        .node
+        .send(bob, "x".repeat(4097))
+        .await
+        .expect_err("too large");
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(err.to_string().contains("4096"), "{err}");
+    // 4,096 bytes of emoji is fine.
+    a.node
+        .send(bob, "😀".repeat(1024))
+        .await
+        .expect("exactly at the limit");
+    assert!(a.node.send(bob, "   ".into()).await.is_err());
+    assert!(a.node.send(a.node.peer_id(), "me".into()).await.is_err());
+    assert_eq!(
+        a.node.outbox_len()
+            + a.node
+                .chat(bob, None, 10)
+                .expect("chat")
+                .iter()
+                .filter(|m| m.state == "delivered")
+                .count(),
+        1
+    );
+}
