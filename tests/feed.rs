@@ -29,7 +29,9 @@ async fn profile_change_reaches_every_node_through_a_chain() {
     for n in [&mut b, &mut c] {
         let p = n
             .wait_for("alice's new profile", |e| match e {
-                Event::Profile { profile } if profile.peer_id == alice && profile.version >= 2 => {
+                Event::Profile { profile }
+                    if profile.peer_id == alice && !profile.bio.is_empty() =>
+                {
                     Some(profile.clone())
                 }
                 _ => None,
