@@ -1,3 +1,26 @@
 //! The `paperplane` binary: the daemon and the CLI (see `paperplane --help`).
 
-fn main() {}
+use std::{io::IsTerminal, process::ExitCode};
+
+use clap::Parser;
+use paperplane_node::cli::{self, Cli};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", cli::error_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,481 @@
-//! The command line.
+//! The command line: `paperplane init` and `paperplane daemon` work on the home directory
+//! directly; every other command is a thin client of the daemon's local API
+//! ([`crate::api::Client`]).
+//!
+//! Layout: this file parses arguments (clap) and runs each command; [`daemon`] hosts the node;
+//! [`print`] renders views for people; [`format`] holds the pure formatting helpers.
+//! Errors are `anyhow` here, at the binary's edge, and end as one line on stderr.
+
+pub mod daemon;
+pub mod format;
+pub mod print;
+
+use std::{
+    collections::HashMap,
+    fs,
+    io::{self, Write},
+    path::{Path, PathBuf},
+};
+
+use anyhow::{bail, Context};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use futures::StreamExt;
+use paperplane_protocol::{limits::MAX_PHOTO_BYTES, PhotoRef, ValidationError};
+use serde::Serialize;
+
+use crate::{
+    api::{client::encode_base64, types::ProfilePatch, Client},
+    clock::now_ms,
+    event::Event,
+    home::Home,
+};
+
+pub use daemon::DaemonArgs;
+
+/// `paperplane`: a peer-to-peer photo feed. Run `paperplane init` once, keep `paperplane
+/// daemon` running, and use the other commands from another terminal.
+#[derive(Debug, Parser)]
+#[command(name = "paperplane", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Home directory (identity, store, API token). Default: $PAPERPLANE_HOME, else the
+    /// platform data directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Print JSON instead of text for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands. PEER is a peer id or `@handle`; POST and COMMENT are ids or unique prefixes
+/// of at least 6 hex digits.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an identity and its first profile in the home directory; prints the peer id.
+    Init {
+        /// Handle: 1–30 of a-z 0-9 . _
+        #[arg(long)]
+        handle: String,
+        /// Display name.
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+    },
+    /// Run the node and its local API in the foreground until Ctrl-C or SIGTERM.
+    Daemon(DaemonArgs),
+    /// Peer id, handle, listen addresses and connected peers.
+    Status,
+    /// Dial a peer (a multiaddr, e.g. one from its `status`).
+    Connect {
+        /// The address, ideally ending in /p2p/<peer-id>.
+        multiaddr: String,
+    },
+    /// Show or change profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Post 1–10 photos (JPEG, PNG or WebP, 8 MiB each at most); prints the post's id.
+    Post {
+        /// The photo files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The caption.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        caption: String,
+    },
+    /// Follow a peer: their posts join your feed.
+    Follow {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Stop following a peer.
+    Unfollow {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Whom you follow.
+    Following,
+    /// Who follows you.
+    Followers,
+    /// Your and followed people's posts, newest first, with likes and comments.
+    Feed {
+        /// How many posts at most (1–1000; default 50).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Like a post.
+    Like {
+        /// Post id or unique prefix.
+        post: String,
+    },
+    /// Take back a like.
+    Unlike {
+        /// Post id or unique prefix.
+        post: String,
+    },
+    /// Comment on a post; prints the comment's id.
+    Comment {
+        /// Post id or unique prefix.
+        post: String,
+        /// The comment.
+        text: String,
+    },
+    /// Delete one of your comments.
+    Uncomment {
+        /// Comment id or unique prefix.
+        comment: String,
+    },
+    /// Save a photo (fetched from peers if needed) to a file.
+    Photo {
+        /// Hex SHA-256 of the photo (as `feed` shows it).
+        hash: String,
+        /// Where to write it; `-` for standard output.
+        #[arg(long, short, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print live events (posts, likes, comments, follows, peers) until interrupted.
+    Watch,
+}
+
+/// `paperplane profile …`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Change your profile; fields not given stay as they are.
+    Set(ProfileSet),
+    /// Show your profile, or a peer's.
+    Show {
+        /// Peer id or @handle; default: yours.
+        peer: Option<String>,
+    },
+}
+
+/// `paperplane profile set` options.
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("change")
+        .required(true)
+        .multiple(true)
+        .args(["name", "bio", "avatar", "business", "no_business"])
+))]
+pub struct ProfileSet {
+    /// Display name.
+    #[arg(long, value_name = "TEXT")]
+    pub name: Option<String>,
+    /// Bio (150 characters at most).
+    #[arg(long, value_name = "TEXT")]
+    pub bio: Option<String>,
+    /// Profile photo (JPEG, PNG or WebP).
+    #[arg(long, value_name = "FILE")]
+    pub avatar: Option<PathBuf>,
+    /// Make this a business account in CATEGORY.
+    #[arg(long, value_name = "CATEGORY", conflicts_with = "no_business")]
+    pub business: Option<String>,
+    /// Make this a personal account.
+    #[arg(long)]
+    pub no_business: bool,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let home = Home::resolve(cli.home)?;
+    let out = Output { json: cli.json };
+    match cli.command {
+        Command::Init { handle, name } => {
+            let peer = crate::node::init(&home, &handle, name.as_deref())?;
+            out.value(
+                &serde_json::json!({ "id": peer, "peer_id": peer, "handle": handle }),
+                || format!("{peer}\n"),
+            )
+        }
+        Command::Daemon(args) => daemon::run(home, args, cli.json).await,
+        command => {
+            let client = Client::for_home(&home)?;
+            run_client(&client, command, out).await
+        }
+    }
+}
+
+/// The commands that talk to the daemon.
+async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::Result<()> {
+    let now = now_ms();
+    match command {
+        Command::Init { .. } | Command::Daemon(_) => {
+            bail!("`init` and `daemon` work on the home directory, not through a daemon")
+        }
+        Command::Status => {
+            let s = client.status().await?;
+            out.value(&s, || print::status(&s))
+        }
+        Command::Connect { multiaddr } => {
+            let c = client.connect(&multiaddr).await?;
+            out.value(&c, || format!("connected to {}\n", c.peer_id))
+        }
+        Command::Profile(ProfileCommand::Show { peer }) => {
+            let p = client.profile(peer.as_deref()).await?;
+            out.value(&p, || print::profile(&p, now))
+        }
+        Command::Profile(ProfileCommand::Set(set)) => {
+            let avatar = set.avatar.as_deref().map(read_photo).transpose()?;
+            let patch = ProfilePatch {
+                display_name: set.name,
+                bio: set.bio,
+                avatar_base64: avatar.as_deref().map(encode_base64),
+                business_category: match (set.business, set.no_business) {
+                    (Some(c), _) => Some(Some(c)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+            };
+            let p = client.set_profile(&patch).await?;
+            out.value(&p, || print::profile(&p, now))
+        }
+        Command::Post { files, caption } => {
+            let photos = files
+                .iter()
+                .map(|f| read_photo(f))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let created = client.post(&photos, &caption).await?;
+            out.value(&created, || format!("{}\n", created.id))
+        }
+        Command::Follow { peer } => {
+            let f = client.follow(&peer).await?;
+            out.value(&f, || {
+                format!(
+                    "following {}\n",
+                    print::peer(&f.peer_id, f.handle.as_deref())
+                )
+            })
+        }
+        Command::Unfollow { peer } => {
+            let f = client.unfollow(&peer).await?;
+            out.value(&f, || {
+                format!(
+                    "no longer following {}\n",
+                    print::peer(&f.peer_id, f.handle.as_deref())
+                )
+            })
+        }
+        Command::Following => {
+            let list = client.following().await?;
+            out.value(&list, || {
+                print::follows(&list, now, "you follow nobody yet")
+            })
+        }
+        Command::Followers => {
+            let list = client.followers().await?;
+            out.value(&list, || {
+                print::follows(&list, now, "nobody follows you yet")
+            })
+        }
+        Command::Feed { limit } => {
+            let posts = client.feed(limit).await?;
+            out.value(&posts, || print::feed(&posts, now))
+        }
+        Command::Like { post } => {
+            let l = client.like(&post).await?;
+            out.value(&l, || {
+                format!("liked {}\n", format::short_id(&l.post.to_hex()))
+            })
+        }
+        Command::Unlike { post } => {
+            let l = client.unlike(&post).await?;
+            out.value(&l, || {
+                format!("unliked {}\n", format::short_id(&l.post.to_hex()))
+            })
+        }
+        Command::Comment { post, text } => {
+            let created = client.comment(&post, &text).await?;
+            out.value(&created, || format!("{}\n", created.id))
+        }
+        Command::Uncomment { comment } => {
+            let d = client.delete_comment(&comment).await?;
+            out.value(&d, || {
+                format!("deleted comment {}\n", format::short_id(&d.id.to_hex()))
+            })
+        }
+        Command::Photo { hash, out: path } => save_photo(client, &hash, &path, out).await,
+        Command::Watch => watch(client, out).await,
+    }
+}
+
+/// Reads a photo file and checks it with the library's rules, naming the file on failure.
+fn read_photo(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let shown = path.display();
+    let meta = fs::metadata(path).with_context(|| format!("{shown}"))?;
+    if !meta.is_file() {
+        bail!("{shown}: not a file");
+    }
+    if meta.len() > MAX_PHOTO_BYTES {
+        let e = ValidationError::PhotoTooLarge {
+            size: meta.len(),
+            max: MAX_PHOTO_BYTES,
+        };
+        bail!("{shown}: {e}");
+    }
+    let bytes = fs::read(path).with_context(|| format!("{shown}"))?;
+    PhotoRef::for_bytes(&bytes).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    Ok(bytes)
+}
+
+async fn save_photo(client: &Client, hash: &str, path: &Path, out: Output) -> anyhow::Result<()> {
+    let (bytes, mime) = client.photo(hash).await?;
+    if path == Path::new("-") {
+        return write_stdout(&bytes);
+    }
+    fs::write(path, &bytes).with_context(|| format!("{}", path.display()))?;
+    let saved = serde_json::json!({
+        "hash": hash.to_ascii_lowercase(),
+        "path": path,
+        "size": bytes.len(),
+        "mime": mime,
+    });
+    out.value(&saved, || {
+        format!(
+            "saved {} ({mime}, {}) to {}\n",
+            format::short_id(hash),
+            format::size(bytes.len() as u64),
+            path.display()
+        )
+    })
+}
+
+async fn watch(client: &Client, out: Output) -> anyhow::Result<()> {
+    let mut handles: HashMap<_, _> = client
+        .profiles()
+        .await?
+        .into_iter()
+        .map(|p| (p.peer_id, p.handle))
+        .collect();
+    let mut events = client.events().await?;
+    if !out.json {
+        eprintln!("watching events; stop with Ctrl-C");
+    }
+    while let Some(event) = events.next().await {
+        let event = event?;
+        match &event {
+            Event::Profile { profile } => {
+                handles.insert(profile.peer_id, profile.handle.clone());
+            }
+            Event::Post { post } => {
+                if let Some(h) = &post.author_handle {
+                    handles.insert(post.author, h.clone());
+                }
+            }
+            _ => {}
+        }
+        if out.json {
+            let mut line = serde_json::to_string(&event)?;
+            line.push('\n');
+            write_stdout(line.as_bytes())?;
+        } else {
+            write_stdout(print::event(&event, &handles).as_bytes())?;
+        }
+    }
+    bail!("the daemon stopped, so the event stream ended")
+}
+
+/// An error and its causes on one line, each cause only if the text before it does not
+/// already say it.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1).map(ToString::to_string) {
+        if !message.contains(&cause) {
+            message = format!("{message}: {cause}");
+        }
+    }
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug)]
+struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Prints `value` as JSON with `--json`, else the text `human` makes.
+    fn value<T: Serialize>(self, value: &T, human: impl FnOnce() -> String) -> anyhow::Result<()> {
+        if self.json {
+            let mut text = serde_json::to_string_pretty(value)?;
+            text.push('\n');
+            write_stdout(text.as_bytes())
+        } else {
+            write_stdout(human().as_bytes())
+        }
+    }
+}
+
+/// Writes to standard output; a closed pipe (`paperplane feed | head`) ends the process
+/// quietly, as other command-line tools do.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to standard output")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn profile_set_needs_a_change_and_one_business_flag() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        assert!(parse(&["paperplane", "profile", "set"]).is_err());
+        assert!(parse(&[
+            "paperplane",
+            "profile",
+            "set",
+            "--business",
+            "x",
+            "--no-business"
+        ])
+        .is_err());
+        assert!(parse(&["paperplane", "profile", "set", "--no-business"]).is_ok());
+        assert!(parse(&["paperplane", "--json", "profile", "set", "--bio", "hi"]).is_ok());
+        assert!(parse(&["paperplane", "post", "--caption", "x"]).is_err());
+        let cli = parse(&["paperplane", "feed", "--limit", "3", "--home", "/h"]).expect("ok");
+        assert_eq!(cli.home, Some(PathBuf::from("/h")));
+    }
+
+    #[test]
+    fn errors_become_one_line_without_repeated_causes() {
+        let io = io::Error::new(io::ErrorKind::AddrInUse, "in use");
+        let e = anyhow::Error::new(io).context("binding: in use");
+        assert_eq!(error_line(&e), "binding: in use");
+        let e = anyhow::anyhow!("root\ncause").context("reading a.png");
+        assert_eq!(error_line(&e), "reading a.png: root cause");
+    }
+
+    #[test]
+    fn photo_files_are_checked_and_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = dir.path().join("notes.txt");
+        fs::write(&text, "hello").expect("write");
+        let err = read_photo(&text).expect_err("not an image").to_string();
+        assert!(
+            err.contains("notes.txt") && err.contains("not a JPEG"),
+            "{err}"
+        );
+        let big = dir.path().join("big.png");
+        let f = fs::File::create(&big).expect("create");
+        f.set_len(MAX_PHOTO_BYTES + 1).expect("grow");
+        let err = read_photo(&big).expect_err("too big").to_string();
+        assert!(err.contains("big.png") && err.contains("exceeds"), "{err}");
+        let missing = dir.path().join("gone.jpg");
+        let err = format!("{:#}", read_photo(&missing).expect_err("missing"));
+        assert!(err.contains("gone.jpg"), "{err}");
+        let png = dir.path().join("ok.png");
+        fs::write(&png, b"\x89PNG\r\n\x1a\nrest").expect("write");
+        assert!(read_photo(&png).is_ok());
+    }
+}

@@ -1,0 +1,409 @@
+//! Direct-message benchmark between two nodes on loopback, each in its own process, every
+//! message end-to-end encrypted and acknowledged only after the receiver flushed it.
+//!
+//! - round trip on a warm connection: `send` → `MessageDelivered`, sequential, p50/p99;
+//! - sustained one-way throughput for a fixed time with many sends in flight, zero loss
+//!   checked by counting what the receiver stored;
+//! - CPU time per message and RSS of each process;
+//! - throughput with several conversations (sender nodes) active at once;
+//! - time to open a store holding many messages.
+//!
+//! Set `RUST_LOG` to see the nodes' logs on stderr.
+//!
+//! Run: `cargo bench --bench dm` (release). Options after `--`: `--rtt 5000 --seconds 10
+//! --conversations 10,100 --open 1000000`.
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use paperplane::{Event, Home, Node, NodeConfig, PeerId};
+use tokio::time::Instant;
+
+struct Args {
+    rtt: usize,
+    seconds: u64,
+    conversations: Vec<usize>,
+    open: usize,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        rtt: 5000,
+        seconds: 10,
+        conversations: vec![10, 100],
+        open: 1_000_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        let mut val = || it.next().unwrap_or_default();
+        match x.as_str() {
+            "--rtt" => a.rtt = val().parse().unwrap_or(a.rtt),
+            "--seconds" => a.seconds = val().parse().unwrap_or(a.seconds),
+            "--conversations" => {
+                a.conversations = val().split(',').filter_map(|n| n.parse().ok()).collect()
+            }
+            "--open" => a.open = val().parse().unwrap_or(a.open),
+            _ => {}
+        }
+    }
+    a
+}
+
+/// CPU time (user + system) of this process, and its resident set size in KiB.
+fn cpu_and_rss() -> (Duration, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let cpu = Duration::from_millis((ticks(11) + ticks(12)) * 10); // utime, stime at 100 Hz
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (cpu, rss)
+}
+
+async fn start(dir: &std::path::Path, handle: &str) -> Node {
+    let home = Home::new(dir);
+    if !home.is_initialised() {
+        paperplane::init(&home, handle, None).expect("init");
+    }
+    Node::start(NodeConfig::loopback(home))
+        .await
+        .expect("start")
+}
+
+/// The receiver process: prints its address, then answers `stats` and `count <peer>` on stdin.
+async fn receiver(dir: String) {
+    let node = start(std::path::Path::new(&dir), "receiver").await;
+    let addr = node.status().await.expect("status").listen_addrs[0].clone();
+    println!("addr {addr}");
+    let mut lines = BufReader::new(std::io::stdin()).lines();
+    while let Some(Ok(line)) = tokio::task::block_in_place(|| lines.next()) {
+        let mut parts = line.split_whitespace();
+        match parts.next() {
+            Some("stats") => {
+                let (cpu, rss) = cpu_and_rss();
+                println!("stats {} {}", cpu.as_micros(), rss);
+            }
+            Some("follow") => {
+                let peer: PeerId = parts.next().and_then(|p| p.parse().ok()).expect("peer");
+                node.follow(peer).await.expect("follow");
+                println!("followed");
+            }
+            Some("count") => {
+                let peer: PeerId = parts.next().and_then(|p| p.parse().ok()).expect("peer");
+                let n = node
+                    .chat(peer, None, usize::MAX)
+                    .map(|m| m.len())
+                    .unwrap_or(0);
+                println!("count {n}");
+            }
+            _ => break,
+        }
+        std::io::stdout().flush().ok();
+    }
+    node.shutdown().await.ok();
+}
+
+struct Child {
+    proc: std::process::Child,
+    out: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Child {
+    fn spawn(dir: &std::path::Path) -> (Child, String) {
+        let mut proc = Command::new(std::env::current_exe().expect("exe"))
+            .arg("--receiver")
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn receiver");
+        let mut out = BufReader::new(proc.stdout.take().expect("stdout")).lines();
+        let addr = out
+            .next()
+            .and_then(|l| l.ok())
+            .and_then(|l| l.strip_prefix("addr ").map(str::to_owned))
+            .expect("receiver address");
+        (Child { proc, out }, addr)
+    }
+
+    fn ask(&mut self, q: &str) -> Vec<String> {
+        let stdin = self.proc.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{q}").expect("write");
+        stdin.flush().expect("flush");
+        let line = self.out.next().and_then(|l| l.ok()).expect("answer");
+        line.split_whitespace().skip(1).map(str::to_owned).collect()
+    }
+
+    fn stats(&mut self) -> (Duration, u64) {
+        let v = self.ask("stats");
+        (
+            Duration::from_micros(v[0].parse().expect("cpu")),
+            v[1].parse().expect("rss"),
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+async fn round_trips(sender: &Node, peer: PeerId, n: usize) {
+    let mut events = sender.events();
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        let m = sender
+            .send(peer, format!("ping {i} 🏓"))
+            .await
+            .expect("send");
+        loop {
+            let Ok(next) = tokio::time::timeout(Duration::from_secs(5), events.next()).await else {
+                panic!(
+                    "no acknowledgement of message {i} in 5 s: state {:?}, outbox {}",
+                    sender.message(&m.id).map(|m| m.state),
+                    sender.outbox_len()
+                );
+            };
+            match next.expect("events") {
+                Event::MessageDelivered { id, .. } if id == m.id => break,
+                Event::MessageFailed { reason, .. } => panic!("failed: {reason}"),
+                _ => {}
+            }
+        }
+        samples.push(start.elapsed());
+    }
+    samples.sort();
+    println!(
+        "round trip (send -> acked after durable store), {n} sequential: p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
+        ms(samples[n / 2]),
+        ms(samples[n * 99 / 100]),
+        ms(samples[n - 1])
+    );
+}
+
+/// Sends from every node in `senders` to `peer` for `secs`, with at most `window` messages
+/// unacknowledged per sender; returns (sent, delivered, elapsed) once all are acknowledged.
+async fn blast(senders: &[Node], peer: PeerId, secs: u64, window: usize) -> (u64, u64, Duration) {
+    let sent = Arc::new(AtomicU64::new(0));
+    let delivered = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let stop_at = start + Duration::from_secs(secs);
+    let mut senders_done = Vec::new();
+    let mut counters = Vec::new();
+    for node in senders {
+        let credits = Arc::new(tokio::sync::Semaphore::new(window));
+        let mut events = node.events();
+        let (d, c) = (delivered.clone(), credits.clone());
+        counters.push(tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                if let Event::MessageDelivered { .. } = e {
+                    d.fetch_add(1, Ordering::Relaxed);
+                    c.add_permits(1);
+                }
+            }
+        }));
+        // A few concurrent callers per node, so queued messages share flushes.
+        for w in 0..8 {
+            let (node, sent, credits) = (node.clone(), sent.clone(), credits.clone());
+            senders_done.push(tokio::spawn(async move {
+                let mut i = 0u64;
+                while Instant::now() < stop_at {
+                    credits.acquire().await.expect("semaphore").forget();
+                    node.send(peer, format!("msg {w}/{i}")).await.expect("send");
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            }));
+        }
+    }
+    for t in senders_done {
+        let _ = t.await;
+    }
+    let total = sent.load(Ordering::Relaxed);
+    let drain_deadline = Instant::now() + Duration::from_secs(60);
+    while delivered.load(Ordering::Relaxed) < total && Instant::now() < drain_deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let elapsed = start.elapsed();
+    for t in counters {
+        t.abort();
+    }
+    (total, delivered.load(Ordering::Relaxed), elapsed)
+}
+
+async fn run(args: Args) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut child, addr) = Child::spawn(&tmp.path().join("receiver"));
+    let sender = start(&tmp.path().join("sender"), "sender").await;
+    let peer = sender.connect(&addr).await.expect("connect");
+    eprintln!("connected to the receiver {peer}");
+    while !sender.profile(Some(peer)).is_ok_and(|p| p.messaging_keys) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The receiver follows the sender, so its messages land in the inbox, not in
+    // (rate-limited) requests.
+    child.ask(&format!("follow {}", sender.peer_id()));
+    eprintln!("receiver keys known");
+    // Warm-up: session, connection, caches.
+    round_trips(&sender, peer, 100).await;
+    round_trips(&sender, peer, args.rtt).await;
+
+    let (c0, _) = cpu_and_rss();
+    let (r0, _) = child.stats();
+    let (sent, delivered, elapsed) =
+        blast(std::slice::from_ref(&sender), peer, args.seconds, 1024).await;
+    let (c1, rss_s) = cpu_and_rss();
+    let (r1, rss_r) = child.stats();
+    let stored: u64 = child.ask(&format!("count {}", sender.peer_id()))[0]
+        .parse()
+        .expect("count");
+    let expected_stored = sent + args.rtt as u64 + 100;
+    println!(
+        "throughput, 1 conversation, {}s: {sent} sent, {delivered} acked, {:.0} msg/s; receiver stored {stored} of {expected_stored} ({})",
+        args.seconds,
+        delivered as f64 / elapsed.as_secs_f64(),
+        if stored == expected_stored { "zero loss" } else { "MISMATCH" }
+    );
+    println!(
+        "CPU per message: sender {:.1} us, receiver {:.1} us;  RSS: sender {} MiB, receiver {} MiB",
+        (c1 - c0).as_secs_f64() * 1e6 / delivered.max(1) as f64,
+        (r1 - r0).as_secs_f64() * 1e6 / delivered.max(1) as f64,
+        rss_s / 1024,
+        rss_r / 1024
+    );
+    sender.shutdown().await.ok();
+
+    for &n in &args.conversations {
+        let mut senders = Vec::new();
+        for i in 0..n {
+            let node = start(&tmp.path().join(format!("s{n}-{i}")), &format!("s{i}")).await;
+            node.connect(&addr).await.expect("connect");
+            senders.push(node);
+        }
+        for s in &senders {
+            child.ask(&format!("follow {}", s.peer_id()));
+            while !s.profile(Some(peer)).is_ok_and(|p| p.messaging_keys) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        let window = (1024 / n).max(4);
+        let (sent, delivered, elapsed) = blast(&senders, peer, args.seconds, window).await;
+        let (_, rss_s) = cpu_and_rss();
+        let (_, rss_r) = child.stats();
+        println!(
+            "throughput, {n} conversations at once: {sent} sent, {delivered} acked, {:.0} msg/s;  RSS: senders' process {} MiB, receiver {} MiB",
+            delivered as f64 / elapsed.as_secs_f64(),
+            rss_s / 1024,
+            rss_r / 1024
+        );
+        for s in senders {
+            s.shutdown().await.ok();
+        }
+    }
+    let _ = child.ask("quit");
+    let _ = child.proc.wait();
+
+    if args.open > 0 {
+        open_large_store(args.open).await;
+    }
+}
+
+/// Fills a home with `n` received messages through the library, then times a cold start.
+async fn open_large_store(n: usize) {
+    use paperplane_node::store::{
+        messages::{DeliveryState, Folder, StoredMessage},
+        Store,
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = Home::new(tmp.path());
+    paperplane::init(&home, "big", None).expect("init");
+    let fill = Instant::now();
+    {
+        let store = Store::open(&home.store_path()).expect("open");
+        let conv = paperplane_crypto::Conversation::new(
+            paperplane_crypto::Identity::from_seed([9; 32]).peer_id(),
+        );
+        for i in 0..n {
+            let peer = paperplane_crypto::Identity::from_seed([(i % 100) as u8 + 1; 32]).peer_id();
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let digest: [u8; 32] = {
+                let mut d = [0u8; 32];
+                d[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                d
+            };
+            let m = StoredMessage {
+                id: paperplane::MessageId(id),
+                peer,
+                outgoing: false,
+                sent_at: i as u64,
+                stored_at: i as u64,
+                body: paperplane::protocol::MessageBody::Text(format!("message number {i}")),
+                state: DeliveryState::Received,
+            };
+            store
+                .accept_incoming(&conv, &digest, &m, Folder::Inbox)
+                .expect("store");
+        }
+        store.flush().await.expect("flush");
+    }
+    let filled = fill.elapsed();
+    let t = Instant::now();
+    let node = Node::start(NodeConfig::loopback(home))
+        .await
+        .expect("start");
+    let started = t.elapsed();
+    let t = Instant::now();
+    let inbox = node.inbox().expect("inbox");
+    let listed = t.elapsed();
+    println!(
+        "store with {n} messages in {} chats (filled in {:.1} s): node start {:.0} ms, inbox listing {:.1} ms",
+        inbox.len(),
+        filled.as_secs_f64(),
+        ms(started),
+        ms(listed)
+    );
+    node.shutdown().await.ok();
+}
+
+fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
+    }
+    let mut argv = std::env::args().skip(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    if argv.next().as_deref() == Some("--receiver") {
+        let dir = argv.next().expect("receiver home");
+        rt.block_on(receiver(dir));
+        return;
+    }
+    rt.block_on(run(parse_args()));
+}

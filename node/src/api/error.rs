@@ -1,0 +1,186 @@
+//! Library errors (and malformed requests) as HTTP responses: a status code that says what
+//! kind of failure it was and `{"error": "<one line>"}`.
+
+use axum::{
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+
+use super::types::{Candidate, ErrorBody};
+use crate::error::Error;
+
+/// A failed API request: its status code and body.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// A 400 with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A 404 with `message`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// Any status with `message` (flattened to one line).
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error: one_line(&message.into()),
+                candidates: Vec::new(),
+            },
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> &ErrorBody {
+        &self.body
+    }
+}
+
+/// The status code for a library error.
+pub fn status_of(error: &Error) -> StatusCode {
+    match error {
+        Error::Invalid(_) | Error::BadRequest(_) | Error::AmbiguousHandle { .. } => {
+            StatusCode::BAD_REQUEST
+        }
+        Error::UnknownPeer(_) | Error::NotFound(_) | Error::PhotoUnavailable(_) => {
+            StatusCode::NOT_FOUND
+        }
+        Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Store(_) | Error::Home(_) | Error::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let status = status_of(&error);
+        if status.is_server_error() {
+            tracing::error!(%error, "API request failed");
+        }
+        let candidates = match &error {
+            Error::AmbiguousHandle { candidates, .. } => candidates
+                .iter()
+                .map(|(peer_id, fingerprint)| Candidate {
+                    peer_id: *peer_id,
+                    fingerprint: fingerprint.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self {
+            status,
+            body: ErrorBody {
+                error: one_line(&error.to_string()),
+                candidates,
+            },
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        // Keep 413 (body too large); every other malformed body is a plain 400.
+        let status = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::bad_request(r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::bad_request(r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// `message` with its line breaks turned into spaces.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use paperplane_protocol::ValidationError;
+
+    use super::*;
+    use crate::{home::HomeError, store::StoreError};
+
+    fn peer() -> paperplane_protocol::PeerId {
+        paperplane_crypto::Identity::from_seed([7; 32]).peer_id()
+    }
+
+    #[test]
+    fn every_error_kind_has_its_status() {
+        let cases = [
+            (Error::Invalid(ValidationError::NotAnImage), 400),
+            (Error::BadRequest("no".into()), 400),
+            (
+                Error::AmbiguousHandle {
+                    handle: "@bob".into(),
+                    candidates: vec![],
+                },
+                400,
+            ),
+            (Error::UnknownPeer("@bob".into()), 404),
+            (Error::NotFound("no post".into()), 404),
+            (Error::PhotoUnavailable("ab".into()), 404),
+            (Error::Stopped, 503),
+            (Error::Store(StoreError::Locked("/x".into())), 500),
+            (Error::Home(HomeError::NoHome), 500),
+            (Error::Network("down".into()), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(status_of(&error).as_u16(), status, "{error:?}");
+            assert_eq!(ApiError::from(error).status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn ambiguous_handle_lists_its_candidates() {
+        let p = peer();
+        let e = ApiError::from(Error::AmbiguousHandle {
+            handle: "@bob".into(),
+            candidates: vec![(p, "abcdefgh".into())],
+        });
+        assert_eq!(e.body().candidates.len(), 1);
+        assert_eq!(e.body().candidates[0].peer_id, p);
+        assert!(e.body().error.contains("abcdefgh"), "{}", e.body().error);
+        let json = serde_json::to_value(e.body()).expect("json");
+        assert_eq!(json["candidates"][0]["fingerprint"], "abcdefgh");
+    }
+
+    #[test]
+    fn messages_are_one_line_and_candidates_only_when_ambiguous() {
+        let e = ApiError::from(Error::BadRequest("two\nlines".into()));
+        assert_eq!(e.body().error, "two lines");
+        let json = serde_json::to_value(e.body()).expect("json");
+        assert_eq!(json, serde_json::json!({"error": "two lines"}));
+    }
+}
