@@ -345,26 +345,32 @@ async fn open_large_store(n: usize) {
         let conv = paperplane_crypto::Conversation::new(
             paperplane_crypto::Identity::from_seed([9; 32]).peer_id(),
         );
-        for i in 0..n {
-            let peer = paperplane_crypto::Identity::from_seed([(i % 100) as u8 + 1; 32]).peer_id();
-            let mut id = [0u8; 16];
-            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
-            let digest: [u8; 32] = {
-                let mut d = [0u8; 32];
-                d[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                d
-            };
-            let m = StoredMessage {
-                id: paperplane::MessageId(id),
-                peer,
-                outgoing: false,
-                sent_at: i as u64,
-                stored_at: i as u64,
-                body: paperplane::protocol::MessageBody::Text(format!("message number {i}")),
-                state: DeliveryState::Received,
-            };
+        // Batches of 1,000 messages per peer, spread over 100 chats.
+        for chunk in 0..n.div_ceil(1000) {
+            let peer =
+                paperplane_crypto::Identity::from_seed([(chunk % 100) as u8 + 1; 32]).peer_id();
+            let batch: Vec<_> = (chunk * 1000..((chunk + 1) * 1000).min(n))
+                .map(|i| {
+                    let mut id = [0u8; 16];
+                    id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    let mut digest = [0u8; 32];
+                    digest[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    let m = StoredMessage {
+                        id: paperplane::MessageId(id),
+                        peer,
+                        outgoing: false,
+                        sent_at: i as u64,
+                        stored_at: i as u64,
+                        body: paperplane::protocol::MessageBody::Text(format!(
+                            "message number {i}"
+                        )),
+                        state: DeliveryState::Received,
+                    };
+                    (digest, m)
+                })
+                .collect();
             store
-                .accept_incoming(&conv, &digest, &m, Folder::Inbox)
+                .accept_incoming(&peer, &conv, &batch, Folder::Inbox)
                 .expect("store");
         }
         store.flush().await.expect("flush");

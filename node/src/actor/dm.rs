@@ -2,15 +2,20 @@
 //!
 //! Sending: encrypt on the stored session, write session + message + outbox row in one
 //! transaction, flush, answer the caller, then dispatch. Dispatch sends the peer's outbox in
-//! order, in batches, one request in flight per peer; every envelope is the stored bytes,
-//! never re-encrypted. Acknowledged rows settle as delivered; refused ones as failed;
-//! failures back off and retry, and every new connection to the peer retries at once.
+//! order, in batches, up to [`MAX_IN_FLIGHT`] requests at once per peer; every envelope is the
+//! stored bytes, never re-encrypted. Acknowledged rows settle as delivered, refused ones as
+//! failed (one transaction per response); failures back off and resend everything not yet
+//! settled, and every new connection to the peer retries at once.
 //!
-//! Receiving: each envelope is checked (blocked, addressee, size, seen before), decrypted on
-//! a copy of the session, and stored with the advanced session in one transaction; the
-//! response goes out only after the flush that makes them durable (group commit).
+//! Receiving: each envelope of a request is checked (blocked, addressee, size, seen before,
+//! rate), decrypted on a copy of the session, and the request's messages are stored with the
+//! advanced session in one transaction; the response goes out only after the flush that makes
+//! them durable (group commit, see `flush`).
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use libp2p::request_response::{self, Message, OutboundRequestId, ResponseChannel};
 use paperplane_crypto::{Conversation, Envelope};
@@ -40,27 +45,43 @@ const GIVE_UP_AFTER_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 const REQUESTS_PER_MINUTE: u32 = 30;
 /// Longest wait between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Envelopes per request we send.
+const BATCH: usize = 128;
+/// Requests in flight per peer. `BATCH * MAX_IN_FLIGHT` stays below the ratchet's skip bound
+/// (1,000), so reordering between requests never exceeds it.
+const MAX_IN_FLIGHT: usize = 4;
 
-/// The request in flight to one peer.
-pub(super) struct InFlight {
-    id: OutboundRequestId,
+/// One request in flight.
+struct InFlight {
+    peer: PeerId,
     /// Outbox keys and message ids, in the request's order.
     batch: Vec<(Vec<u8>, MessageId)>,
 }
 
-/// Retry schedule of one peer.
-pub(super) struct Retry {
+/// Delivery state of one peer.
+#[derive(Default)]
+struct PeerOutbox {
+    /// Requests in flight.
+    in_flight: usize,
+    /// The last outbox row sent; the next batch starts after it.
+    cursor: Option<Vec<u8>>,
+    /// Failed attempts in a row, and when to try again.
     attempts: u32,
-    next_at: Instant,
+    next_at: Option<Instant>,
 }
 
-/// Per-peer delivery state of the actor.
+/// The actor's delivery state.
 #[derive(Default)]
 pub(super) struct Outbox {
-    pub(super) peers: std::collections::HashSet<PeerId>,
-    pub(super) in_flight: HashMap<PeerId, InFlight>,
-    pub(super) requests: HashMap<OutboundRequestId, PeerId>,
-    pub(super) retry: HashMap<PeerId, Retry>,
+    peers: HashMap<PeerId, PeerOutbox>,
+    requests: HashMap<OutboundRequestId, InFlight>,
+}
+
+impl Outbox {
+    /// Starts tracking `peer`, which has rows in the outbox.
+    pub(super) fn add(&mut self, peer: PeerId) {
+        self.peers.entry(peer).or_default();
+    }
 }
 
 impl Actor {
@@ -137,68 +158,82 @@ impl Actor {
         };
         self.store
             .queue_outgoing(&conv, &stored, envelope.to_bytes(), Folder::Inbox)?;
-        self.outbox.peers.insert(peer);
+        self.outbox.add(peer);
         Ok(MessageView::new(&stored, &self.me))
     }
 
-    /// Sends the next batch of `peer`'s outbox, unless one is in flight.
+    /// Sends the next batches of `peer`'s outbox, up to [`MAX_IN_FLIGHT`] requests.
     pub(super) fn dispatch(&mut self, peer: PeerId) {
-        if self.outbox.in_flight.contains_key(&peer) {
-            return;
-        }
-        let entries = match self.store.outbox_for(&peer, MAX_ENVELOPES_PER_REQUEST) {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::error!(error = %e, "reading the outbox");
+        loop {
+            let Some(state) = self.outbox.peers.get(&peer) else {
+                return;
+            };
+            if state.in_flight >= MAX_IN_FLIGHT {
                 return;
             }
-        };
-        if entries.is_empty() {
-            self.outbox.peers.remove(&peer);
-            self.outbox.retry.remove(&peer);
-            return;
-        }
-        let now = now_ms();
-        let mut batch = Vec::new();
-        let mut envelopes = Vec::new();
-        for (key, entry) in entries {
-            if now.saturating_sub(entry.queued_at) > GIVE_UP_AFTER_MS {
-                self.settle(
-                    &key,
-                    entry.message,
-                    peer,
-                    Err("not delivered within 30 days".into()),
-                );
-                continue;
+            let entries = match self.store.outbox_for(&peer, state.cursor.as_deref(), BATCH) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the outbox");
+                    return;
+                }
+            };
+            let Some((last, _)) = entries.last() else {
+                if state.in_flight == 0 && state.cursor.is_none() {
+                    self.outbox.peers.remove(&peer);
+                }
+                return;
+            };
+            let last = last.clone();
+            let now = now_ms();
+            let mut batch = Vec::new();
+            let mut envelopes = Vec::new();
+            let mut expired = Vec::new();
+            for (key, entry) in entries {
+                if now.saturating_sub(entry.queued_at) > GIVE_UP_AFTER_MS {
+                    expired.push((key, entry.message));
+                    continue;
+                }
+                batch.push((key, entry.message));
+                envelopes.push(SealedEnvelope {
+                    recipient: peer,
+                    payload: entry.payload,
+                });
             }
-            batch.push((key, entry.message));
-            envelopes.push(SealedEnvelope {
-                recipient: peer,
-                payload: entry.payload,
-            });
+            if !expired.is_empty() {
+                let reason = "not delivered within 30 days".to_owned();
+                self.settle(
+                    peer,
+                    expired
+                        .into_iter()
+                        .map(|(k, id)| (k, id, Err(reason.clone()))),
+                );
+            }
+            if let Some(state) = self.outbox.peers.get_mut(&peer) {
+                state.cursor = Some(last);
+                if batch.is_empty() {
+                    continue;
+                }
+                state.in_flight += 1;
+            }
+            let id = self
+                .swarm
+                .behaviour_mut()
+                .dm
+                .send_request(&peer, encode(&DmRequest { envelopes }));
+            self.outbox.requests.insert(id, InFlight { peer, batch });
         }
-        if batch.is_empty() {
-            return self.dispatch(peer);
-        }
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .dm
-            .send_request(&peer, encode(&DmRequest { envelopes }));
-        self.outbox.requests.insert(id, peer);
-        self.outbox.in_flight.insert(peer, InFlight { id, batch });
     }
 
-    /// Retries every peer whose backoff has passed.
+    /// Retries every idle peer whose backoff has passed.
     pub(super) fn retry_due(&mut self) {
         let now = Instant::now();
         let due: Vec<PeerId> = self
             .outbox
             .peers
             .iter()
-            .filter(|p| !self.outbox.in_flight.contains_key(p))
-            .filter(|p| self.outbox.retry.get(p).is_none_or(|r| r.next_at <= now))
-            .copied()
+            .filter(|(_, s)| s.in_flight == 0 && s.next_at.is_none_or(|t| t <= now))
+            .map(|(p, _)| *p)
             .collect();
         for peer in due {
             self.dispatch(peer);
@@ -207,43 +242,51 @@ impl Actor {
 
     /// A new connection to `peer`: retry at once.
     pub(super) fn retry_now(&mut self, peer: PeerId) {
-        self.outbox.retry.remove(&peer);
-        if self.outbox.peers.contains(&peer) {
+        if let Some(s) = self.outbox.peers.get_mut(&peer) {
+            s.next_at = None;
+            s.attempts = 0;
             self.dispatch(peer);
         }
     }
 
+    /// Something failed: resend everything unsettled after a growing pause.
     fn back_off(&mut self, peer: PeerId) {
-        let r = self.outbox.retry.entry(peer).or_insert(Retry {
-            attempts: 0,
-            next_at: Instant::now(),
-        });
-        r.attempts = r.attempts.saturating_add(1);
+        let s = self.outbox.peers.entry(peer).or_default();
+        s.cursor = None;
+        s.attempts = s.attempts.saturating_add(1);
         let wait = Duration::from_millis(500)
-            .saturating_mul(1 << r.attempts.min(10))
+            .saturating_mul(1 << s.attempts.min(10))
             .min(MAX_BACKOFF);
-        r.next_at = Instant::now() + wait;
+        s.next_at = Some(Instant::now() + wait);
     }
 
+    /// Settles outbox rows (in one transaction) and announces the outcomes.
     fn settle(
         &mut self,
-        key: &[u8],
-        id: MessageId,
         peer: PeerId,
-        outcome: std::result::Result<(), String>,
+        rows: impl Iterator<Item = (Vec<u8>, MessageId, std::result::Result<(), String>)>,
     ) {
-        let state = match &outcome {
-            Ok(()) => DeliveryState::Delivered,
-            Err(why) => DeliveryState::Failed(why.clone()),
-        };
-        if let Err(e) = self.store.settle(key, &id, state) {
-            tracing::error!(error = %e, "settling an outbox row");
+        let rows: Vec<_> = rows.collect();
+        let states: Vec<_> = rows
+            .iter()
+            .map(|(k, id, outcome)| {
+                let state = match outcome {
+                    Ok(()) => DeliveryState::Delivered,
+                    Err(why) => DeliveryState::Failed(why.clone()),
+                };
+                (k.clone(), *id, state)
+            })
+            .collect();
+        if let Err(e) = self.store.settle(&states) {
+            tracing::error!(error = %e, "settling outbox rows");
             return;
         }
-        self.emit(match outcome {
-            Ok(()) => Event::MessageDelivered { id, peer },
-            Err(reason) => Event::MessageFailed { id, peer, reason },
-        });
+        for (_, id, outcome) in rows {
+            self.emit(match outcome {
+                Ok(()) => Event::MessageDelivered { id, peer },
+                Err(reason) => Event::MessageFailed { id, peer, reason },
+            });
+        }
     }
 
     pub(super) fn on_dm_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
@@ -260,44 +303,51 @@ impl Actor {
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some(peer) = self.outbox.requests.remove(&request_id) {
-                    tracing::debug!(%peer, %error, "message delivery attempt failed");
-                    self.outbox.in_flight.remove(&peer);
-                    self.back_off(peer);
+                if let Some(flight) = self.outbox.requests.remove(&request_id) {
+                    tracing::debug!(peer = %flight.peer, %error, "message delivery attempt failed");
+                    self.finish_request(flight.peer);
+                    self.back_off(flight.peer);
                 }
             }
             _ => {}
         }
     }
 
+    fn finish_request(&mut self, peer: PeerId) {
+        if let Some(s) = self.outbox.peers.get_mut(&peer) {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
+
     fn on_dm_response(&mut self, request_id: OutboundRequestId, bytes: &[u8]) {
-        let Some(peer) = self.outbox.requests.remove(&request_id) else {
+        let Some(InFlight { peer, batch }) = self.outbox.requests.remove(&request_id) else {
             return;
         };
-        let Some(flight) = self.outbox.in_flight.remove(&peer) else {
-            return;
-        };
-        debug_assert_eq!(flight.id, request_id);
+        self.finish_request(peer);
         let results = match decode::<DmResponse>(bytes, MAX_DM_RESPONSE_BYTES) {
-            Ok(r) if r.results.len() == flight.batch.len() => r.results,
+            Ok(r) if r.results.len() == batch.len() => r.results,
             _ => {
                 tracing::debug!(%peer, "malformed message acknowledgement");
-                self.back_off(peer);
-                return;
+                return self.back_off(peer);
             }
         };
         let mut temporary = false;
-        for ((key, id), result) in flight.batch.into_iter().zip(results) {
+        let mut settled = Vec::new();
+        for ((key, id), result) in batch.into_iter().zip(results) {
             match result {
-                DmResult::Stored | DmResult::Duplicate => self.settle(&key, id, peer, Ok(())),
+                DmResult::Stored | DmResult::Duplicate => settled.push((key, id, Ok(()))),
                 DmResult::Rejected(r) if r.is_temporary() => temporary = true,
-                DmResult::Rejected(r) => self.settle(&key, id, peer, Err(r.to_string())),
+                DmResult::Rejected(r) => settled.push((key, id, Err(r.to_string()))),
             }
         }
+        self.settle(peer, settled.into_iter());
         if temporary {
             self.back_off(peer);
         } else {
-            self.outbox.retry.remove(&peer);
+            if let Some(s) = self.outbox.peers.get_mut(&peer) {
+                s.attempts = 0;
+                s.next_at = None;
+            }
             self.dispatch(peer);
         }
     }
@@ -310,21 +360,14 @@ impl Actor {
         if req.envelopes.len() > MAX_ENVELOPES_PER_REQUEST {
             return;
         }
-        let mut results = Vec::with_capacity(req.envelopes.len());
-        let mut events = Vec::new();
-        for env in &req.envelopes {
-            let result = match self.receive(peer, env) {
-                Ok((result, event)) => {
-                    events.extend(event);
-                    result
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "storing a received message");
-                    DmResult::Rejected(DmRejection::Unavailable)
-                }
-            };
-            results.push(result);
-        }
+        let (results, events) = match self.receive(peer, &req.envelopes) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "storing received messages");
+                let unavailable = DmResult::Rejected(DmRejection::Unavailable);
+                (vec![unavailable; req.envelopes.len()], Vec::new())
+            }
+        };
         self.after_flush(AfterFlush::Respond {
             channel,
             response: DmResponse { results },
@@ -332,79 +375,120 @@ impl Actor {
         });
     }
 
-    /// Judges, decrypts and stores one envelope from `peer`.
-    fn receive(&mut self, peer: PeerId, env: &SealedEnvelope) -> Result<(DmResult, Option<Event>)> {
-        let reject = |r| Ok((DmResult::Rejected(r), None));
+    /// Judges, decrypts and stores the envelopes of one request from `peer`.
+    fn receive(
+        &mut self,
+        peer: PeerId,
+        envelopes: &[SealedEnvelope],
+    ) -> Result<(Vec<DmResult>, Vec<Event>)> {
+        let n = envelopes.len();
         if self.store.is_blocked(&peer)? {
-            return reject(DmRejection::Blocked);
+            return Ok((
+                vec![DmResult::Rejected(DmRejection::Blocked); n],
+                Vec::new(),
+            ));
         }
-        if env.recipient != self.me {
-            return reject(DmRejection::NotForMe);
-        }
-        if env.payload.len() > MAX_SEALED_BYTES {
-            return reject(DmRejection::TooLarge);
-        }
-        let digest: [u8; 32] = Sha256::digest(&env.payload).into();
-        if self.store.envelope_seen(&digest)? {
-            return Ok((DmResult::Duplicate, None));
-        }
+        let now = now_ms();
         let chat = self.store.chat(&peer)?;
-        let followed = self.store.follows(&self.me, &peer)?;
         let folder = match &chat {
             Some(c) => c.folder,
-            None if followed => Folder::Inbox,
+            None if self.store.follows(&self.me, &peer)? => Folder::Inbox,
             None => Folder::Requests,
         };
-        let now = now_ms();
-        if let Some(c) = chat.as_ref().filter(|c| c.folder == Folder::Requests) {
-            if now.saturating_sub(c.window_start) <= 60_000 && c.window_count >= REQUESTS_PER_MINUTE
+        // Messages a stranger may still send in the current minute.
+        let mut allowance = match &chat {
+            Some(c)
+                if c.folder == Folder::Requests && now.saturating_sub(c.window_start) <= 60_000 =>
             {
-                return reject(DmRejection::RateLimited);
+                REQUESTS_PER_MINUTE.saturating_sub(c.window_count)
             }
-        }
-        let Ok(envelope) = Envelope::from_bytes(&env.payload) else {
-            return reject(DmRejection::Malformed);
+            _ if folder == Folder::Requests => REQUESTS_PER_MINUTE,
+            _ => u32::MAX,
         };
-        let conv = self
+        let mut conv = self
             .store
             .conversation(&peer)?
             .unwrap_or_else(|| Conversation::new(peer));
-        let (conv, plaintext) = match conv.decrypt(&self.messaging, &self.prekeys, &envelope) {
-            Ok(ok) => ok,
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "undecryptable envelope");
-                return reject(DmRejection::Undecryptable);
+        let mut results: Vec<Option<DmResult>> = vec![None; n];
+        let mut accepted: Vec<(usize, ([u8; 32], StoredMessage))> = Vec::new();
+        let mut digests = HashSet::new();
+        for (i, env) in envelopes.iter().enumerate() {
+            let reject = |r| Some(DmResult::Rejected(r));
+            if env.recipient != self.me {
+                results[i] = reject(DmRejection::NotForMe);
+                continue;
             }
-        };
-        let Ok(message) = decode::<DirectMessage>(&plaintext, MAX_SEALED_BYTES) else {
-            return reject(DmRejection::Malformed);
-        };
-        if message.validate().is_err() {
-            return reject(DmRejection::Malformed);
-        }
-        let stored = StoredMessage {
-            id: message.id,
-            peer,
-            outgoing: false,
-            sent_at: message.sent_at,
-            stored_at: now,
-            body: message.body,
-            state: DeliveryState::Received,
-        };
-        Ok(
-            match self
-                .store
-                .accept_incoming(&conv, &digest, &stored, folder)?
-            {
-                Received::Duplicate => (DmResult::Duplicate, None),
-                Received::New { folder, .. } => (
-                    DmResult::Stored,
-                    Some(Event::Message {
-                        message: MessageView::new(&stored, &self.me),
-                        request: folder == Folder::Requests,
-                    }),
+            if env.payload.len() > MAX_SEALED_BYTES {
+                results[i] = reject(DmRejection::TooLarge);
+                continue;
+            }
+            let digest: [u8; 32] = Sha256::digest(&env.payload).into();
+            if !digests.insert(digest) || self.store.envelope_seen(&digest)? {
+                results[i] = Some(DmResult::Duplicate);
+                continue;
+            }
+            if allowance == 0 {
+                results[i] = reject(DmRejection::RateLimited);
+                continue;
+            }
+            let Ok(envelope) = Envelope::from_bytes(&env.payload) else {
+                results[i] = reject(DmRejection::Malformed);
+                continue;
+            };
+            let (next, plaintext) = match conv.decrypt(&self.messaging, &self.prekeys, &envelope) {
+                Ok(ok) => ok,
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "undecryptable envelope");
+                    results[i] = reject(DmRejection::Undecryptable);
+                    continue;
+                }
+            };
+            let message = match decode::<DirectMessage>(&plaintext, MAX_SEALED_BYTES) {
+                Ok(m) if m.validate().is_ok() => m,
+                _ => {
+                    results[i] = reject(DmRejection::Malformed);
+                    continue;
+                }
+            };
+            conv = next;
+            allowance = allowance.saturating_sub(1);
+            accepted.push((
+                i,
+                (
+                    digest,
+                    StoredMessage {
+                        id: message.id,
+                        peer,
+                        outgoing: false,
+                        sent_at: message.sent_at,
+                        stored_at: now,
+                        body: message.body,
+                        state: DeliveryState::Received,
+                    },
                 ),
-            },
-        )
+            ));
+        }
+        let mut events = Vec::new();
+        if !accepted.is_empty() {
+            let (indices, items): (Vec<usize>, Vec<_>) = accepted.into_iter().unzip();
+            let outcomes = self.store.accept_incoming(&peer, &conv, &items, folder)?;
+            for ((i, (_, message)), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
+                results[i] = Some(match outcome {
+                    Received::Duplicate => DmResult::Duplicate,
+                    Received::New { folder, .. } => {
+                        events.push(Event::Message {
+                            message: MessageView::new(message, &self.me),
+                            request: folder == Folder::Requests,
+                        });
+                        DmResult::Stored
+                    }
+                });
+            }
+        }
+        let results = results
+            .into_iter()
+            .map(|r| r.unwrap_or(DmResult::Rejected(DmRejection::Unavailable)))
+            .collect();
+        Ok((results, events))
     }
 }

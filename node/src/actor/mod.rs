@@ -205,7 +205,9 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     store.put_prekeys(&prekeys)?;
     let (flush_tx, flush_rx) = mpsc::channel(4);
     let mut outbox = dm::Outbox::default();
-    outbox.peers.extend(store.outbox_peers()?);
+    for peer in store.outbox_peers()? {
+        outbox.add(peer);
+    }
     let mut actor = Actor {
         swarm,
         store,

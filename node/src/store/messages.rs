@@ -246,18 +246,21 @@ impl Store {
         Ok(self.seen_envelopes.contains_key(digest)?)
     }
 
-    /// Stores a received message with the advanced session and the envelope's digest, in
-    /// one transaction; deduplicated by message id.
+    /// Stores messages received from one peer together with the session advanced past all
+    /// of them and their envelopes' digests, in one transaction; each is deduplicated by
+    /// message id. Returns one outcome per message, in order.
     pub fn accept_incoming(
         &self,
+        peer: &PeerId,
         conversation: &Conversation,
-        digest: &[u8; 32],
-        message: &StoredMessage,
+        messages: &[([u8; 32], StoredMessage)],
         folder_if_new: Folder,
-    ) -> Result<Received> {
-        let peer = message.peer;
-        let pk = peer_key(&peer);
-        let mkey = message_key(&peer, message.sent_at, &message.id);
+    ) -> Result<Vec<Received>> {
+        let pk = peer_key(peer);
+        let keys: Vec<Vec<u8>> = messages
+            .iter()
+            .map(|(_, m)| message_key(peer, m.sent_at, &m.id))
+            .collect();
         tx_result(
             (
                 &self.conversations,
@@ -268,33 +271,39 @@ impl Store {
             )
                 .transaction(|(conv, msgs, index, seen, chats)| {
                     conv.insert(pk.as_slice(), ser(conversation))?;
-                    seen.insert(digest, &message.id.0)?;
-                    if index.get(message.id.0)?.is_some() {
-                        return Ok(Received::Duplicate);
-                    }
-                    let (mut chat, first) = match chats.get(&pk)? {
+                    let (mut chat, mut first) = match chats.get(&pk)? {
                         Some(v) => (dec::<Chat>("chats", &v).map_err(abort)?, false),
-                        None => (Chat::new(peer, folder_if_new), true),
+                        None => (Chat::new(*peer, folder_if_new), true),
                     };
-                    if message.sent_at >= chat.last_activity {
-                        chat.last_activity = message.sent_at;
-                        chat.last_message = Some(message.id);
-                    }
-                    chat.unread += 1;
-                    if chat.folder == Folder::Requests {
-                        if message.stored_at.saturating_sub(chat.window_start) > 60_000 {
-                            chat.window_start = message.stored_at;
-                            chat.window_count = 0;
+                    let mut out = Vec::with_capacity(messages.len());
+                    for ((digest, message), mkey) in messages.iter().zip(&keys) {
+                        seen.insert(digest, &message.id.0)?;
+                        if index.get(message.id.0)?.is_some() {
+                            out.push(Received::Duplicate);
+                            continue;
                         }
-                        chat.window_count += 1;
+                        if message.sent_at >= chat.last_activity {
+                            chat.last_activity = message.sent_at;
+                            chat.last_message = Some(message.id);
+                        }
+                        chat.unread += 1;
+                        if chat.folder == Folder::Requests {
+                            if message.stored_at.saturating_sub(chat.window_start) > 60_000 {
+                                chat.window_start = message.stored_at;
+                                chat.window_count = 0;
+                            }
+                            chat.window_count += 1;
+                        }
+                        msgs.insert(mkey.as_slice(), ser(message))?;
+                        index.insert(&message.id.0, mkey.as_slice())?;
+                        out.push(Received::New {
+                            folder: chat.folder,
+                            first,
+                        });
+                        first = false;
                     }
-                    msgs.insert(mkey.as_slice(), ser(message))?;
-                    index.insert(&message.id.0, mkey.as_slice())?;
                     chats.insert(pk.as_slice(), ser(&chat))?;
-                    Ok(Received::New {
-                        folder: chat.folder,
-                        first,
-                    })
+                    Ok(out)
                 }),
         )
     }
@@ -380,10 +389,24 @@ impl Store {
         Ok(n)
     }
 
-    /// Outbox rows for `peer`, oldest first, at most `limit`, with their keys.
-    pub fn outbox_for(&self, peer: &PeerId, limit: usize) -> Result<Vec<(Vec<u8>, OutboxEntry)>> {
-        self.outbox
-            .scan_prefix(peer_key(peer))
+    /// Outbox rows for `peer` after the row `after` (or from the oldest), oldest first, at
+    /// most `limit`, with their keys.
+    pub fn outbox_for(
+        &self,
+        peer: &PeerId,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, OutboxEntry)>> {
+        let prefix = peer_key(peer);
+        let end = [&prefix[..], &[0xFF; 9]].concat();
+        let range = match after {
+            Some(k) => self.outbox.range((
+                std::ops::Bound::Excluded(k.to_vec()),
+                std::ops::Bound::Excluded(end),
+            )),
+            None => self.outbox.range(prefix..end),
+        };
+        range
             .take(limit)
             .map(|item| {
                 let (k, v) = item?;
@@ -410,17 +433,20 @@ impl Store {
         self.outbox.len()
     }
 
-    /// Settles an outbox row: the message becomes `state`, the row goes.
-    pub fn settle(&self, outbox_key: &[u8], id: &MessageId, state: DeliveryState) -> Result<()> {
+    /// Settles outbox rows in one transaction: each message takes its new state and its row
+    /// goes.
+    pub fn settle(&self, rows: &[(Vec<u8>, MessageId, DeliveryState)]) -> Result<()> {
         tx_result(
             (&self.outbox, &self.messages, &self.message_index).transaction(
                 |(outbox, msgs, index)| {
-                    outbox.remove(outbox_key)?;
-                    if let Some(key) = index.get(id.0)? {
-                        if let Some(v) = msgs.get(&key)? {
-                            let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
-                            m.state = state.clone();
-                            msgs.insert(key, ser(&m))?;
+                    for (outbox_key, id, state) in rows {
+                        outbox.remove(outbox_key.as_slice())?;
+                        if let Some(key) = index.get(id.0)? {
+                            if let Some(v) = msgs.get(&key)? {
+                                let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
+                                m.state = state.clone();
+                                msgs.insert(key, ser(&m))?;
+                            }
                         }
                     }
                     Ok(())
