@@ -151,6 +151,10 @@ pub enum Command {
         /// Wait until the message is delivered or has failed.
         #[arg(long)]
         wait: bool,
+        /// Return as soon as the message is queued, without waiting a moment for the
+        /// acknowledgement (for scripts sending many messages).
+        #[arg(long, conflicts_with = "wait")]
+        no_wait: bool,
     },
     /// Conversations, newest first, with unread counts and the last message.
     Inbox,
@@ -360,7 +364,19 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         }
         Command::Photo { hash, out: path } => save_photo(client, &hash, &path, out).await,
         Command::Watch => watch(client, out).await,
-        Command::Send { peer, text, wait } => send(client, &peer, &text, wait, out).await,
+        Command::Send {
+            peer,
+            text,
+            wait,
+            no_wait,
+        } => {
+            let how = match (wait, no_wait) {
+                (true, _) => Wait::UntilSettled,
+                (false, true) => Wait::No,
+                (false, false) => Wait::Moment,
+            };
+            send(client, &peer, &text, how, out).await
+        }
         Command::Inbox => {
             let chats = client.inbox().await?;
             if out.json {
@@ -443,21 +459,33 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
 /// a busy daemon may drop for a slow listener).
 const WAIT_POLL: Duration = Duration::from_secs(2);
 
+/// How long `paperplane send` waits for the acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Not at all (`--no-wait`).
+    No,
+    /// The daemon's "moment" (the default).
+    Moment,
+    /// Until delivered or failed (`--wait`).
+    UntilSettled,
+}
+
 /// `paperplane send`: prints the id and state; fails if the message did.
 async fn send(
     client: &Client,
     peer: &str,
     text: &str,
-    wait: bool,
+    wait: Wait,
     out: Output,
 ) -> anyhow::Result<()> {
     // Listen before sending, so the acknowledgement cannot slip by unseen.
-    let events = if wait {
+    let events = if wait == Wait::UntilSettled {
         Some(client.events().await?)
     } else {
         None
     };
-    let mut message = client.send_message(peer, text, None).await?;
+    let wait_for = (wait == Wait::No).then_some(Duration::ZERO);
+    let mut message = client.send_message(peer, text, wait_for).await?;
     if let Some(mut events) = events {
         let id = message.id.to_hex();
         let mut poll = tokio::time::interval(WAIT_POLL);
@@ -641,8 +669,11 @@ mod tests {
         let cli = parse(&["paperplane", "send", "@bob", "-- hi --wait", "--wait"]).expect("ok");
         assert!(matches!(
             cli.command,
-            Command::Send { ref peer, ref text, wait: true } if peer == "@bob" && text == "-- hi --wait"
+            Command::Send { ref peer, ref text, wait: true, no_wait: false }
+                if peer == "@bob" && text == "-- hi --wait"
         ));
+        assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait"]).is_ok());
+        assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait", "--wait"]).is_err());
         assert!(parse(&["paperplane", "send", "@bob"]).is_err());
         let cli = parse(&["paperplane", "send", "@bob", "-1"]).expect("ok");
         assert!(matches!(cli.command, Command::Send { ref text, wait: false, .. } if text == "-1"));
