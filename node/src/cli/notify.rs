@@ -182,7 +182,9 @@ impl Notifier {
     }
 }
 
-/// Runs one command with no shell and no input, holding `_permit` until it ends.
+/// Runs one command with no shell and no input, holding `_permit` until it ends. Its error
+/// output goes to the daemon's (not through a pipe, which a process the command leaves
+/// behind would hold open).
 async fn run(argv: Vec<String>, _permit: OwnedSemaphorePermit) {
     let Some((program, args)) = argv.split_first() else {
         return;
@@ -191,32 +193,27 @@ async fn run(argv: Vec<String>, _permit: OwnedSemaphorePermit) {
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn();
-    let child = match child {
+    let mut child = match child {
         Ok(c) => c,
         Err(error) => {
             tracing::warn!(%error, program, "cannot run the notification command");
             return;
         }
     };
-    match tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output()).await {
-        Ok(Ok(output)) if output.status.success() => {}
-        Ok(Ok(output)) => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let said = stderr.lines().next().unwrap_or_default();
-            tracing::warn!(status = %output.status, stderr = said, program, "the notification command failed");
+    match tokio::time::timeout(RUN_TIMEOUT, child.wait()).await {
+        Ok(Ok(status)) if status.success() => {}
+        Ok(Ok(status)) => tracing::warn!(%status, program, "the notification command failed"),
+        Ok(Err(error)) => tracing::warn!(%error, program, "waiting for the notification command"),
+        Err(_) => {
+            let _ = child.kill().await;
+            tracing::warn!(
+                program,
+                "the notification command ran longer than {}s and was stopped",
+                RUN_TIMEOUT.as_secs()
+            );
         }
-        Ok(Err(error)) => {
-            tracing::warn!(%error, program, "waiting for the notification command");
-        }
-        // Dropping the child on timeout kills it (`kill_on_drop`).
-        Err(_) => tracing::warn!(
-            program,
-            "the notification command ran longer than {}s and was stopped",
-            RUN_TIMEOUT.as_secs()
-        ),
     }
 }
 
@@ -306,6 +303,30 @@ mod tests {
         assert!(Notifier::new(Vec::new()).is_none());
         assert!(Notifier::new(argv(&[""])).is_none());
         assert!(Notifier::new(argv(&["true"])).is_some());
+    }
+
+    #[tokio::test]
+    async fn runs_are_capped_and_failures_release_their_slot() {
+        let notifier = Notifier::new(argv(&["sleep", "30"])).expect("notifier");
+        let n = Notification::for_message(&message("hi"), false, None);
+        for _ in 0..MAX_RUNNING + 2 {
+            notifier.notify(&n);
+        }
+        assert_eq!(notifier.running.available_permits(), 0);
+        assert_eq!(notifier.skipped.load(Ordering::Relaxed), 2);
+
+        let missing = Notifier::new(argv(&["/nonexistent/notify"])).expect("notifier");
+        let permit = Arc::clone(&missing.running)
+            .try_acquire_owned()
+            .expect("a slot");
+        run(render(&missing.argv, &n), permit).await;
+        let failing = Notifier::new(argv(&["false"])).expect("notifier");
+        let permit = Arc::clone(&failing.running)
+            .try_acquire_owned()
+            .expect("a slot");
+        run(render(&failing.argv, &n), permit).await;
+        assert_eq!(missing.running.available_permits(), MAX_RUNNING);
+        assert_eq!(failing.running.available_permits(), MAX_RUNNING);
     }
 
     #[tokio::test]
