@@ -12,13 +12,14 @@ use reqwest::{header, Method, RequestBuilder, Response, Url};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::types::{
-    Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody, FollowState, LikeState,
-    NewComment, NewPost, ProfilePatch, Resolved,
+    BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
+    FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
+    RequestDecision, Resolved, SafetyNumber,
 };
 use crate::{
     event::Event,
     home::Home,
-    views::{FollowView, PostView, ProfileView, Status},
+    views::{ChatView, FollowView, MessageView, PostView, ProfileView},
 };
 
 /// Why a request to the daemon failed.
@@ -102,7 +103,7 @@ impl Client {
     }
 
     /// `GET /v1/status`.
-    pub async fn status(&self) -> Result<Status, ClientError> {
+    pub async fn status(&self) -> Result<NodeStatus, ClientError> {
         self.call(Method::GET, &["status"], None::<&()>).await
     }
 
@@ -223,6 +224,91 @@ impl Client {
             .to_owned();
         let bytes = response.bytes().await.map_err(|e| self.transport(&e))?;
         Ok((bytes.to_vec(), mime))
+    }
+
+    /// `POST /v1/messages`: sends `text` to `to` (a peer id or `@handle`). `wait` overrides
+    /// how long the daemon waits for the acknowledgement before answering.
+    pub async fn send_message(
+        &self,
+        to: &str,
+        text: &str,
+        wait: Option<Duration>,
+    ) -> Result<MessageView, ClientError> {
+        let body = NewMessage {
+            to: to.into(),
+            text: text.into(),
+            wait_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
+        };
+        self.call(Method::POST, &["messages"], Some(&body)).await
+    }
+
+    /// `GET /v1/messages/{id}`.
+    pub async fn message(&self, id: &str) -> Result<MessageView, ClientError> {
+        self.call(Method::GET, &["messages", id], None::<&()>).await
+    }
+
+    /// `GET /v1/inbox`.
+    pub async fn inbox(&self) -> Result<Vec<ChatView>, ClientError> {
+        self.call(Method::GET, &["inbox"], None::<&()>).await
+    }
+
+    /// `GET /v1/requests`.
+    pub async fn requests(&self) -> Result<Vec<ChatView>, ClientError> {
+        self.call(Method::GET, &["requests"], None::<&()>).await
+    }
+
+    /// `GET /v1/chats/{peer}?limit=N&before=ID`: oldest first; marks the chat read.
+    pub async fn chat(
+        &self,
+        peer: &str,
+        limit: Option<usize>,
+        before: Option<&str>,
+    ) -> Result<Vec<MessageView>, ClientError> {
+        let mut url = self.url(&["chats", peer])?;
+        let limit = limit.map(|l| l.to_string());
+        let pairs: Vec<(&str, &str)> = [("limit", limit.as_deref()), ("before", before)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        self.send(self.http.get(url), None::<&()>).await
+    }
+
+    /// `POST /v1/requests/{peer}/accept`.
+    pub async fn accept(&self, peer: &str) -> Result<RequestDecision, ClientError> {
+        self.call(Method::POST, &["requests", peer, "accept"], None::<&()>)
+            .await
+    }
+
+    /// `DELETE /v1/requests/{peer}`.
+    pub async fn decline(&self, peer: &str) -> Result<RequestDecision, ClientError> {
+        self.call(Method::DELETE, &["requests", peer], None::<&()>)
+            .await
+    }
+
+    /// `POST /v1/blocked/{peer}`.
+    pub async fn block(&self, peer: &str) -> Result<BlockState, ClientError> {
+        self.call(Method::POST, &["blocked", peer], None::<&()>)
+            .await
+    }
+
+    /// `DELETE /v1/blocked/{peer}`.
+    pub async fn unblock(&self, peer: &str) -> Result<BlockState, ClientError> {
+        self.call(Method::DELETE, &["blocked", peer], None::<&()>)
+            .await
+    }
+
+    /// `GET /v1/blocked`.
+    pub async fn blocked(&self) -> Result<Vec<BlockedPeer>, ClientError> {
+        self.call(Method::GET, &["blocked"], None::<&()>).await
+    }
+
+    /// `GET /v1/safety-number/{peer}`.
+    pub async fn safety_number(&self, peer: &str) -> Result<SafetyNumber, ClientError> {
+        self.call(Method::GET, &["safety-number", peer], None::<&()>)
+            .await
     }
 
     /// `GET /v1/openapi.json`.

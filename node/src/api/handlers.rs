@@ -1,7 +1,7 @@
 //! The handlers of the API's routes: each extracts its input, calls the [`Node`] and returns
 //! JSON (or a library error as an [`ApiError`]).
 
-use std::convert::Infallible;
+use std::{convert::Infallible, time::Duration};
 
 use axum::{
     body::Body,
@@ -24,16 +24,17 @@ use tokio::sync::watch;
 use super::{
     error::ApiError,
     types::{
-        ConnectRequest, Connected, Created, Deleted, FeedQuery, FollowState, LikeState, NewComment,
-        NewPost, ProfilePatch, Resolved,
+        BlockState, BlockedPeer, ChatQuery, ConnectRequest, Connected, Created, Decision, Deleted,
+        FeedQuery, FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus,
+        ProfilePatch, RequestDecision, Resolved, SafetyNumber,
     },
     OPENAPI_JSON,
 };
 use crate::{
     node::{Node, ProfileUpdate},
     profile::fingerprint,
-    views::{FollowView, PostView, ProfileView, Status},
-    PeerId,
+    views::{ChatView, FollowView, MessageView, PostView, ProfileView},
+    MessageId, PeerId,
 };
 
 /// What every handler gets.
@@ -57,8 +58,11 @@ fn handle_of(node: &Node, peer: PeerId) -> Option<String> {
     node.profile(Some(peer)).ok().map(|p| p.handle)
 }
 
-pub(super) async fn status(State(s): State<AppState>) -> ApiResult<Status> {
-    Ok(Json(s.node.status().await?))
+pub(super) async fn status(State(s): State<AppState>) -> ApiResult<NodeStatus> {
+    Ok(Json(NodeStatus {
+        node: s.node.status().await?,
+        outbox: s.node.outbox_len(),
+    }))
 }
 
 pub(super) async fn own_profile(State(s): State<AppState>) -> ApiResult<ProfileView> {
@@ -268,6 +272,159 @@ pub(super) async fn photo(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+/// Parses a message id (32 hex digits).
+fn message_id(id: &str) -> Result<MessageId, ApiError> {
+    id.trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("{id:?} is not a message id (32 hex digits)")))
+}
+
+pub(super) async fn send_message(
+    State(s): State<AppState>,
+    body: Result<Json<NewMessage>, JsonRejection>,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    let Json(req) = body?;
+    let peer = s.node.resolve(&req.to)?;
+    let wait_ms = match req.wait_ms {
+        Some(ms) if ms > NewMessage::MAX_WAIT_MS => {
+            return Err(ApiError::bad_request(format!(
+                "wait_ms must be at most {} (24 hours)",
+                NewMessage::MAX_WAIT_MS
+            )))
+        }
+        Some(ms) => ms,
+        // An acknowledgement can only come "in a moment" over a connection that is up.
+        None if s.node.status().await?.peers.contains(&peer) => NewMessage::DEFAULT_WAIT_MS,
+        None => 0,
+    };
+    let view = if wait_ms == 0 {
+        s.node.send(peer, req.text).await?
+    } else {
+        let wait = Duration::from_millis(wait_ms);
+        s.node.send_and_wait(peer, req.text, wait).await?
+    };
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+pub(super) async fn message(
+    State(s): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<MessageView> {
+    let Path(id) = id?;
+    Ok(Json(s.node.message(&message_id(&id)?)?))
+}
+
+pub(super) async fn inbox(State(s): State<AppState>) -> ApiResult<Vec<ChatView>> {
+    Ok(Json(s.node.inbox()?))
+}
+
+pub(super) async fn requests(State(s): State<AppState>) -> ApiResult<Vec<ChatView>> {
+    Ok(Json(s.node.requests()?))
+}
+
+pub(super) async fn chat(
+    State(s): State<AppState>,
+    peer: Result<Path<String>, PathRejection>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
+) -> ApiResult<Vec<MessageView>> {
+    let Path(peer) = peer?;
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(ChatQuery::DEFAULT_LIMIT);
+    if !(1..=ChatQuery::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {}",
+            ChatQuery::MAX_LIMIT
+        )));
+    }
+    let before = query.before.as_deref().map(message_id).transpose()?;
+    let peer = s.node.resolve(&peer)?;
+    Ok(Json(s.node.chat(peer, before, limit)?))
+}
+
+pub(super) async fn accept(
+    State(s): State<AppState>,
+    peer: Result<Path<String>, PathRejection>,
+) -> ApiResult<RequestDecision> {
+    let Path(peer) = peer?;
+    let peer_id = s.node.resolve(&peer)?;
+    s.node.accept(peer_id)?;
+    Ok(Json(RequestDecision {
+        peer_id,
+        handle: handle_of(&s.node, peer_id),
+        decision: Decision::Accepted,
+    }))
+}
+
+pub(super) async fn decline(
+    State(s): State<AppState>,
+    peer: Result<Path<String>, PathRejection>,
+) -> ApiResult<RequestDecision> {
+    let Path(peer) = peer?;
+    let peer_id = s.node.resolve(&peer)?;
+    s.node.decline(peer_id)?;
+    Ok(Json(RequestDecision {
+        peer_id,
+        handle: handle_of(&s.node, peer_id),
+        decision: Decision::Declined,
+    }))
+}
+
+fn set_blocked(s: &AppState, peer: &str, blocked: bool) -> ApiResult<BlockState> {
+    let peer_id = s.node.resolve(peer)?;
+    if blocked {
+        s.node.block(peer_id)?;
+    } else {
+        s.node.unblock(peer_id)?;
+    }
+    Ok(Json(BlockState {
+        peer_id,
+        handle: handle_of(&s.node, peer_id),
+        blocked,
+    }))
+}
+
+pub(super) async fn block(
+    State(s): State<AppState>,
+    peer: Result<Path<String>, PathRejection>,
+) -> ApiResult<BlockState> {
+    let Path(peer) = peer?;
+    set_blocked(&s, &peer, true)
+}
+
+pub(super) async fn unblock(
+    State(s): State<AppState>,
+    peer: Result<Path<String>, PathRejection>,
+) -> ApiResult<BlockState> {
+    let Path(peer) = peer?;
+    set_blocked(&s, &peer, false)
+}
+
+pub(super) async fn blocked(State(s): State<AppState>) -> ApiResult<Vec<BlockedPeer>> {
+    Ok(Json(
+        s.node
+            .blocked()?
+            .into_iter()
+            .map(|peer_id| BlockedPeer {
+                peer_id,
+                handle: handle_of(&s.node, peer_id),
+            })
+            .collect(),
+    ))
+}
+
+pub(super) async fn safety_number(
+    State(s): State<AppState>,
+    peer: Result<Path<String>, PathRejection>,
+) -> ApiResult<SafetyNumber> {
+    let Path(peer) = peer?;
+    let peer_id = s.node.resolve(&peer)?;
+    Ok(Json(SafetyNumber {
+        peer_id,
+        handle: handle_of(&s.node, peer_id),
+        safety_number: s.node.safety_number(peer_id)?,
+    }))
 }
 
 pub(super) async fn events(

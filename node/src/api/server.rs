@@ -261,6 +261,21 @@ fn routes() -> Routes {
             handlers::delete_comment,
         )
         .at(Method::GET, "/v1/photos/{hash}", handlers::photo)
+        .at(Method::POST, "/v1/messages", handlers::send_message)
+        .at(Method::GET, "/v1/messages/{id}", handlers::message)
+        .at(Method::GET, "/v1/inbox", handlers::inbox)
+        .at(Method::GET, "/v1/requests", handlers::requests)
+        .at(Method::GET, "/v1/chats/{peer}", handlers::chat)
+        .at(Method::POST, "/v1/requests/{peer}/accept", handlers::accept)
+        .at(Method::DELETE, "/v1/requests/{peer}", handlers::decline)
+        .at(Method::POST, "/v1/blocked/{peer}", handlers::block)
+        .at(Method::DELETE, "/v1/blocked/{peer}", handlers::unblock)
+        .at(Method::GET, "/v1/blocked", handlers::blocked)
+        .at(
+            Method::GET,
+            "/v1/safety-number/{peer}",
+            handlers::safety_number,
+        )
         .at(Method::GET, "/v1/events", handlers::events)
         .at(Method::GET, "/v1/openapi.json", handlers::openapi)
 }

@@ -1,4 +1,6 @@
-//! The server and client together over loopback, on one real node.
+//! The server and client together over loopback, on real nodes.
+
+use std::time::Duration;
 
 use futures::StreamExt;
 
@@ -14,9 +16,12 @@ const PNG: &[u8] = &[
     0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-async fn daemon(dir: &std::path::Path) -> (Node, Client, tokio::sync::oneshot::Sender<()>) {
+async fn daemon(
+    dir: &std::path::Path,
+    handle: &str,
+) -> (Node, Client, tokio::sync::oneshot::Sender<()>) {
     let home = Home::new(dir);
-    crate::node::init(&home, "alice", Some("Alice")).expect("init");
+    crate::node::init(&home, handle, Some("Alice")).expect("init");
     let node = Node::start(NodeConfig::loopback(home.clone()))
         .await
         .expect("start");
@@ -43,11 +48,12 @@ fn api_status(e: &ClientError) -> u16 {
 #[tokio::test]
 async fn the_api_serves_a_node_to_its_client() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (node, client, stop) = daemon(dir.path()).await;
+    let (node, client, stop) = daemon(dir.path(), "alice").await;
 
     let status = client.status().await.expect("status");
-    assert_eq!(status.peer_id, node.peer_id());
-    assert_eq!(status.handle, "alice");
+    assert_eq!(status.node.peer_id, node.peer_id());
+    assert_eq!(status.node.handle, "alice");
+    assert_eq!(status.outbox, 0);
 
     let wrong = Client::new(
         &client_addr(dir.path()),
@@ -132,4 +138,146 @@ async fn the_api_serves_a_node_to_its_client() {
 
 fn client_addr(dir: &std::path::Path) -> String {
     Home::new(dir).read_api_addr().expect("api.addr")
+}
+
+/// Polls `check` until it holds, for at most 10 s.
+async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_messages_through_the_api() {
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let (node_a, a, stop_a) = daemon(dir_a.path(), "alice").await;
+    let (node_b, b, stop_b) = daemon(dir_b.path(), "bob").await;
+    let (alice, bob) = (node_a.peer_id(), node_b.peer_id());
+    let addr = b.status().await.expect("status").node.listen_addrs[0].clone();
+    a.connect(&addr).await.expect("connect");
+    eventually("both know each other's keys", || async {
+        a.profile(Some("@bob"))
+            .await
+            .is_ok_and(|p| p.messaging_keys)
+            && b.profile(Some("@alice"))
+                .await
+                .is_ok_and(|p| p.messaging_keys)
+    })
+    .await;
+
+    let wait = Some(Duration::from_secs(10));
+    let sent = a.send_message("@bob", "hi 👋", wait).await.expect("send");
+    assert_eq!(
+        (sent.from, sent.to, sent.state.as_str()),
+        (alice, bob, "delivered")
+    );
+    let by_id = a.message(&sent.id.to_hex()).await.expect("by id");
+    assert_eq!(by_id, sent);
+
+    // Bob does not follow alice: a request, not an inbox chat.
+    assert!(b.inbox().await.expect("inbox").is_empty());
+    let requests = b.requests().await.expect("requests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].handle.as_deref(), Some("alice"));
+    assert_eq!(requests[0].unread, 1);
+    let chat = b.chat("@alice", Some(10), None).await.expect("chat");
+    assert_eq!(chat.len(), 1);
+    assert_eq!((chat[0].id, chat[0].state.as_str()), (sent.id, "received"));
+    assert_eq!(b.requests().await.expect("requests")[0].unread, 0, "read");
+    let older = b
+        .chat(&alice.to_string(), None, Some(&sent.id.to_hex()))
+        .await
+        .expect("page before");
+    assert!(older.is_empty());
+
+    let status_of = |e: ClientError| api_status(&e);
+    for (e, code) in [
+        (
+            b.chat("@alice", Some(0), None).await.expect_err("limit 0"),
+            400,
+        ),
+        (
+            b.chat("@alice", None, Some("xyz"))
+                .await
+                .expect_err("bad id"),
+            400,
+        ),
+        (a.message("nothex").await.expect_err("bad id"), 400),
+        (a.message(&"00".repeat(16)).await.expect_err("no such"), 404),
+        (
+            a.send_message("@nobody", "x", None)
+                .await
+                .expect_err("unknown"),
+            404,
+        ),
+        (
+            a.send_message("@bob", &"x".repeat(4097), None)
+                .await
+                .expect_err("too long"),
+            400,
+        ),
+        (
+            a.send_message("@bob", "x", Some(Duration::from_secs(25 * 3600)))
+                .await
+                .expect_err("wait too long"),
+            400,
+        ),
+        (b.safety_number("@nobody").await.expect_err("unknown"), 404),
+    ] {
+        assert_eq!(status_of(e), code);
+    }
+
+    let decision = b.accept("@alice").await.expect("accept");
+    assert_eq!(
+        (decision.peer_id, decision.decision),
+        (alice, super::types::Decision::Accepted)
+    );
+    assert_eq!(b.inbox().await.expect("inbox").len(), 1);
+    assert!(b.requests().await.expect("requests").is_empty());
+    let e = b.decline("@alice").await.expect_err("not a request");
+    assert_eq!(api_status(&e), 400);
+
+    assert_eq!(
+        a.safety_number("@bob").await.expect("safety").safety_number,
+        b.safety_number("@alice")
+            .await
+            .expect("safety")
+            .safety_number
+    );
+
+    let blocked = b.block("@alice").await.expect("block");
+    assert!(blocked.blocked);
+    let list = b.blocked().await.expect("blocked");
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].peer_id, list[0].handle.as_deref()),
+        (alice, Some("alice"))
+    );
+    let refused = a
+        .send_message(&bob.to_string(), "still there?", wait)
+        .await
+        .expect("send");
+    assert_eq!(refused.state, "failed");
+    assert!(
+        refused
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("does not accept")),
+        "{refused:?}"
+    );
+    assert!(!b.unblock("@alice").await.expect("unblock").blocked);
+    assert!(b.blocked().await.expect("blocked").is_empty());
+    assert_eq!(a.status().await.expect("status").outbox, 0);
+
+    let _ = (stop_a.send(()), stop_b.send(()));
+    node_a.shutdown().await.expect("shutdown");
+    node_b.shutdown().await.expect("shutdown");
 }

@@ -5,6 +5,8 @@
 use paperplane_protocol::{PeerId, RecordId};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::views::Status;
+
 /// `PUT /v1/profile`: the fields to change; an absent field stays as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +134,109 @@ impl FeedQuery {
     pub const DEFAULT_LIMIT: usize = 50;
     /// The largest limit accepted.
     pub const MAX_LIMIT: usize = 1000;
+}
+
+/// `GET /v1/status`: the node's [`Status`] and the size of its outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// Peer id, handle, addresses, peers.
+    #[serde(flatten)]
+    pub node: Status,
+    /// Messages durably queued and not yet acknowledged by their recipients.
+    pub outbox: usize,
+}
+
+/// `POST /v1/messages`: a direct message to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    /// The recipient: a peer id or `@handle`.
+    pub to: String,
+    /// The text (at most 4,096 bytes of UTF-8).
+    pub text: String,
+    /// How long to wait for the recipient's acknowledgement before answering, in ms (at most
+    /// [`NewMessage::MAX_WAIT_MS`]). Absent: [`NewMessage::DEFAULT_WAIT_MS`] if the
+    /// recipient is connected, else no wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<u64>,
+}
+
+impl NewMessage {
+    /// The wait for a connected recipient when the request gives none: "a moment".
+    pub const DEFAULT_WAIT_MS: u64 = 1_500;
+    /// The longest wait a request may ask for (24 h).
+    pub const MAX_WAIT_MS: u64 = 24 * 60 * 60 * 1000;
+}
+
+/// `GET /v1/chats/{peer}` query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatQuery {
+    /// How many messages at most (default [`ChatQuery::DEFAULT_LIMIT`], at most
+    /// [`ChatQuery::MAX_LIMIT`]).
+    pub limit: Option<usize>,
+    /// Only messages older than this one (its id, 32 hex digits): the next page back.
+    pub before: Option<String>,
+}
+
+impl ChatQuery {
+    /// Messages returned when no limit is given.
+    pub const DEFAULT_LIMIT: usize = 50;
+    /// The largest limit accepted.
+    pub const MAX_LIMIT: usize = 10_000;
+}
+
+/// What became of a message request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Moved to the inbox.
+    Accepted,
+    /// Deleted with its messages.
+    Declined,
+}
+
+/// `POST /v1/requests/{peer}/accept`, `DELETE /v1/requests/{peer}`: the request after the
+/// decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDecision {
+    /// Whose request it was.
+    pub peer_id: PeerId,
+    /// Their handle, if their profile is known.
+    pub handle: Option<String>,
+    /// Accepted or declined.
+    pub decision: Decision,
+}
+
+/// `POST`/`DELETE /v1/blocked/{peer}`: the block after the request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockState {
+    /// The peer.
+    pub peer_id: PeerId,
+    /// Their handle, if their profile is known.
+    pub handle: Option<String>,
+    /// Whether they are blocked now.
+    pub blocked: bool,
+}
+
+/// `GET /v1/blocked`: one blocked peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockedPeer {
+    /// The peer.
+    pub peer_id: PeerId,
+    /// Their handle, if their profile is known.
+    pub handle: Option<String>,
+}
+
+/// `GET /v1/safety-number/{peer}`: the number both users compare to verify their keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyNumber {
+    /// The other user.
+    pub peer_id: PeerId,
+    /// Their handle, if their profile is known.
+    pub handle: Option<String>,
+    /// 60 decimal digits, the same on both sides.
+    pub safety_number: String,
 }
 
 /// One peer an ambiguous `@handle` matches.

@@ -1,9 +1,11 @@
 //! `paperplane daemon`: runs a [`Node`] and serves its local API in the foreground until
-//! SIGINT or SIGTERM, then stops both and removes `<home>/api.addr`.
+//! SIGINT or SIGTERM, then stops both and removes `<home>/api.addr`. With a notification
+//! command it also runs that for each new message ([`super::notify`]).
 
 use anyhow::Context;
 use clap::Args;
 
+use super::notify::Notifier;
 use crate::{
     api::{server::parse_api_addr, Server, DEFAULT_API_ADDR},
     config::NodeConfig,
@@ -31,6 +33,17 @@ pub struct DaemonArgs {
     /// Default: `api` in the config file, else 127.0.0.1:7878.
     #[arg(long, value_name = "HOST:PORT")]
     pub api: Option<String>,
+    /// Run no notification command, not even the config file's `notify_command`.
+    #[arg(long, conflicts_with = "notify_command")]
+    pub no_notify: bool,
+    /// Command to run for each new message, after `--`, e.g.
+    /// `paperplane daemon -- notify-send {sender} {preview}`. It runs without a shell;
+    /// in each argument {sender} (@handle), {preview} (the first 100 characters), {kind}
+    /// (message or request), {peer} (peer id) and {id} (message id) are replaced, and the
+    /// text always stays one argument. Replaces `notify_command` in the config file (the
+    /// same list there: `notify_command = ["notify-send", "{sender}", "{preview}"]`).
+    #[arg(last = true, value_name = "NOTIFY_COMMAND")]
+    pub notify_command: Vec<String>,
 }
 
 /// Runs the daemon until a signal (or until the node stops by itself).
@@ -53,6 +66,13 @@ pub async fn run(home: Home, args: DaemonArgs, json: bool) -> anyhow::Result<()>
     if args.no_mdns {
         config.mdns = false;
     }
+    let notify_command = if args.no_notify {
+        Vec::new()
+    } else if args.notify_command.is_empty() {
+        file.notify_command
+    } else {
+        args.notify_command
+    };
     let mut signals = Signals::new().context("cannot install the signal handlers")?;
 
     let node = Node::start(config).await?;
@@ -64,6 +84,8 @@ pub async fn run(home: Home, args: DaemonArgs, json: bool) -> anyhow::Result<()>
         }
     };
     let addr = server.local_addr();
+    let shown_notify = format!("{notify_command:?}");
+    let notifier = Notifier::new(notify_command).map(|n| n.spawn(node.clone()));
     match node.status().await {
         Ok(status) if json => {
             let banner = serde_json::json!({
@@ -85,6 +107,9 @@ pub async fn run(home: Home, args: DaemonArgs, json: bool) -> anyhow::Result<()>
             );
             for (i, a) in status.listen_addrs.iter().enumerate() {
                 println!("{}  {a}", if i == 0 { "listening" } else { "         " });
+            }
+            if notifier.is_some() {
+                println!("notify     {shown_notify}");
             }
             println!("stop with Ctrl-C");
         }
@@ -108,6 +133,10 @@ pub async fn run(home: Home, args: DaemonArgs, json: bool) -> anyhow::Result<()>
     };
     server.run(shutdown).await;
     let result = node.shutdown().await;
+    if let Some(task) = notifier {
+        // The task ends when the node has stopped.
+        let _ = task.await;
+    }
     home.clear_api_addr();
     result?;
     if !json {

@@ -87,6 +87,14 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// A safety number as people compare it: its digits in groups of five, four groups a line
+/// (60 digits make three lines, as Signal shows them). Anything but digits is ignored.
+pub fn safety_number(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let groups: Vec<String> = digits.chunks(5).map(|g| g.iter().collect()).collect();
+    groups.chunks(4).map(|line| line.join(" ") + "\n").collect()
+}
+
 /// Rows as aligned columns separated by two spaces; every line ends without trailing
 /// spaces and with a newline. Widths count characters.
 pub fn table<R: AsRef<[String]>>(rows: &[R]) -> String {
@@ -157,6 +165,22 @@ mod tests {
         assert_eq!(count(0, "like"), "0 likes");
         assert_eq!(one_line("a\nb  c", 10), "a b c");
         assert_eq!(one_line("abcdefghij", 5), "abcd…");
+    }
+
+    #[test]
+    fn safety_numbers_show_as_three_lines_of_four_groups() {
+        let digits: String = (0..60).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
+        let spaced = digits
+            .as_bytes()
+            .chunks(5)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let expected = "01234 56789 01234 56789\n\
+                        01234 56789 01234 56789\n\
+                        01234 56789 01234 56789\n";
+        assert_eq!(safety_number(&digits), expected);
+        assert_eq!(safety_number(&spaced), expected);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! directly; every other command is a thin client of the daemon's local API
 //! ([`crate::api::Client`]).
 //!
-//! Layout: this file parses arguments (clap) and runs each command; [`daemon`] hosts the node;
-//! [`print`] renders views for people; [`format`] holds the pure formatting helpers.
+//! Layout: this file parses arguments (clap) and runs each command; [`daemon`] hosts the node
+//! and [`notify`] runs its notification command; [`print`] renders views for people;
+//! [`format`] holds the pure formatting helpers.
 //! Errors are `anyhow` here, at the binary's edge, and end as one line on stderr.
 
 pub mod daemon;
 pub mod format;
+pub mod notify;
 pub mod print;
 
 use std::{
@@ -15,6 +17,7 @@ use std::{
     fs,
     io::{self, Write},
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::{bail, Context};
@@ -32,8 +35,9 @@ use crate::{
 
 pub use daemon::DaemonArgs;
 
-/// `paperplane`: a peer-to-peer photo feed. Run `paperplane init` once, keep `paperplane
-/// daemon` running, and use the other commands from another terminal.
+/// `paperplane`: a peer-to-peer photo feed and end-to-end encrypted messenger. Run
+/// `paperplane init` once, keep `paperplane daemon` running, and use the other commands from
+/// another terminal.
 #[derive(Debug, Parser)]
 #[command(name = "paperplane", version, about, max_term_width = 100)]
 pub struct Cli {
@@ -133,7 +137,72 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Print live events (posts, likes, comments, follows, peers) until interrupted.
+    /// Send an end-to-end encrypted direct message; prints its id and state.
+    ///
+    /// The state is `delivered` if the peer acknowledged it within a moment, else `pending`:
+    /// it waits in the outbox, across restarts, until the peer is reachable. Exits non-zero
+    /// if the message failed (refused by the peer).
+    Send {
+        /// Peer id or @handle.
+        peer: String,
+        /// The text (4,096 bytes at most; any emoji); it may start with `-`.
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+        /// Wait until the message is delivered or has failed.
+        #[arg(long)]
+        wait: bool,
+        /// Return as soon as the message is queued, without waiting a moment for the
+        /// acknowledgement (for scripts sending many messages).
+        #[arg(long, conflicts_with = "wait")]
+        no_wait: bool,
+    },
+    /// Conversations, newest first, with unread counts and the last message.
+    Inbox,
+    /// The messages with a peer, oldest first; marks the chat read.
+    Chat {
+        /// Peer id or @handle.
+        peer: String,
+        /// How many of the newest messages (1–10000; default 50).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Only messages older than this one (a message id): the page before.
+        #[arg(long, value_name = "ID")]
+        before: Option<String>,
+    },
+    /// Message requests: first messages from people you don't follow.
+    Requests,
+    /// Accept a message request: the chat moves to the inbox.
+    Accept {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Decline a message request: the chat and its messages are deleted.
+    Decline {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Block a peer: their messages are refused, their follows, likes and comments ignored.
+    Block {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Unblock a peer.
+    Unblock {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// The peers you blocked.
+    Blocked,
+    /// The safety number of your and a peer's keys.
+    ///
+    /// Compare it with the one the peer sees (in person, or over a channel you trust): if
+    /// they match, nobody sits in the middle of your messages.
+    SafetyNumber {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Print live events (messages, message requests, deliveries, posts, likes, comments,
+    /// follows, peers) until interrupted.
     Watch,
 }
 
@@ -295,7 +364,154 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         }
         Command::Photo { hash, out: path } => save_photo(client, &hash, &path, out).await,
         Command::Watch => watch(client, out).await,
+        Command::Send {
+            peer,
+            text,
+            wait,
+            no_wait,
+        } => {
+            let how = match (wait, no_wait) {
+                (true, _) => Wait::UntilSettled,
+                (false, true) => Wait::No,
+                (false, false) => Wait::Moment,
+            };
+            send(client, &peer, &text, how, out).await
+        }
+        Command::Inbox => {
+            let chats = client.inbox().await?;
+            if out.json {
+                return out.value(&chats, String::new);
+            }
+            let requests = client.requests().await?.len();
+            out.value(&chats, || print::inbox(&chats, requests, now))
+        }
+        Command::Requests => {
+            let chats = client.requests().await?;
+            out.value(&chats, || print::requests(&chats, now))
+        }
+        Command::Chat {
+            peer,
+            limit,
+            before,
+        } => {
+            let messages = client.chat(&peer, limit, before.as_deref()).await?;
+            if out.json {
+                return out.value(&messages, String::new);
+            }
+            let (handle, request) = match messages.first() {
+                Some(m) => {
+                    let id = m.peer.to_string();
+                    let handle = client.resolve(&id).await?.handle;
+                    let request = client.requests().await?.iter().any(|c| c.peer == m.peer);
+                    (handle, request)
+                }
+                None => (None, false),
+            };
+            out.value(&messages, || {
+                print::chat(&messages, handle.as_deref(), request, now)
+            })
+        }
+        Command::Accept { peer } => {
+            let d = client.accept(&peer).await?;
+            out.value(&d, || {
+                format!(
+                    "accepted {}: the chat is in your inbox\n",
+                    print::peer(&d.peer_id, d.handle.as_deref())
+                )
+            })
+        }
+        Command::Decline { peer } => {
+            let d = client.decline(&peer).await?;
+            out.value(&d, || {
+                format!(
+                    "declined {}: the request and its messages are deleted\n",
+                    print::peer(&d.peer_id, d.handle.as_deref())
+                )
+            })
+        }
+        Command::Block { peer } => {
+            let b = client.block(&peer).await?;
+            out.value(&b, || {
+                format!("blocked {}\n", print::peer(&b.peer_id, b.handle.as_deref()))
+            })
+        }
+        Command::Unblock { peer } => {
+            let b = client.unblock(&peer).await?;
+            out.value(&b, || {
+                format!(
+                    "unblocked {}\n",
+                    print::peer(&b.peer_id, b.handle.as_deref())
+                )
+            })
+        }
+        Command::Blocked => {
+            let list = client.blocked().await?;
+            out.value(&list, || print::blocked(&list))
+        }
+        Command::SafetyNumber { peer } => {
+            let n = client.safety_number(&peer).await?;
+            out.value(&n, || print::safety_number(&n))
+        }
     }
+}
+
+/// How often `send --wait` asks for the message's state besides listening for events (which
+/// a busy daemon may drop for a slow listener).
+const WAIT_POLL: Duration = Duration::from_secs(2);
+
+/// How long `paperplane send` waits for the acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Not at all (`--no-wait`).
+    No,
+    /// The daemon's "moment" (the default).
+    Moment,
+    /// Until delivered or failed (`--wait`).
+    UntilSettled,
+}
+
+/// `paperplane send`: prints the id and state; fails if the message did.
+async fn send(
+    client: &Client,
+    peer: &str,
+    text: &str,
+    wait: Wait,
+    out: Output,
+) -> anyhow::Result<()> {
+    // Listen before sending, so the acknowledgement cannot slip by unseen.
+    let events = if wait == Wait::UntilSettled {
+        Some(client.events().await?)
+    } else {
+        None
+    };
+    let wait_for = (wait == Wait::No).then_some(Duration::ZERO);
+    let mut message = client.send_message(peer, text, wait_for).await?;
+    if let Some(mut events) = events {
+        let id = message.id.to_hex();
+        let mut poll = tokio::time::interval(WAIT_POLL);
+        while message.state == "pending" {
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(Ok(Event::MessageDelivered { id: d, .. } | Event::MessageFailed { id: d, .. }))
+                        if d == message.id => {}
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => bail!("the daemon stopped before message {id} was delivered"),
+                },
+                _ = poll.tick() => {}
+            }
+            message = client.message(&id).await?;
+        }
+    }
+    out.value(&message, || print::sent(&message))?;
+    if message.state == "failed" {
+        bail!(
+            "message {} was not delivered: {}",
+            format::short_id(&message.id.to_hex()),
+            message.error.as_deref().unwrap_or("no reason given")
+        );
+    }
+    Ok(())
 }
 
 /// Reads a photo file and checks it with the library's rules, naming the file on failure.
@@ -445,6 +661,52 @@ mod tests {
         assert!(parse(&["paperplane", "post", "--caption", "x"]).is_err());
         let cli = parse(&["paperplane", "feed", "--limit", "3", "--home", "/h"]).expect("ok");
         assert_eq!(cli.home, Some(PathBuf::from("/h")));
+    }
+
+    #[test]
+    fn message_commands_and_the_notification_command_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let cli = parse(&["paperplane", "send", "@bob", "-- hi --wait", "--wait"]).expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::Send { ref peer, ref text, wait: true, no_wait: false }
+                if peer == "@bob" && text == "-- hi --wait"
+        ));
+        assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait"]).is_ok());
+        assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait", "--wait"]).is_err());
+        assert!(parse(&["paperplane", "send", "@bob"]).is_err());
+        let cli = parse(&["paperplane", "send", "@bob", "-1"]).expect("ok");
+        assert!(matches!(cli.command, Command::Send { ref text, wait: false, .. } if text == "-1"));
+        let cli = parse(&["paperplane", "chat", "@bob", "--limit", "1000", "--json"]).expect("ok");
+        assert!(cli.json);
+        assert!(matches!(
+            cli.command,
+            Command::Chat {
+                limit: Some(1000),
+                ..
+            }
+        ));
+        let cli = parse(&[
+            "paperplane",
+            "daemon",
+            "--no-mdns",
+            "--",
+            "notify-send",
+            "--urgency=low",
+            "{sender}",
+            "{preview}",
+        ])
+        .expect("ok");
+        let Command::Daemon(args) = cli.command else {
+            panic!("not the daemon")
+        };
+        assert!(args.no_mdns);
+        assert_eq!(
+            args.notify_command,
+            ["notify-send", "--urgency=low", "{sender}", "{preview}"]
+        );
+        assert!(parse(&["paperplane", "daemon", "--no-notify", "--", "x"]).is_err());
+        assert!(parse(&["paperplane", "safety-number", "@bob"]).is_ok());
     }
 
     #[test]

@@ -3,13 +3,17 @@
 
 use std::collections::HashMap;
 
-use super::format::{at_handle, count, one_line, relative_time, short_id, size, table};
+use super::format::{self, at_handle, count, one_line, relative_time, short_id, size, table};
 use crate::{
+    api::types::{BlockedPeer, NodeStatus, SafetyNumber},
     event::Event,
     profile::fingerprint,
-    views::{FollowView, PostView, ProfileView, Status},
+    views::{ChatView, FollowView, MessageView, PostView, ProfileView},
     PeerId,
 };
+
+/// How many characters of a message a one-line preview shows.
+const PREVIEW_CHARS: usize = 60;
 
 /// A peer for people: `@handle (fingerprint)`, or the whole id when the handle is unknown.
 pub fn peer(id: &PeerId, handle: Option<&str>) -> String {
@@ -27,10 +31,18 @@ fn rows(pairs: &[(&str, String)]) -> Vec<Vec<String>> {
 }
 
 /// `paperplane status`.
-pub fn status(s: &Status) -> String {
+pub fn status(status: &NodeStatus) -> String {
+    let s = &status.node;
     let mut lines = vec![
         ("peer id", s.peer_id.to_string()),
         ("handle", at_handle(Some(&s.handle))),
+        (
+            "outbox",
+            match status.outbox {
+                0 => "empty".to_owned(),
+                n => format!("{} waiting for delivery", count(n, "message")),
+            },
+        ),
         ("peers", format!("{} connected", s.connected_peers)),
     ];
     for p in &s.peers {
@@ -159,6 +171,151 @@ pub fn feed(posts: &[PostView], now: u64) -> String {
         .map(|p| post(p, now))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A delivery state for people: `✓ delivered`, `… pending`, `✗ failed: why`; nothing for
+/// received messages.
+pub fn state(m: &MessageView) -> String {
+    match (m.state.as_str(), &m.error) {
+        ("delivered", _) => "✓ delivered".into(),
+        ("pending", _) => "… pending".into(),
+        ("failed", Some(why)) => format!("✗ failed: {why}"),
+        ("failed", None) => "✗ failed".into(),
+        ("received", _) => String::new(),
+        (other, _) => other.to_owned(),
+    }
+}
+
+/// `paperplane send`: the message's full id and its state.
+pub fn sent(m: &MessageView) -> String {
+    format!("{}  {}\n", m.id, m.state)
+}
+
+/// Who sent `m`, seen from the user: `you`, or the other person's `@handle`.
+fn author(m: &MessageView, handle: Option<&str>) -> String {
+    if m.outgoing {
+        "you".into()
+    } else {
+        match handle {
+            Some(h) => format!("@{h}"),
+            None => fingerprint(&m.from),
+        }
+    }
+}
+
+fn chat_rows(chats: &[ChatView], now: u64, first: &str) -> Vec<Vec<String>> {
+    let mut rows = vec![vec![
+        first.to_owned(),
+        "NEW".into(),
+        "WHEN".into(),
+        "LAST MESSAGE".into(),
+    ]];
+    rows.extend(chats.iter().map(|c| {
+        let last = c.last_message.as_ref().map_or_else(String::new, |m| {
+            let text = one_line(&m.text, PREVIEW_CHARS);
+            match (m.outgoing, m.state.as_str()) {
+                (true, "received") | (false, _) => text,
+                (true, _) => format!("you: {text}  {}", state(m)),
+            }
+        });
+        vec![
+            peer(&c.peer, c.handle.as_deref()),
+            if c.unread == 0 {
+                String::new()
+            } else {
+                c.unread.to_string()
+            },
+            relative_time(now, c.last_activity),
+            last,
+        ]
+    }));
+    rows
+}
+
+/// `paperplane inbox`: conversations, newest first, with unread counts; `requests` is how
+/// many message requests wait.
+pub fn inbox(chats: &[ChatView], requests: usize, now: u64) -> String {
+    let mut out = if chats.is_empty() {
+        "no conversations yet: `paperplane send @handle TEXT` starts one\n".to_owned()
+    } else {
+        table(&chat_rows(chats, now, "CHAT"))
+    };
+    if requests > 0 {
+        out.push_str(&format!(
+            "{} waiting: `paperplane requests`\n",
+            count(requests, "message request")
+        ));
+    }
+    out
+}
+
+/// `paperplane requests`: who asked, and their latest message.
+pub fn requests(chats: &[ChatView], now: u64) -> String {
+    if chats.is_empty() {
+        return "no message requests\n".into();
+    }
+    let mut out = table(&chat_rows(chats, now, "REQUEST FROM"));
+    out.push_str("answer with `paperplane accept PEER`, `decline PEER` or `block PEER`\n");
+    out
+}
+
+/// `paperplane chat`: the messages oldest first, one row each (continuation lines of a
+/// multi-line text below it); `request` marks a chat that is still a message request.
+pub fn chat(messages: &[MessageView], handle: Option<&str>, request: bool, now: u64) -> String {
+    let Some(first) = messages.first() else {
+        return "no messages yet\n".into();
+    };
+    let mut out = format!(
+        "{} with {}\n",
+        if request { "message request" } else { "chat" },
+        peer(&first.peer, handle)
+    );
+    let mut rows = Vec::new();
+    for m in messages {
+        let mut lines = m.text.lines();
+        rows.push(vec![
+            short_id(&m.id.to_hex()).to_owned(),
+            relative_time(now, m.sent_at),
+            author(m, handle),
+            lines.next().unwrap_or_default().to_owned(),
+            state(m),
+        ]);
+        for line in lines {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                line.to_owned(),
+            ]);
+        }
+    }
+    out.push_str(&table(&rows));
+    if request {
+        out.push_str("answer with `paperplane accept PEER`, `decline PEER` or `block PEER`\n");
+    }
+    out
+}
+
+/// `paperplane blocked`.
+pub fn blocked(list: &[BlockedPeer]) -> String {
+    if list.is_empty() {
+        return "you have blocked nobody\n".into();
+    }
+    let mut rows = vec![vec!["HANDLE".to_owned(), "PEER".to_owned()]];
+    rows.extend(
+        list.iter()
+            .map(|b| vec![at_handle(b.handle.as_deref()), b.peer_id.to_string()]),
+    );
+    table(&rows)
+}
+
+/// `paperplane safety-number`: a header and the number in three lines of four groups.
+pub fn safety_number(n: &SafetyNumber) -> String {
+    format!(
+        "safety number with {}: compare it with theirs, in person or over a channel you trust\n\n{}",
+        peer(&n.peer_id, n.handle.as_deref()),
+        format::safety_number(&n.safety_number)
+    )
 }
 
 /// One line for a live event; `handles` maps the peers known so far to their handles.
@@ -305,6 +462,107 @@ mod tests {
             fingerprint(&alice)
         );
         assert_eq!(event(&e, &handles), expected);
+    }
+
+    fn message(id: u8, outgoing: bool, text: &str, state: &str, at: u64) -> MessageView {
+        let (me, bob) = (peer_id(2), peer_id(1));
+        MessageView {
+            id: crate::MessageId([id; 16]),
+            peer: bob,
+            from: if outgoing { me } else { bob },
+            to: if outgoing { bob } else { me },
+            outgoing,
+            text: text.into(),
+            sent_at: at,
+            stored_at: at,
+            state: state.into(),
+            error: (state == "failed").then(|| "refused".to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_chat_shows_who_when_and_delivery() {
+        let now = 1_700_000_000_000;
+        let messages = [
+            message(
+                0xa1,
+                false,
+                "hi there\nsecond line",
+                "received",
+                now - 120_000,
+            ),
+            message(0xb2, true, "hey", "delivered", now - 60_000),
+            message(0xc3, true, "still there?", "failed", now - 1_000),
+        ];
+        let text = chat(&messages, Some("bob"), false, now);
+        let fp = fingerprint(&peer_id(1));
+        let expected = format!(
+            "chat with @bob ({fp})\n\
+             a1a1a1a1a1a1  2m ago    @bob  hi there\n\
+             \x20                             second line\n\
+             b2b2b2b2b2b2  1m ago    you   hey           ✓ delivered\n\
+             c3c3c3c3c3c3  just now  you   still there?  ✗ failed: refused\n"
+        );
+        assert_eq!(text, expected);
+        let request = chat(&messages[..1], None, true, now);
+        assert!(request.starts_with("message request with "), "{request}");
+        assert!(request.contains(&format!("  {fp}  hi there")), "{request}");
+        assert!(request.ends_with("`block PEER`\n"), "{request}");
+        assert_eq!(chat(&[], None, false, now), "no messages yet\n");
+    }
+
+    #[test]
+    fn the_inbox_shows_unread_counts_and_waiting_requests() {
+        let now = 1_700_000_000_000;
+        let bob = peer_id(1);
+        let chat_view = |unread, last: MessageView| ChatView {
+            peer: bob,
+            handle: Some("bob".into()),
+            display_name: Some("Bob".into()),
+            folder: crate::Folder::Inbox,
+            last_activity: last.sent_at,
+            unread,
+            last_message: Some(last),
+        };
+        let chats = [
+            chat_view(2, message(1, false, "see you", "received", now - 180_000)),
+            chat_view(0, message(2, true, "ok", "pending", now - 7_200_000)),
+        ];
+        let fp = fingerprint(&bob);
+        assert_eq!(
+            inbox(&chats, 1, now),
+            format!(
+                "CHAT             NEW  WHEN    LAST MESSAGE\n\
+                 @bob ({fp})  2    3m ago  see you\n\
+                 @bob ({fp})       2h ago  you: ok  … pending\n\
+                 1 message request waiting: `paperplane requests`\n"
+            )
+        );
+        assert!(inbox(&[], 0, now).starts_with("no conversations yet"));
+        let r = requests(&chats[..1], now);
+        assert!(r.starts_with("REQUEST FROM"), "{r}");
+        assert!(r.ends_with("`block PEER`\n"), "{r}");
+        assert_eq!(requests(&[], now), "no message requests\n");
+    }
+
+    #[test]
+    fn message_events_are_marked_as_messages_or_requests() {
+        let handles = HashMap::from([(peer_id(1), "bob".to_owned())]);
+        let m = message(0xab, false, "hello", "received", 0);
+        let fp = fingerprint(&peer_id(1));
+        let e = Event::Message {
+            message: m.clone(),
+            request: true,
+        };
+        assert_eq!(
+            event(&e, &handles),
+            format!("request  @bob ({fp}): hello [abababababab]\n")
+        );
+        let e = Event::Message {
+            message: m,
+            request: false,
+        };
+        assert!(event(&e, &handles).starts_with("message  @bob"));
     }
 
     #[test]
