@@ -182,9 +182,13 @@ fn direct_messages_requests_notifications_and_blocking_through_the_cli() {
     assert_eq!(requests[0]["handle"], "alice");
     assert_eq!(requests[0]["unread"], 3);
     assert_eq!(requests[0]["last_message"]["text"], "third");
+    assert!(requests[0]["first_message"]["text"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("hi bob")));
+    // People see what the stranger wrote first.
     let listed = bob.ok(&["requests"]);
     assert!(
-        listed.contains("@alice") && listed.contains("third"),
+        listed.contains("@alice") && listed.contains("FIRST MESSAGE") && listed.contains("hi bob"),
         "{listed}"
     );
 

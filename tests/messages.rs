@@ -224,3 +224,25 @@ async fn oversized_and_empty_messages_are_refused_with_a_clear_error() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_redials_known_peers_to_deliver() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let bob = b.node.peer_id();
+    // Alice restarts on a new port; nobody dials anybody.
+    let a_home = a.stop().await;
+    let a = TestNode::start_in(a_home).await;
+    let sent = a
+        .node
+        .send_and_wait(
+            bob,
+            "still here after a restart".into(),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("send");
+    assert_eq!(sent.state, "delivered");
+    wait_message(&mut b, "still here after a restart").await;
+}

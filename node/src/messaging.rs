@@ -72,9 +72,14 @@ impl Node {
                     Some(id) => self.store().message(id)?.map(|m| MessageView::new(&m, &me)),
                     None => None,
                 };
+                let first = self
+                    .store()
+                    .first_message(&c.peer)?
+                    .map(|m| MessageView::new(&m, &me));
                 Ok(ChatView::new(
                     c,
                     self.store().profile(&c.peer)?.as_ref(),
+                    first,
                     last,
                 ))
             })

@@ -51,13 +51,23 @@ struct Inner {
 /// data; the events are notifications).
 pub struct EventStream {
     rx: broadcast::Receiver<Event>,
+    done: tokio::sync::watch::Receiver<bool>,
 }
 
 impl EventStream {
-    /// The next event, or `None` once the node has stopped.
+    /// The next event, or `None` once the node has stopped (after the events it emitted
+    /// before stopping).
     pub async fn next(&mut self) -> Option<Event> {
         loop {
-            match self.rx.recv().await {
+            let received = tokio::select! {
+                biased;
+                r = self.rx.recv() => r,
+                _ = self.done.wait_for(|d| *d) => match self.rx.try_recv() {
+                    Ok(e) => return Some(e),
+                    Err(_) => return None,
+                },
+            };
+            match received {
                 Ok(e) => return Some(e),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(skipped = n, "event consumer fell behind");
@@ -157,6 +167,7 @@ impl Node {
     pub fn events(&self) -> EventStream {
         EventStream {
             rx: self.inner.events.subscribe(),
+            done: self.inner.done.clone(),
         }
     }
 

@@ -243,12 +243,15 @@ pub struct ChatView {
     pub unread: u32,
     /// The newest message.
     pub last_message: Option<MessageView>,
+    /// The oldest message (for a request: what they first wrote).
+    pub first_message: Option<MessageView>,
 }
 
 impl ChatView {
     pub(crate) fn new(
         chat: &Chat,
         profile: Option<&Signed<Profile>>,
+        first: Option<MessageView>,
         last: Option<MessageView>,
     ) -> Self {
         Self {
@@ -259,6 +262,7 @@ impl ChatView {
             last_activity: chat.last_activity,
             unread: chat.unread,
             last_message: last,
+            first_message: first,
         }
     }
 }

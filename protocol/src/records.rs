@@ -239,6 +239,13 @@ impl Record for Post {
         if self.seq == 0 {
             return Err(ValidationError::Inconsistent("post sequence starts at 1"));
         }
+        for (i, p) in self.photos.iter().enumerate() {
+            if self.photos[..i].iter().any(|q| q.hash == p.hash) {
+                return Err(ValidationError::Inconsistent(
+                    "the same photo appears twice",
+                ));
+            }
+        }
         self.photos.iter().try_for_each(PhotoRef::validate)
     }
 }
@@ -399,7 +406,17 @@ mod tests {
             Err(ValidationError::TooLong { .. })
         ));
         post.caption.clear();
-        post.photos = vec![photo; 11];
+        post.photos = vec![photo; 2];
+        assert!(matches!(
+            post.validate(1_000),
+            Err(ValidationError::Inconsistent(_))
+        ));
+        post.photos = (0..11u8)
+            .map(|i| PhotoRef {
+                hash: BlobHash([i; 32]),
+                ..photo
+            })
+            .collect();
         assert!(matches!(
             post.validate(1_000),
             Err(ValidationError::Count { .. })

@@ -254,6 +254,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             tracing::warn!(%addr, error = %e, "dial failed");
         }
     }
+    actor.remember_known_peers()?;
     actor.publish_own_profile();
     tokio::spawn(actor.run(commands, flush_rx, config.republish_interval, done));
     Ok(())
@@ -307,6 +308,28 @@ impl Actor {
             let _ = reply.send(Ok(()));
         }
         let _ = done.send(true);
+    }
+
+    /// Teaches the swarm the addresses of peers seen before, and dials the people we follow,
+    /// so deliveries and catch-up resume after a restart without any discovery.
+    fn remember_known_peers(&mut self) -> Result<()> {
+        let followed: HashSet<PeerId> = self
+            .store
+            .following(&self.me)?
+            .into_iter()
+            .map(|f| f.body.followee)
+            .collect();
+        let mut dialled = 0;
+        for (peer, addrs) in self.store.addresses()? {
+            for addr in addrs.iter().filter_map(|a| a.parse::<Multiaddr>().ok()) {
+                self.swarm.add_peer_address(peer, addr);
+            }
+            if followed.contains(&peer) && dialled < 16 && !self.connected.contains(&peer) {
+                dialled += 1;
+                let _ = self.swarm.dial(peer);
+            }
+        }
+        Ok(())
     }
 
     fn on_tick(&mut self) {

@@ -95,11 +95,15 @@ impl Actor {
             BehaviourEvent::Sync(ev) => self.on_sync_event(ev),
             BehaviourEvent::Blob(ev) => self.on_blob_event(ev),
             BehaviourEvent::Dm(ev) => self.on_dm_event(ev),
-            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
-                if info.protocols.contains(&KAD_PROTOCOL) =>
-            {
-                for addr in info.listen_addrs {
-                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                let addrs: Vec<String> = info.listen_addrs.iter().map(|a| a.to_string()).collect();
+                if let Err(e) = self.store.put_addresses(&peer_id, &addrs) {
+                    tracing::warn!(error = %e, "remembering a peer's addresses");
+                }
+                if info.protocols.contains(&KAD_PROTOCOL) {
+                    for addr in info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
                 }
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {

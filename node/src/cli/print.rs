@@ -203,15 +203,26 @@ fn author(m: &MessageView, handle: Option<&str>) -> String {
     }
 }
 
-fn chat_rows(chats: &[ChatView], now: u64, first: &str) -> Vec<Vec<String>> {
+/// Rows of a chat list; requests show what the person first wrote, the inbox the newest.
+fn chat_rows(chats: &[ChatView], now: u64, first: &str, requests: bool) -> Vec<Vec<String>> {
     let mut rows = vec![vec![
         first.to_owned(),
         "NEW".into(),
         "WHEN".into(),
-        "LAST MESSAGE".into(),
+        if requests {
+            "FIRST MESSAGE"
+        } else {
+            "LAST MESSAGE"
+        }
+        .into(),
     ]];
     rows.extend(chats.iter().map(|c| {
-        let last = c.last_message.as_ref().map_or_else(String::new, |m| {
+        let shown = if requests {
+            c.first_message.as_ref().or(c.last_message.as_ref())
+        } else {
+            c.last_message.as_ref()
+        };
+        let last = shown.map_or_else(String::new, |m| {
             let text = one_line(&m.text, PREVIEW_CHARS);
             match (m.outgoing, m.state.as_str()) {
                 (true, "received") | (false, _) => text,
@@ -238,7 +249,7 @@ pub fn inbox(chats: &[ChatView], requests: usize, now: u64) -> String {
     let mut out = if chats.is_empty() {
         "no conversations yet: `paperplane send @handle TEXT` starts one\n".to_owned()
     } else {
-        table(&chat_rows(chats, now, "CHAT"))
+        table(&chat_rows(chats, now, "CHAT", false))
     };
     if requests > 0 {
         out.push_str(&format!(
@@ -254,7 +265,7 @@ pub fn requests(chats: &[ChatView], now: u64) -> String {
     if chats.is_empty() {
         return "no message requests\n".into();
     }
-    let mut out = table(&chat_rows(chats, now, "REQUEST FROM"));
+    let mut out = table(&chat_rows(chats, now, "REQUEST FROM", true));
     out.push_str("answer with `paperplane accept PEER`, `decline PEER` or `block PEER`\n");
     out
 }
@@ -523,6 +534,7 @@ mod tests {
             last_activity: last.sent_at,
             unread,
             last_message: Some(last),
+            first_message: None,
         };
         let chats = [
             chat_view(2, message(1, false, "see you", "received", now - 180_000)),

@@ -354,39 +354,68 @@ impl Store {
 
     /// Moves a request to the inbox.
     pub fn accept_request(&self, peer: &PeerId) -> Result<bool> {
-        let mut found = false;
-        self.update_chat(peer, |c| {
-            found = true;
-            c.folder = Folder::Inbox;
-        })?;
+        let found = self.chat(peer)?.is_some();
+        self.update_chat(peer, |c| c.folder = Folder::Inbox)?;
         Ok(found)
     }
 
-    fn update_chat(&self, peer: &PeerId, f: impl FnOnce(&mut Chat)) -> Result<()> {
-        if let Some(mut chat) = self.chat(peer)? {
-            f(&mut chat);
-            self.chats.insert(peer_key(peer), ser(&chat))?;
-        }
-        Ok(())
+    /// Changes a chat atomically (a message arriving meanwhile is not overwritten).
+    fn update_chat(&self, peer: &PeerId, f: impl Fn(&mut Chat)) -> Result<()> {
+        let pk = peer_key(peer);
+        tx_result(self.chats.transaction(|chats| {
+            if let Some(v) = chats.get(&pk)? {
+                let mut chat: Chat = dec("chats", &v).map_err(abort)?;
+                f(&mut chat);
+                chats.insert(pk.as_slice(), ser(&chat))?;
+            }
+            Ok(())
+        }))
     }
 
-    /// Deletes the chat with `peer` and its messages (the session is kept). Outgoing
-    /// messages still queued are dropped from the outbox too.
+    /// The oldest message of the chat with `peer`.
+    pub fn first_message(&self, peer: &PeerId) -> Result<Option<StoredMessage>> {
+        self.messages
+            .scan_prefix(peer_key(peer))
+            .next()
+            .map(|item| dec("messages", &item?.1))
+            .transpose()
+    }
+
+    /// Deletes the chat with `peer` and its messages in one transaction (the session is
+    /// kept). Outgoing messages still queued are dropped from the outbox too.
     pub fn delete_chat(&self, peer: &PeerId) -> Result<usize> {
         let prefix = peer_key(peer);
-        let mut n = 0;
+        let mut messages = Vec::new();
         for item in self.messages.scan_prefix(&prefix) {
             let (k, v) = item?;
             let m: StoredMessage = dec("messages", &v)?;
-            self.message_index.remove(m.id.0)?;
-            self.messages.remove(k)?;
-            n += 1;
+            messages.push((k, m.id));
         }
-        for item in self.outbox.scan_prefix(&prefix) {
-            self.outbox.remove(item?.0)?;
-        }
-        self.chats.remove(&prefix)?;
-        Ok(n)
+        let outbox: Vec<sled::IVec> = self
+            .outbox
+            .scan_prefix(&prefix)
+            .keys()
+            .collect::<std::result::Result<_, _>>()?;
+        tx_result(
+            (
+                &self.messages,
+                &self.message_index,
+                &self.outbox,
+                &self.chats,
+            )
+                .transaction(|(msgs, index, out, chats)| {
+                    for (k, id) in &messages {
+                        msgs.remove(k)?;
+                        index.remove(&id.0)?;
+                    }
+                    for k in &outbox {
+                        out.remove(k)?;
+                    }
+                    chats.remove(prefix.as_slice())?;
+                    Ok(())
+                }),
+        )?;
+        Ok(messages.len())
     }
 
     /// Outbox rows for `peer` after the row `after` (or from the oldest), oldest first, at

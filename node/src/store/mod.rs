@@ -83,6 +83,7 @@ pub struct Store {
     outbox: sled::Tree,
     seen_envelopes: sled::Tree,
     blocked: sled::Tree,
+    addresses: sled::Tree,
 }
 
 impl Store {
@@ -119,6 +120,7 @@ impl Store {
             outbox: t("outbox")?,
             seen_envelopes: t("seen_envelopes")?,
             blocked: t("blocked")?,
+            addresses: t("addresses")?,
             db,
         })
     }
@@ -438,6 +440,28 @@ impl Store {
     /// Whether a blob is stored.
     pub fn has_blob(&self, hash: &BlobHash) -> Result<bool> {
         Ok(self.blobs.contains_key(hash.0)?)
+    }
+
+    // --- peer addresses ---
+
+    /// Remembers where `peer` listens (at most 8 addresses), so the node can dial it again
+    /// after a restart.
+    pub fn put_addresses(&self, peer: &PeerId, addrs: &[String]) -> Result<()> {
+        let addrs: Vec<&String> = addrs.iter().take(8).collect();
+        self.addresses.insert(peer_key(peer), encode(&addrs))?;
+        Ok(())
+    }
+
+    /// Every remembered peer with its addresses.
+    pub fn addresses(&self) -> Result<Vec<(PeerId, Vec<String>)>> {
+        let mut out = Vec::new();
+        for item in self.addresses.iter() {
+            let (k, v) = item?;
+            if let Ok(peer) = PeerId::from_bytes(&k) {
+                out.push((peer, decode_value("addresses", &v)?));
+            }
+        }
+        Ok(out)
     }
 
     // --- helpers ---
