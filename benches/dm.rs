@@ -203,54 +203,71 @@ async fn round_trips(sender: &Node, peer: PeerId, n: usize) {
     );
 }
 
-/// Sends from every node in `senders` to `peer` for `secs`, with at most `window` messages
-/// unacknowledged per sender; returns (sent, delivered, elapsed) once all are acknowledged.
-async fn blast(senders: &[Node], peer: PeerId, secs: u64, window: usize) -> (u64, u64, Duration) {
+/// Sends from every node in `senders` to `peer` for `secs` with `callers` concurrent callers
+/// per node, each keeping at most `window` of its messages unacknowledged; returns (sent,
+/// delivered, elapsed) once every message is acknowledged (or 60 s after the end).
+async fn blast(
+    senders: &[Node],
+    peer: PeerId,
+    secs: u64,
+    window: usize,
+    callers: usize,
+) -> (u64, u64, Duration) {
     let sent = Arc::new(AtomicU64::new(0));
     let delivered = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let stop_at = start + Duration::from_secs(secs);
-    let mut senders_done = Vec::new();
-    let mut counters = Vec::new();
+    let mut tasks = Vec::new();
     for node in senders {
-        let credits = Arc::new(tokio::sync::Semaphore::new(window));
-        let mut events = node.events();
-        let (d, c) = (delivered.clone(), credits.clone());
-        counters.push(tokio::spawn(async move {
-            while let Some(e) = events.next().await {
-                if let Event::MessageDelivered { .. } = e {
-                    d.fetch_add(1, Ordering::Relaxed);
-                    c.add_permits(1);
-                }
-            }
-        }));
-        // A few concurrent callers per node, so queued messages share flushes.
-        for w in 0..8 {
-            let (node, sent, credits) = (node.clone(), sent.clone(), credits.clone());
-            senders_done.push(tokio::spawn(async move {
+        for w in 0..callers {
+            let (node, sent, delivered) = (node.clone(), sent.clone(), delivered.clone());
+            let per_caller = (window / callers).max(1);
+            tasks.push(tokio::spawn(async move {
+                let mut pending = std::collections::VecDeque::new();
+                let settled = |id| node.message(&id).map(|m| m.state).unwrap_or_default();
                 let mut i = 0u64;
                 while Instant::now() < stop_at {
-                    credits.acquire().await.expect("semaphore").forget();
-                    node.send(peer, format!("msg {w}/{i}")).await.expect("send");
+                    while pending.len() >= per_caller {
+                        match settled(pending[0]).as_str() {
+                            "pending" => tokio::time::sleep(Duration::from_micros(100)).await,
+                            state => {
+                                pending.pop_front();
+                                if state == "delivered" {
+                                    delivered.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    }
+                    let m = node.send(peer, format!("msg {w}/{i}")).await.expect("send");
+                    pending.push_back(m.id);
                     sent.fetch_add(1, Ordering::Relaxed);
                     i += 1;
+                }
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while let Some(id) = pending.front().copied() {
+                    match settled(id).as_str() {
+                        "pending" if Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_micros(200)).await
+                        }
+                        state => {
+                            pending.pop_front();
+                            if state == "delivered" {
+                                delivered.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
                 }
             }));
         }
     }
-    for t in senders_done {
+    for t in tasks {
         let _ = t.await;
     }
-    let total = sent.load(Ordering::Relaxed);
-    let drain_deadline = Instant::now() + Duration::from_secs(60);
-    while delivered.load(Ordering::Relaxed) < total && Instant::now() < drain_deadline {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let elapsed = start.elapsed();
-    for t in counters {
-        t.abort();
-    }
-    (total, delivered.load(Ordering::Relaxed), elapsed)
+    (
+        sent.load(Ordering::Relaxed),
+        delivered.load(Ordering::Relaxed),
+        start.elapsed(),
+    )
 }
 
 async fn run(args: Args) {
@@ -273,7 +290,7 @@ async fn run(args: Args) {
     let (c0, _) = cpu_and_rss();
     let (r0, _) = child.stats();
     let (sent, delivered, elapsed) =
-        blast(std::slice::from_ref(&sender), peer, args.seconds, 1024).await;
+        blast(std::slice::from_ref(&sender), peer, args.seconds, 1024, 64).await;
     let (c1, rss_s) = cpu_and_rss();
     let (r1, rss_r) = child.stats();
     let stored: u64 = child.ask(&format!("count {}", sender.peer_id()))[0]
@@ -302,14 +319,17 @@ async fn run(args: Args) {
             node.connect(&addr).await.expect("connect");
             senders.push(node);
         }
+        eprintln!("{n} senders started");
         for s in &senders {
             child.ask(&format!("follow {}", s.peer_id()));
             while !s.profile(Some(peer)).is_ok_and(|p| p.messaging_keys) {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
+        eprintln!("{n} senders connected and known to the receiver");
         let window = (1024 / n).max(4);
-        let (sent, delivered, elapsed) = blast(&senders, peer, args.seconds, window).await;
+        let (sent, delivered, elapsed) =
+            blast(&senders, peer, args.seconds, window, (64 / n).max(2)).await;
         let (_, rss_s) = cpu_and_rss();
         let (_, rss_r) = child.stats();
         println!(

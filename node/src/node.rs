@@ -96,7 +96,7 @@ pub fn init(home: &Home, handle: &str, display_name: Option<&str>) -> Result<Pee
     let identity = home.create_identity(seed)?;
     let store = Store::open(&home.store_path())?;
     store.put_profile_if_newer(&identity.sign_record(body))?;
-    futures::executor::block_on(store.flush())?;
+    store.flush_blocking()?;
     Ok(identity.peer_id())
 }
 

@@ -125,9 +125,21 @@ impl Store {
         })
     }
 
+    /// Writes everything to disk, blocking the calling thread (for code outside a runtime).
+    pub fn flush_blocking(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Writes everything to disk.
+    ///
+    /// Runs sled's synchronous flush on tokio's blocking pool: sled's own async flush uses a
+    /// small shared thread pool that stalled with several stores in one process.
     pub async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await?;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Db(format!("flush task failed: {e}")))??;
         Ok(())
     }
 

@@ -205,7 +205,7 @@ fn data_survives_reopen_and_a_second_open_is_refused() {
         let h = s.put_blob(b"\x89PNG\r\n\x1a\nbytes").expect("blob");
         assert!(s.has_blob(&h).expect("has"));
         assert!(matches!(Store::open(&path), Err(StoreError::Locked(_))));
-        futures::executor::block_on(s.flush()).expect("flush");
+        s.flush_blocking().expect("flush");
     }
     let s = Store::open(&path).expect("reopen");
     assert_eq!(
