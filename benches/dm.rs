@@ -342,7 +342,9 @@ async fn run(args: Args) {
             s.shutdown().await.ok();
         }
     }
-    let _ = child.ask("quit");
+    if let Some(stdin) = child.proc.stdin.as_mut() {
+        let _ = writeln!(stdin, "quit");
+    }
     let _ = child.proc.wait();
 
     if args.open > 0 {

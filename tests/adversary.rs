@@ -19,7 +19,7 @@ use paperplane::{
         decode, encode, BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, PeerId, PhotoRef,
         Post, Profile, Topic,
     },
-    Error, Event,
+    Error, Event, Home,
 };
 use paperplane_crypto::Identity;
 use paperplane_node::net::{FrameCodec, BLOB_PROTOCOL, GOSSIP_MAX_TRANSMIT};
@@ -316,4 +316,125 @@ async fn blob_with_wrong_bytes_is_rejected_and_an_honest_peer_still_serves_it() 
         .expect("post");
     a.connect(&b).await;
     assert_eq!(a.node.photo(hash).await.expect("from bob"), real);
+}
+
+/// Runs a bare swarm as `identity` that sends one `/paperplane/dm/1` request to `to` at `addr`
+/// and returns the decoded response.
+async fn send_raw_dm(
+    identity: &Identity,
+    addr: Multiaddr,
+    to: PeerId,
+    request: &paperplane::protocol::DmRequest,
+) -> paperplane::protocol::DmResponse {
+    use paperplane::protocol::dm::{MAX_DM_REQUEST_BYTES, MAX_DM_RESPONSE_BYTES};
+    let mut swarm = SwarmBuilder::with_existing_identity(identity.libp2p_keypair())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(
+                FrameCodec::new(MAX_DM_REQUEST_BYTES, MAX_DM_RESPONSE_BYTES),
+                [(paperplane_node::net::DM_PROTOCOL, ProtocolSupport::Full)],
+                request_response::Config::default(),
+            )
+        })
+        .expect("behaviour")
+        .build();
+    swarm.add_peer_address(to, addr);
+    swarm.behaviour_mut().send_request(&to, encode(request));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(request_response::Event::Message {
+                    message: request_response::Message::Response { response, .. },
+                    ..
+                }) => return decode(&response, MAX_DM_RESPONSE_BYTES).expect("response"),
+                SwarmEvent::Behaviour(request_response::Event::OutboundFailure {
+                    error, ..
+                }) => {
+                    panic!("request failed: {error}")
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("answered in time")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captured_and_tampered_envelopes_are_refused() {
+    use paperplane::protocol::{DmRejection, DmRequest, DmResult, SealedEnvelope};
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
+
+    // Capture the sealed bytes of a message while bob is away: they sit in alice's outbox.
+    let b_home = b.stop().await;
+    a.node
+        .send(bob, "the code is 1234".into())
+        .await
+        .expect("queued");
+    let a_home = a.stop().await;
+    let payload = {
+        let store = paperplane_node::store::Store::open(&Home::new(a_home.path()).store_path())
+            .expect("alice's store");
+        let rows = store.outbox_for(&bob, None, 10).expect("outbox");
+        assert_eq!(rows.len(), 1);
+        rows[0].1.payload.clone()
+    };
+    let a = TestNode::start_in(a_home).await;
+    let mut b = TestNode::start_in(b_home).await;
+    b.connect(&a).await;
+    b.wait_for("the real message", |e| {
+        matches!(e, Event::Message { message, .. } if message.from == alice).then_some(())
+    })
+    .await;
+
+    // Mallory replays the captured envelope, then a tampered copy.
+    let mallory = Identity::from_seed([88; 32]);
+    let addr: Multiaddr = b.addr().await.parse().expect("addr");
+    let mut tampered = payload.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    let request = DmRequest {
+        envelopes: vec![
+            SealedEnvelope {
+                recipient: bob,
+                payload: payload.clone(),
+            },
+            SealedEnvelope {
+                recipient: bob,
+                payload: tampered,
+            },
+            SealedEnvelope {
+                recipient: alice,
+                payload,
+            },
+        ],
+    };
+    let response = send_raw_dm(&mallory, addr, bob, &request).await;
+    assert_eq!(
+        response.results,
+        vec![
+            DmResult::Rejected(DmRejection::Undecryptable),
+            DmResult::Rejected(DmRejection::Undecryptable),
+            DmResult::Rejected(DmRejection::NotForMe),
+        ]
+    );
+    let history = b.node.chat(alice, None, 10).expect("chat");
+    assert_eq!(history.len(), 1, "stored exactly once");
+    assert!(b
+        .node
+        .chat(mallory.peer_id(), None, 10)
+        .expect("chat")
+        .is_empty());
+    let requests = b.node.requests().expect("requests");
+    assert_eq!(requests.len(), 1, "only alice's real request");
+    assert_eq!(requests[0].peer, alice);
 }

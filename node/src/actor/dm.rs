@@ -423,7 +423,7 @@ impl Actor {
                 continue;
             }
             let digest: [u8; 32] = Sha256::digest(&env.payload).into();
-            if !digests.insert(digest) || self.store.envelope_seen(&digest)? {
+            if !digests.insert(digest) || self.store.envelope_seen(&peer, &digest)? {
                 results[i] = Some(DmResult::Duplicate);
                 continue;
             }

@@ -241,9 +241,12 @@ impl Store {
         )
     }
 
-    /// Whether an envelope with this digest was already stored.
-    pub fn envelope_seen(&self, digest: &[u8; 32]) -> Result<bool> {
-        Ok(self.seen_envelopes.contains_key(digest)?)
+    /// Whether an envelope with this digest from `peer` was already stored. Keyed by sender,
+    /// so a copy replayed by anyone else is not mistaken for a retry.
+    pub fn envelope_seen(&self, peer: &PeerId, digest: &[u8; 32]) -> Result<bool> {
+        Ok(self
+            .seen_envelopes
+            .contains_key([&peer_key(peer)[..], digest].concat())?)
     }
 
     /// Stores messages received from one peer together with the session advanced past all
@@ -277,7 +280,7 @@ impl Store {
                     };
                     let mut out = Vec::with_capacity(messages.len());
                     for ((digest, message), mkey) in messages.iter().zip(&keys) {
-                        seen.insert(digest, &message.id.0)?;
+                        seen.insert([&pk[..], digest].concat(), &message.id.0)?;
                         if index.get(message.id.0)?.is_some() {
                             out.push(Received::Duplicate);
                             continue;
