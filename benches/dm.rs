@@ -229,7 +229,7 @@ async fn blast(
                 while Instant::now() < stop_at {
                     while pending.len() >= per_caller {
                         match settled(pending[0]).as_str() {
-                            "pending" => tokio::time::sleep(Duration::from_micros(100)).await,
+                            "pending" => tokio::time::sleep(Duration::from_millis(1)).await,
                             state => {
                                 pending.pop_front();
                                 if state == "delivered" {
