@@ -51,6 +51,8 @@ pub mod prekeys;
 pub mod ratchet;
 pub mod safety;
 pub mod session;
+#[cfg(test)]
+mod test_support;
 pub mod x3dh;
 
 pub use conversation::{Conversation, MAX_REMEMBERED_SESSION_IDS, MAX_SESSIONS_PER_PEER};

@@ -217,26 +217,16 @@ impl fmt::Debug for Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{keys::verify_messaging_keys, Identity};
+    use crate::test_support::{self, Party};
     use chacha20::ChaCha20Rng;
     use rand_core::SeedableRng;
 
-    struct Party {
-        id: Identity,
-        ik: MessagingIdentity,
-        prekeys: PrekeyStore,
-    }
-
     fn party(seed: u8, rng: &mut ChaCha20Rng) -> Party {
-        let id = Identity::from_seed([seed; 32]);
-        let ik = MessagingIdentity::generate(&id, rng);
-        let prekeys = PrekeyStore::new(rng, 0);
-        Party { id, ik, prekeys }
+        test_support::party(seed, rng, 0)
     }
 
     fn bundle(of: &Party) -> PeerPrekeyBundle {
-        let keys = of.prekeys.messaging_keys(&of.id, &of.ik);
-        verify_messaging_keys(&of.id.peer_id(), &keys, 0).expect("valid")
+        test_support::bundle(of, 0)
     }
 
     fn state(s: &Session) -> Vec<u8> {

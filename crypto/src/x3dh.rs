@@ -243,26 +243,16 @@ pub(crate) fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{keys::verify_messaging_keys, Identity};
+    use crate::test_support::{self, Party};
     use chacha20::ChaCha20Rng;
     use rand_core::SeedableRng;
 
-    struct Party {
-        id: Identity,
-        ik: MessagingIdentity,
-        prekeys: PrekeyStore,
-    }
-
     fn party(seed: u8, rng: &mut ChaCha20Rng) -> Party {
-        let id = Identity::from_seed([seed; 32]);
-        let ik = MessagingIdentity::generate(&id, rng);
-        let prekeys = PrekeyStore::new(rng, 1_000);
-        Party { id, ik, prekeys }
+        test_support::party(seed, rng, 1_000)
     }
 
     fn bundle(of: &Party) -> PeerPrekeyBundle {
-        let keys = of.prekeys.messaging_keys(&of.id, &of.ik);
-        verify_messaging_keys(&of.id.peer_id(), &keys, 1_000).expect("valid keys")
+        test_support::bundle(of, 1_000)
     }
 
     #[test]

@@ -213,23 +213,7 @@ impl Store {
 
     /// Ids of stored posts whose hex form starts with `prefix` (at most 10).
     pub fn post_ids_with_prefix(&self, prefix: &str) -> Result<Vec<RecordId>> {
-        let mut out = Vec::new();
-        // Scan by the whole bytes the prefix fixes, then filter on an odd trailing digit.
-        let even = &prefix[..prefix.len() - prefix.len() % 2];
-        let bytes = hex::decode(even).unwrap_or_default();
-        for item in self.post_ids.scan_prefix(&bytes) {
-            let (k, _) = item?;
-            if let Ok(arr) = <[u8; 32]>::try_from(&k[..]) {
-                let id = RecordId(arr);
-                if id.to_hex().starts_with(prefix) {
-                    out.push(id);
-                    if out.len() == 10 {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(out)
+        ids_with_prefix(&self.post_ids, prefix)
     }
 
     /// Highest stored sequence number of `author`'s posts (0 if none).
@@ -345,22 +329,7 @@ impl Store {
 
     /// Ids of stored comments whose hex form starts with `prefix` (at most 10).
     pub fn comment_ids_with_prefix(&self, prefix: &str) -> Result<Vec<RecordId>> {
-        let even = &prefix[..prefix.len() - prefix.len() % 2];
-        let bytes = hex::decode(even).unwrap_or_default();
-        let mut out = Vec::new();
-        for item in self.comment_index.scan_prefix(&bytes) {
-            let (k, _) = item?;
-            if let Ok(arr) = <[u8; 32]>::try_from(&k[..]) {
-                let id = RecordId(arr);
-                if id.to_hex().starts_with(prefix) {
-                    out.push(id);
-                    if out.len() == 10 {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(out)
+        ids_with_prefix(&self.comment_index, prefix)
     }
 
     /// Comments of `post`, oldest first.
@@ -504,6 +473,27 @@ fn decode_value<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result
         tree,
         reason: e.to_string(),
     })
+}
+
+/// Keys of `tree` (32-byte record ids) whose hex form starts with `prefix` (hex digits), at
+/// most 10: a scan by the whole bytes the prefix fixes, filtered on an odd trailing digit.
+fn ids_with_prefix(tree: &sled::Tree, prefix: &str) -> Result<Vec<RecordId>> {
+    let even = &prefix[..prefix.len() - prefix.len() % 2];
+    let bytes = hex::decode(even).unwrap_or_default();
+    let mut out = Vec::new();
+    for item in tree.scan_prefix(&bytes) {
+        let (k, _) = item?;
+        if let Ok(arr) = <[u8; 32]>::try_from(&k[..]) {
+            let id = RecordId(arr);
+            if id.to_hex().starts_with(prefix) {
+                out.push(id);
+                if out.len() == 10 {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn handle_key(handle: &Handle, peer: &PeerId) -> Vec<u8> {
