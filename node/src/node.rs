@@ -105,7 +105,11 @@ impl Node {
     /// it), starts listening and dialling, and returns once the network is up.
     pub async fn start(config: NodeConfig) -> Result<Node> {
         let identity = config.home.load_identity()?;
-        let store = Store::open(&config.home.store_path())?;
+        // Opening may wait for a lock a closing store still holds: off the async threads.
+        let path = config.home.store_path();
+        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|e| Error::BadRequest(format!("opening the store failed: {e}")))??;
         let me = identity.peer_id();
         if store.profile(&me)?.is_none() {
             return Err(Error::BadRequest(format!(

@@ -21,6 +21,9 @@ use serde::de::DeserializeOwned;
 
 use keys::{peer_key, post_key, seq_of};
 
+/// How long [`Store::open`] waits for a lock held by a store that is closing.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -89,16 +92,26 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`. Fails with [`StoreError::Locked`] if another
     /// process has it open.
+    ///
+    /// A store closed a moment ago may still be locked while sled's background thread winds
+    /// down, so a locked store is retried for up to [`LOCK_WAIT`] before giving up.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = sled::Config::new().path(path).open().map_err(|e| match e {
-            sled::Error::Io(ref io)
-                if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("lock") =>
-            {
-                StoreError::Locked(path.display().to_string())
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new().path(path).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io))
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(StoreError::Locked(path.display().to_string()));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(other) => return Err(StoreError::Db(other.to_string())),
             }
-            other => StoreError::Db(other.to_string()),
-        })?;
+        };
         let t = |name: &str| db.open_tree(name);
         Ok(Self {
             profiles: t("profiles")?,
