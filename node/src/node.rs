@@ -109,7 +109,9 @@ impl Node {
         let path = config.home.store_path();
         let store = tokio::task::spawn_blocking(move || Store::open(&path))
             .await
-            .map_err(|e| Error::BadRequest(format!("opening the store failed: {e}")))??;
+            .map_err(|e| {
+                crate::store::StoreError::Db(format!("opening the store failed: {e}"))
+            })??;
         let me = identity.peer_id();
         if store.profile(&me)?.is_none() {
             return Err(Error::BadRequest(format!(
