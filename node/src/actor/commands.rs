@@ -50,7 +50,9 @@ impl Actor {
             Command::DeleteComment { comment, reply } => {
                 let _ = reply.send(self.delete_comment(comment));
             }
-            Command::Send { peer, text, reply } => self.send_message(peer, text, reply),
+            Command::Send { peer, text, reply } => {
+                self.send_messages(vec![super::dm::OutgoingText { peer, text, reply }])
+            }
             Command::FetchBlob { hash, reply } => self.fetch_blob(hash, Vec::new(), Some(reply)),
             Command::Shutdown(_) => unreachable!("handled by the run loop"),
         }

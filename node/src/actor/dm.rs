@@ -51,6 +51,13 @@ const BATCH: usize = 128;
 /// (1,000), so reordering between requests never exceeds it.
 const MAX_IN_FLIGHT: usize = 4;
 
+/// A caller's request to send a text message.
+pub(super) struct OutgoingText {
+    pub(super) peer: PeerId,
+    pub(super) text: String,
+    pub(super) reply: oneshot::Sender<Result<MessageView>>,
+}
+
 /// One request in flight.
 struct InFlight {
     peer: PeerId,
@@ -85,26 +92,50 @@ impl Outbox {
 }
 
 impl Actor {
-    /// Encrypts and durably queues a text message to `peer`; answers after the flush.
-    pub(super) fn send_message(
-        &mut self,
-        peer: PeerId,
-        text: String,
-        reply: oneshot::Sender<Result<MessageView>>,
-    ) {
-        match self.queue_message(peer, MessageBody::Text(text)) {
-            Ok(view) => self.after_flush(AfterFlush::Queued {
-                reply,
-                view: Box::new(view),
-                peer,
-            }),
-            Err(e) => {
-                let _ = reply.send(Err(e));
+    /// Encrypts and durably queues text messages (one transaction per recipient), and
+    /// answers each caller after the flush that makes its message durable.
+    pub(super) fn send_messages(&mut self, sends: Vec<OutgoingText>) {
+        // Group by recipient, keeping each caller's order.
+        let mut by_peer: Vec<(PeerId, Vec<OutgoingText>)> = Vec::new();
+        for send in sends {
+            match by_peer.iter_mut().find(|(p, _)| *p == send.peer) {
+                Some((_, group)) => group.push(send),
+                None => by_peer.push((send.peer, vec![send])),
+            }
+        }
+        for (peer, group) in by_peer {
+            match self.queue_messages(peer, &group) {
+                Ok(views) => {
+                    for (send, view) in group.into_iter().zip(views) {
+                        match view {
+                            Ok(view) => self.after_flush(AfterFlush::Queued {
+                                reply: send.reply,
+                                view: Box::new(view),
+                                peer,
+                            }),
+                            Err(e) => {
+                                let _ = send.reply.send(Err(e));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    for send in group {
+                        let _ = send.reply.send(Err(Error::BadRequest(reason.clone())));
+                    }
+                }
             }
         }
     }
 
-    fn queue_message(&mut self, peer: PeerId, body: MessageBody) -> Result<MessageView> {
+    /// Encrypts `sends` to `peer` in order and stores them in one transaction. The outer
+    /// error fails them all; an inner one fails one message (e.g. too long).
+    fn queue_messages(
+        &mut self,
+        peer: PeerId,
+        sends: &[OutgoingText],
+    ) -> Result<Vec<Result<MessageView>>> {
         if peer == self.me {
             return Err(Error::BadRequest("you cannot message yourself".into()));
         }
@@ -113,14 +144,8 @@ impl Actor {
                 "you blocked this person; unblock them first".into(),
             ));
         }
-        let chat = self.store.chat(&peer)?;
         let now = now_ms();
-        let message = DirectMessage {
-            id: MessageId(rand::random()),
-            sent_at: now.max(chat.as_ref().map_or(0, |c| c.last_sent_at + 1)),
-            body,
-        };
-        message.validate()?;
+        let mut last_sent_at = self.store.chat(&peer)?.map_or(0, |c| c.last_sent_at);
         let mut conv = self
             .store
             .conversation(&peer)?
@@ -144,22 +169,40 @@ impl Actor {
                     Error::BadRequest(format!("cannot start an encrypted session: {e}"))
                 })?;
         }
-        let (conv, envelope) = conv
-            .encrypt(&mut rng, &encode(&message))
-            .map_err(|e| Error::BadRequest(format!("cannot encrypt: {e}")))?;
-        let stored = StoredMessage {
-            id: message.id,
-            peer,
-            outgoing: true,
-            sent_at: message.sent_at,
-            stored_at: now,
-            body: message.body,
-            state: DeliveryState::Pending,
-        };
-        self.store
-            .queue_outgoing(&conv, &stored, envelope.to_bytes(), Folder::Inbox)?;
-        self.outbox.add(peer);
-        Ok(MessageView::new(&stored, &self.me))
+        let mut rows = Vec::new();
+        let mut views = Vec::new();
+        for send in sends {
+            let message = DirectMessage {
+                id: MessageId(rand::random()),
+                sent_at: now.max(last_sent_at + 1),
+                body: MessageBody::Text(send.text.clone()),
+            };
+            if let Err(e) = message.validate() {
+                views.push(Err(e.into()));
+                continue;
+            }
+            let (next, envelope) = conv
+                .encrypt(&mut rng, &encode(&message))
+                .map_err(|e| Error::BadRequest(format!("cannot encrypt: {e}")))?;
+            conv = next;
+            last_sent_at = message.sent_at;
+            let stored = StoredMessage {
+                id: message.id,
+                peer,
+                outgoing: true,
+                sent_at: message.sent_at,
+                stored_at: now,
+                body: message.body,
+                state: DeliveryState::Pending,
+            };
+            views.push(Ok(MessageView::new(&stored, &self.me)));
+            rows.push((stored, envelope.to_bytes()));
+        }
+        if !rows.is_empty() {
+            self.store.queue_outgoing(&peer, &conv, &rows)?;
+            self.outbox.add(peer);
+        }
+        Ok(views)
     }
 
     /// Sends the next batches of `peer`'s outbox, up to [`MAX_IN_FLIGHT`] requests.

@@ -140,6 +140,9 @@ pub(crate) struct Parts {
     pub done: watch::Sender<bool>,
 }
 
+/// Most queued `send` calls handled in one store transaction.
+const MAX_SEND_BATCH: usize = 256;
+
 /// Most messages kept per topic while no peer subscribes to it yet.
 const MAX_PENDING_PUBLISH: usize = 256;
 
@@ -280,6 +283,32 @@ impl Actor {
                     Some(Command::Shutdown(reply)) => {
                         shutdown_reply = Some(reply);
                         break;
+                    }
+                    Some(Command::Send { peer, text, reply }) => {
+                        // Sends waiting behind this one share its transaction and flush.
+                        let mut sends = vec![dm::OutgoingText { peer, text, reply }];
+                        let mut next = None;
+                        while sends.len() < MAX_SEND_BATCH {
+                            match commands.try_recv() {
+                                Ok(Command::Send { peer, text, reply }) => {
+                                    sends.push(dm::OutgoingText { peer, text, reply });
+                                }
+                                Ok(other) => {
+                                    next = Some(other);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        self.send_messages(sends);
+                        match next {
+                            Some(Command::Shutdown(reply)) => {
+                                shutdown_reply = Some(reply);
+                                break;
+                            }
+                            Some(cmd) => self.on_command(cmd),
+                            None => {}
+                        }
                     }
                     Some(cmd) => self.on_command(cmd),
                     None => break,

@@ -194,25 +194,30 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a message we are sending with the advanced session and its outbox row, in one
-    /// transaction. Returns the `sent_at` used (strictly above the chat's previous one).
+    /// Stores messages we are sending to `peer`, each with its sealed envelope as an outbox
+    /// row, together with the session advanced past all of them, in one transaction.
     pub fn queue_outgoing(
         &self,
+        peer: &PeerId,
         conversation: &Conversation,
-        message: &StoredMessage,
-        payload: Vec<u8>,
-        folder_if_new: Folder,
+        messages: &[(StoredMessage, Vec<u8>)],
     ) -> Result<()> {
-        let peer = message.peer;
-        let pk = peer_key(&peer);
-        let mkey = message_key(&peer, message.sent_at, &message.id);
-        let okey = [&pk[..], &self.db.generate_id()?.to_be_bytes()].concat();
-        let entry = OutboxEntry {
-            peer,
-            message: message.id,
-            payload,
-            queued_at: message.stored_at,
-        };
+        let pk = peer_key(peer);
+        let mut rows = Vec::with_capacity(messages.len());
+        for (message, payload) in messages {
+            let okey = [&pk[..], &self.db.generate_id()?.to_be_bytes()].concat();
+            let entry = OutboxEntry {
+                peer: *peer,
+                message: message.id,
+                payload: payload.clone(),
+                queued_at: message.stored_at,
+            };
+            rows.push((
+                message_key(peer, message.sent_at, &message.id),
+                okey,
+                ser(&entry),
+            ));
+        }
         tx_result(
             (
                 &self.conversations,
@@ -224,17 +229,19 @@ impl Store {
                 .transaction(|(conv, msgs, index, outbox, chats)| {
                     let mut chat: Chat = match chats.get(&pk)? {
                         Some(v) => dec("chats", &v).map_err(abort)?,
-                        None => Chat::new(peer, folder_if_new),
+                        None => Chat::new(*peer, Folder::Inbox),
                     };
-                    chat.last_activity = chat.last_activity.max(message.sent_at);
-                    chat.last_message = Some(message.id);
-                    chat.last_sent_at = message.sent_at;
                     // Replying to a request accepts it.
                     chat.folder = Folder::Inbox;
+                    for ((message, _), (mkey, okey, entry)) in messages.iter().zip(&rows) {
+                        chat.last_activity = chat.last_activity.max(message.sent_at);
+                        chat.last_message = Some(message.id);
+                        chat.last_sent_at = message.sent_at;
+                        msgs.insert(mkey.as_slice(), ser(message))?;
+                        index.insert(&message.id.0, mkey.as_slice())?;
+                        outbox.insert(okey.as_slice(), entry.as_slice())?;
+                    }
                     conv.insert(pk.as_slice(), ser(conversation))?;
-                    msgs.insert(mkey.as_slice(), ser(message))?;
-                    index.insert(&message.id.0, mkey.as_slice())?;
-                    outbox.insert(okey.as_slice(), ser(&entry))?;
                     chats.insert(pk.as_slice(), ser(&chat))?;
                     Ok(())
                 }),
