@@ -51,6 +51,17 @@ const BATCH: usize = 128;
 /// (1,000), so reordering between requests never exceeds it.
 const MAX_IN_FLIGHT: usize = 4;
 
+/// The same failure for every caller of a group (library errors are not `Clone`).
+fn same_error(e: &Error) -> Error {
+    match e {
+        Error::UnknownPeer(p) => Error::UnknownPeer(p.clone()),
+        Error::Invalid(v) => Error::Invalid(v.clone()),
+        Error::BadRequest(m) => Error::BadRequest(m.clone()),
+        Error::Store(s) => Error::Store(crate::store::StoreError::Db(s.to_string())),
+        other => Error::Network(other.to_string()),
+    }
+}
+
 /// A caller's request to send a text message.
 pub(super) struct OutgoingText {
     pub(super) peer: PeerId,
@@ -120,9 +131,8 @@ impl Actor {
                     }
                 }
                 Err(e) => {
-                    let reason = e.to_string();
                     for send in group {
-                        let _ = send.reply.send(Err(Error::BadRequest(reason.clone())));
+                        let _ = send.reply.send(Err(same_error(&e)));
                     }
                 }
             }
