@@ -246,3 +246,30 @@ async fn a_restarted_node_redials_known_peers_to_deliver() {
     assert_eq!(sent.state, "delivered");
     wait_message(&mut b, "still here after a restart").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_all_arrive_exactly_once() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
+    b.node
+        .follow(alice)
+        .await
+        .expect("follow: no request rate limit");
+    let sends = (0..200).map(|i| {
+        let node = a.node.clone();
+        async move { node.send(bob, format!("burst {i}")).await }
+    });
+    let sent = futures::future::join_all(sends).await;
+    let mut ids: Vec<_> = sent.into_iter().map(|r| r.expect("queued").id).collect();
+    eventually("all delivered", || a.node.outbox_len() == 0).await;
+    let history = b.node.chat(alice, None, 1000).expect("chat");
+    assert_eq!(history.len(), 200);
+    let mut got: Vec<_> = history.iter().map(|m| m.id).collect();
+    ids.sort();
+    got.sort();
+    assert_eq!(got, ids, "every message exactly once");
+    // The chat is in the order the sender stamped, strictly increasing.
+    assert!(history.windows(2).all(|w| w[0].sent_at < w[1].sent_at));
+}
