@@ -1,6 +1,6 @@
 //! Read models over the store: a post with its likes and comments, the feed, follow lists.
 
-use paperplane_protocol::{Comment, PeerId, Post, Signed};
+use paperplane_protocol::{PeerId, Post, Signed};
 
 use crate::{
     store::{Store, StoreError},
@@ -12,11 +12,6 @@ pub fn handle_of(store: &Store, peer: &PeerId) -> Result<Option<String>, StoreEr
     Ok(store
         .profile(peer)?
         .map(|p| p.body.handle.as_str().to_owned()))
-}
-
-/// A comment as shown to people.
-pub fn comment_view(c: &Signed<Comment>, handle: Option<String>) -> CommentView {
-    CommentView::new(c, handle)
 }
 
 /// A post with the node's current knowledge of its likes and comments.
@@ -36,7 +31,7 @@ pub fn post_view(store: &Store, p: &Signed<Post>, me: &PeerId) -> Result<PostVie
     }
     for c in store.comments_of(&view.id)? {
         let handle = handle_of(store, &c.body.author)?;
-        view.comments.push(comment_view(&c, handle));
+        view.comments.push(CommentView::new(&c, handle));
     }
     view.comments.sort_by_key(|c| c.created_at);
     Ok(view)

@@ -9,9 +9,9 @@ use paperplane_protocol::{FeedMessage, PeerId, Profile, Record, Signed};
 
 use crate::{
     event::Event,
-    feed::{comment_view, handle_of, post_view},
+    feed::{handle_of, post_view},
     store::{PostInsert, Store, StoreError},
-    views::ProfileView,
+    views::{CommentView, ProfileView},
 };
 
 /// The verdict on one record.
@@ -83,14 +83,7 @@ impl Ingest<'_> {
         if let Err(o) = check {
             return Ok(o);
         }
-        let author = match msg {
-            FeedMessage::Post(r) => &r.body.author,
-            FeedMessage::Like(r) => &r.body.author,
-            FeedMessage::Comment(r) => &r.body.author,
-            FeedMessage::CommentDelete(r) => &r.body.author,
-            FeedMessage::Follow(r) => &r.body.author,
-        };
-        if self.store.is_blocked(author)? {
+        if self.store.is_blocked(msg.author())? {
             return Ok(Outcome::Ignored);
         }
         let involves_me = match msg {
@@ -126,7 +119,7 @@ impl Ingest<'_> {
                 if s.insert_comment(c)? {
                     let handle = handle_of(s, &c.body.author)?;
                     Outcome::Accepted(Box::new(Event::Comment {
-                        comment: comment_view(c, handle),
+                        comment: CommentView::new(c, handle),
                     }))
                 } else {
                     Outcome::Ignored

@@ -57,6 +57,17 @@ pub enum FeedMessage {
 }
 
 impl FeedMessage {
+    /// The peer who signed the record inside.
+    pub fn author(&self) -> &PeerId {
+        match self {
+            Self::Post(r) => &r.body.author,
+            Self::Like(r) => &r.body.author,
+            Self::Comment(r) => &r.body.author,
+            Self::CommentDelete(r) => &r.body.author,
+            Self::Follow(r) => &r.body.author,
+        }
+    }
+
     /// The peer whose feed topic this message belongs on.
     pub fn topic_author(&self) -> &PeerId {
         match self {

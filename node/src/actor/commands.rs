@@ -12,9 +12,9 @@ use crate::{
     clock::now_ms,
     error::{Error, Result},
     event::Event,
-    feed::{comment_view, handle_of, post_view},
+    feed::{handle_of, post_view},
     profile,
-    views::ProfileView,
+    views::{CommentView, ProfileView},
 };
 
 impl Actor {
@@ -230,7 +230,7 @@ impl Actor {
         let signed = self.identity.sign_record(body);
         self.store.insert_comment(&signed)?;
         let id = signed.id();
-        let view = comment_view(&signed, handle_of(&self.store, &self.me)?);
+        let view = CommentView::new(&signed, handle_of(&self.store, &self.me)?);
         self.publish(
             Topic::Feed(p.body.author),
             encode(&FeedMessage::Comment(signed)),

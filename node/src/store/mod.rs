@@ -302,9 +302,11 @@ impl Store {
         if self.comment_index.contains_key(id.0)? {
             return Ok(false);
         }
-        if let Some(del) =
-            self.get::<Signed<CommentDelete>>(&self.comment_deletes, "comment_deletes", &id.0)?
-        {
+        if let Some(del) = self.get::<Signed<CommentDelete>>(
+            &self.comment_deletes,
+            "comment_deletes",
+            &[&comment.body.post.0[..], &id.0].concat(),
+        )? {
             if del.body.author == comment.body.author {
                 return Ok(false);
             }
@@ -325,7 +327,8 @@ impl Store {
                 return Ok(false);
             }
         }
-        self.comment_deletes.insert(id.0, encode(del))?;
+        self.comment_deletes
+            .insert([&del.body.post.0[..], &id.0].concat(), encode(del))?;
         if let Some(key) = self.comment_index.remove(id.0)? {
             self.comments.remove(key)?;
         }
@@ -352,9 +355,7 @@ impl Store {
 
     /// Deletions recorded for comments of `post` (for sync).
     pub fn comment_deletes_of(&self, post: &RecordId) -> Result<Vec<Signed<CommentDelete>>> {
-        let all: Vec<Signed<CommentDelete>> =
-            self.values(&self.comment_deletes, "comment_deletes", &[])?;
-        Ok(all.into_iter().filter(|d| d.body.post == *post).collect())
+        self.values(&self.comment_deletes, "comment_deletes", &post.0)
     }
 
     // --- follows ---

@@ -184,6 +184,15 @@ fn a_deleted_comment_stays_deleted_even_if_it_arrives_late() {
     assert!(s.delete_comment(&delete(&b)).expect("author"));
     assert!(s.comments_of(&p.id()).expect("comments").is_empty());
     assert!(!s.insert_comment(&comment).expect("resurrect"));
+    // Sync hands the deletion on with the post.
+    assert_eq!(
+        s.comment_deletes_of(&p.id()).expect("deletes"),
+        vec![delete(&b)]
+    );
+    assert!(s
+        .comment_deletes_of(&post(&a, 2, "other").id())
+        .expect("deletes")
+        .is_empty());
 
     // Deletion first, comment later (out of order delivery).
     let (_d2, s2) = store();
