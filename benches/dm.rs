@@ -204,8 +204,11 @@ async fn round_trips(sender: &Node, peer: PeerId, n: usize) {
 }
 
 /// Sends from every node in `senders` to `peer` for `secs` with `callers` concurrent callers
-/// per node, each keeping at most `window` of its messages unacknowledged; returns (sent,
-/// delivered, elapsed) once every message is acknowledged (or 60 s after the end).
+/// per node, each node keeping at most `window` messages unacknowledged (a semaphore refilled
+/// by the node's `MessageDelivered` / `MessageFailed` events, as an app would wait); returns
+/// (sent, delivered, elapsed) once every message is settled (or 60 s after the end).
+///
+/// `window` stays below the event stream's buffer (1,024), so no event can be skipped.
 async fn blast(
     senders: &[Node],
     peer: PeerId,
@@ -213,55 +216,66 @@ async fn blast(
     window: usize,
     callers: usize,
 ) -> (u64, u64, Duration) {
+    use tokio::sync::Semaphore;
+    assert!(window < 1000, "the window must fit the event buffer");
     let sent = Arc::new(AtomicU64::new(0));
     let delivered = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let stop_at = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
+    let mut counters = Vec::new();
     for node in senders {
+        let permits = Arc::new(Semaphore::new(window));
+        let node_sent = Arc::new(AtomicU64::new(0));
+        let settled = Arc::new(AtomicU64::new(0));
+        let mut events = node.events();
+        counters.push((node_sent.clone(), settled.clone()));
+        {
+            let (permits, settled, delivered) =
+                (permits.clone(), settled.clone(), delivered.clone());
+            tokio::spawn(async move {
+                while let Some(e) = events.next().await {
+                    match e {
+                        Event::MessageDelivered { .. } => {
+                            delivered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Event::MessageFailed { .. } => {}
+                        _ => continue,
+                    }
+                    settled.fetch_add(1, Ordering::Relaxed);
+                    permits.add_permits(1);
+                }
+            });
+        }
         for w in 0..callers {
-            let (node, sent, delivered) = (node.clone(), sent.clone(), delivered.clone());
-            let per_caller = (window / callers).max(1);
+            let (node, sent, node_sent, permits) = (
+                node.clone(),
+                sent.clone(),
+                node_sent.clone(),
+                permits.clone(),
+            );
             tasks.push(tokio::spawn(async move {
-                let mut pending = std::collections::VecDeque::new();
-                let settled = |id| node.message(&id).map(|m| m.state).unwrap_or_default();
                 let mut i = 0u64;
                 while Instant::now() < stop_at {
-                    while pending.len() >= per_caller {
-                        match settled(pending[0]).as_str() {
-                            "pending" => tokio::time::sleep(Duration::from_millis(1)).await,
-                            state => {
-                                pending.pop_front();
-                                if state == "delivered" {
-                                    delivered.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
-                        }
-                    }
-                    let m = node.send(peer, format!("msg {w}/{i}")).await.expect("send");
-                    pending.push_back(m.id);
+                    permits.acquire().await.expect("semaphore").forget();
+                    node.send(peer, format!("msg {w}/{i}")).await.expect("send");
                     sent.fetch_add(1, Ordering::Relaxed);
+                    node_sent.fetch_add(1, Ordering::Relaxed);
                     i += 1;
-                }
-                let deadline = Instant::now() + Duration::from_secs(60);
-                while let Some(id) = pending.front().copied() {
-                    match settled(id).as_str() {
-                        "pending" if Instant::now() < deadline => {
-                            tokio::time::sleep(Duration::from_micros(200)).await
-                        }
-                        state => {
-                            pending.pop_front();
-                            if state == "delivered" {
-                                delivered.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
                 }
             }));
         }
     }
     for t in tasks {
         let _ = t.await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline
+        && counters
+            .iter()
+            .any(|(s, d)| d.load(Ordering::Relaxed) < s.load(Ordering::Relaxed))
+    {
+        tokio::time::sleep(Duration::from_micros(500)).await;
     }
     (
         sent.load(Ordering::Relaxed),
@@ -290,7 +304,7 @@ async fn run(args: Args) {
     let (c0, _) = cpu_and_rss();
     let (r0, _) = child.stats();
     let (sent, delivered, elapsed) =
-        blast(std::slice::from_ref(&sender), peer, args.seconds, 1024, 64).await;
+        blast(std::slice::from_ref(&sender), peer, args.seconds, 960, 64).await;
     let (c1, rss_s) = cpu_and_rss();
     let (r1, rss_r) = child.stats();
     let stored: u64 = child.ask(&format!("count {}", sender.peer_id()))[0]
@@ -327,7 +341,7 @@ async fn run(args: Args) {
             }
         }
         eprintln!("{n} senders connected and known to the receiver");
-        let window = (1024 / n).max(4);
+        let window = (960 / n).max(4);
         let (sent, delivered, elapsed) =
             blast(&senders, peer, args.seconds, window, (64 / n).max(2)).await;
         let (_, rss_s) = cpu_and_rss();
