@@ -322,12 +322,12 @@ impl Actor {
         let rows: Vec<_> = rows.collect();
         let states: Vec<_> = rows
             .iter()
-            .map(|(k, id, outcome)| {
+            .map(|(k, _, outcome)| {
                 let state = match outcome {
                     Ok(()) => DeliveryState::Delivered,
                     Err(why) => DeliveryState::Failed(why.clone()),
                 };
-                (k.clone(), *id, state)
+                (k.clone(), state)
             })
             .collect();
         if let Err(e) = self.store.settle(&states) {

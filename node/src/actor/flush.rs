@@ -82,6 +82,8 @@ impl Actor {
         if let Err(e) = &result {
             tracing::error!(error = %e, "flushing the store failed");
         }
+        // Peers with newly durable messages, dispatched once each after the replies.
+        let mut ready: Vec<PeerId> = Vec::new();
         for w in work {
             match w {
                 AfterFlush::Respond {
@@ -110,7 +112,7 @@ impl Actor {
                     match &result {
                         Ok(()) => {
                             let _ = reply.send(Ok(*view));
-                            self.dispatch(peer);
+                            ready.push(peer);
                         }
                         // The retry timer sends it once a later flush succeeds.
                         Err(e) => {
@@ -121,6 +123,11 @@ impl Actor {
                     }
                 }
             }
+        }
+        ready.sort_unstable();
+        ready.dedup();
+        for peer in ready {
+            self.dispatch(peer);
         }
         if !self.flusher.waiting.is_empty() {
             self.start_flush();

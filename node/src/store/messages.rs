@@ -203,21 +203,18 @@ impl Store {
         messages: &[(StoredMessage, Vec<u8>)],
     ) -> Result<()> {
         let pk = peer_key(peer);
-        let mut rows = Vec::with_capacity(messages.len());
-        for (message, payload) in messages {
-            let okey = [&pk[..], &self.db.generate_id()?.to_be_bytes()].concat();
-            let entry = OutboxEntry {
-                peer: *peer,
-                message: message.id,
-                payload: payload.clone(),
-                queued_at: message.stored_at,
-            };
-            rows.push((
-                message_key(peer, message.sent_at, &message.id),
-                okey,
-                ser(&entry),
-            ));
-        }
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = messages
+            .iter()
+            .map(|(message, payload)| {
+                let entry = OutboxEntry {
+                    peer: *peer,
+                    message: message.id,
+                    payload: payload.clone(),
+                    queued_at: message.stored_at,
+                };
+                (message_key(peer, message.sent_at, &message.id), ser(&entry))
+            })
+            .collect();
         tx_result(
             (
                 &self.conversations,
@@ -233,19 +230,46 @@ impl Store {
                     };
                     // Replying to a request accepts it.
                     chat.folder = Folder::Inbox;
-                    for ((message, _), (mkey, okey, entry)) in messages.iter().zip(&rows) {
+                    for ((message, _), (key, entry)) in messages.iter().zip(&rows) {
                         chat.last_activity = chat.last_activity.max(message.sent_at);
                         chat.last_message = Some(message.id);
                         chat.last_sent_at = message.sent_at;
-                        msgs.insert(mkey.as_slice(), ser(message))?;
-                        index.insert(&message.id.0, mkey.as_slice())?;
-                        outbox.insert(okey.as_slice(), entry.as_slice())?;
+                        msgs.insert(key.as_slice(), ser(message))?;
+                        index.insert(&message.id.0, key.as_slice())?;
+                        outbox.insert(key.as_slice(), entry.as_slice())?;
                     }
                     conv.insert(pk.as_slice(), ser(conversation))?;
                     chats.insert(pk.as_slice(), ser(&chat))?;
                     Ok(())
                 }),
         )
+    }
+
+    /// The current delivery state of an outgoing message read as `Pending` from its row:
+    /// delivered once its outbox row is gone, unless settling rewrote it as failed.
+    ///
+    /// A delivered message keeps `Pending` in its row (settling it only removes the outbox
+    /// row, the hot path's one write); failures are rare and rewrite the row. Each `get`
+    /// is atomic with respect to a transaction, and settling removes the outbox row and
+    /// writes the failure together, so re-reading the row after seeing the outbox row gone
+    /// gives the final state.
+    fn resolve_state(&self, key: &[u8], mut m: StoredMessage) -> Result<StoredMessage> {
+        if !(m.outgoing && m.state == DeliveryState::Pending) || self.outbox.contains_key(key)? {
+            return Ok(m);
+        }
+        m.state = match self.messages.get(key)? {
+            Some(v) => match dec::<StoredMessage>("messages", &v)?.state {
+                DeliveryState::Failed(why) => DeliveryState::Failed(why),
+                _ => DeliveryState::Delivered,
+            },
+            None => DeliveryState::Delivered,
+        };
+        Ok(m)
+    }
+
+    /// Decodes a message row and resolves its delivery state.
+    fn message_row(&self, key: &[u8], value: &[u8]) -> Result<StoredMessage> {
+        self.resolve_state(key, dec("messages", value)?)
     }
 
     /// Whether an envelope with this digest from `peer` was already stored. Keyed by sender,
@@ -323,8 +347,8 @@ impl Store {
         match self.message_index.get(id.0)? {
             Some(key) => self
                 .messages
-                .get(key)?
-                .map(|v| dec("messages", &v))
+                .get(&key)?
+                .map(|v| self.message_row(&key, &v))
                 .transpose(),
             None => Ok(None),
         }
@@ -351,7 +375,10 @@ impl Store {
             .range(prefix.clone()..end)
             .rev()
             .take(limit)
-            .map(|item| dec("messages", &item?.1))
+            .map(|item| {
+                let (k, v) = item?;
+                self.message_row(&k, &v)
+            })
             .collect::<Result<Vec<StoredMessage>>>()?;
         out.reverse();
         Ok(out)
@@ -387,7 +414,10 @@ impl Store {
         self.messages
             .scan_prefix(peer_key(peer))
             .next()
-            .map(|item| dec("messages", &item?.1))
+            .map(|item| {
+                let (k, v) = item?;
+                self.message_row(&k, &v)
+            })
             .transpose()
     }
 
@@ -437,7 +467,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, OutboxEntry)>> {
         let prefix = peer_key(peer);
-        let end = [&prefix[..], &[0xFF; 9]].concat();
+        let end = [&prefix[..], &[0xFF; 24]].concat();
         let range = match after {
             Some(k) => self.outbox.range((
                 std::ops::Bound::Excluded(k.to_vec()),
@@ -472,25 +502,24 @@ impl Store {
         self.outbox.len()
     }
 
-    /// Settles outbox rows in one transaction: each message takes its new state and its row
-    /// goes.
-    pub fn settle(&self, rows: &[(Vec<u8>, MessageId, DeliveryState)]) -> Result<()> {
+    /// Settles outbox rows (keyed like their messages) in one transaction: each row is
+    /// removed, which makes its message delivered; a failure is also written into the
+    /// message.
+    pub fn settle(&self, rows: &[(Vec<u8>, DeliveryState)]) -> Result<()> {
         tx_result(
-            (&self.outbox, &self.messages, &self.message_index).transaction(
-                |(outbox, msgs, index)| {
-                    for (outbox_key, id, state) in rows {
-                        outbox.remove(outbox_key.as_slice())?;
-                        if let Some(key) = index.get(id.0)? {
-                            if let Some(v) = msgs.get(&key)? {
-                                let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
-                                m.state = state.clone();
-                                msgs.insert(key, ser(&m))?;
-                            }
+            (&self.outbox, &self.messages).transaction(|(outbox, msgs)| {
+                for (key, state) in rows {
+                    outbox.remove(key.as_slice())?;
+                    if let DeliveryState::Failed(_) = state {
+                        if let Some(v) = msgs.get(key)? {
+                            let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
+                            m.state = state.clone();
+                            msgs.insert(key.as_slice(), ser(&m))?;
                         }
                     }
-                    Ok(())
-                },
-            ),
+                }
+                Ok(())
+            }),
         )
     }
 

@@ -225,3 +225,57 @@ fn data_survives_reopen_and_a_second_open_is_refused() {
     );
     assert_eq!(s.latest_seq(&a.peer_id()).expect("seq"), 1);
 }
+
+#[test]
+fn settling_the_outbox_decides_each_messages_state() {
+    use messages::{DeliveryState, StoredMessage};
+    use paperplane_protocol::{MessageBody, MessageId};
+    let (_d, s) = store();
+    let bob = id(2).peer_id();
+    let conv = paperplane_crypto::Conversation::new(bob);
+    let outgoing = |n: u8| StoredMessage {
+        id: MessageId([n; 16]),
+        peer: bob,
+        outgoing: true,
+        sent_at: u64::from(n),
+        stored_at: u64::from(n),
+        body: MessageBody::Text(format!("message {n}")),
+        state: DeliveryState::Pending,
+    };
+    let rows: Vec<_> = (1..=3).map(|n| (outgoing(n), vec![n; 40])).collect();
+    s.queue_outgoing(&bob, &conv, &rows).expect("queue");
+    let queued = s.outbox_for(&bob, None, 10).expect("outbox");
+    assert_eq!(queued.len(), 3);
+    // The outbox is in the order the messages were sent.
+    let ids: Vec<_> = queued.iter().map(|(_, e)| e.message).collect();
+    assert_eq!(ids, (1..=3).map(|n| MessageId([n; 16])).collect::<Vec<_>>());
+    s.settle(&[
+        (queued[0].0.clone(), DeliveryState::Delivered),
+        (queued[1].0.clone(), DeliveryState::Failed("refused".into())),
+    ])
+    .expect("settle");
+    let state = |n: u8| {
+        s.message(&MessageId([n; 16]))
+            .expect("read")
+            .expect("stored")
+            .state
+    };
+    assert_eq!(state(1), DeliveryState::Delivered);
+    assert_eq!(state(2), DeliveryState::Failed("refused".into()));
+    assert_eq!(state(3), DeliveryState::Pending);
+    // The chat history resolves the same states, and only the pending row is left.
+    let history: Vec<_> = s
+        .messages(&bob, None, 10)
+        .expect("history")
+        .into_iter()
+        .map(|m| m.state)
+        .collect();
+    assert_eq!(history, vec![state(1), state(2), state(3)]);
+    assert_eq!(
+        s.first_message(&bob).expect("first").map(|m| m.state),
+        Some(state(1))
+    );
+    let left = s.outbox_for(&bob, Some(&queued[0].0), 10).expect("outbox");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].1.message, MessageId([3; 16]));
+}
