@@ -13,6 +13,9 @@
 //! Run: `cargo bench --bench dm` (release). Options after `--`: `--rtt 5000 --seconds 10
 //! --conversations 10,100 --open 1000000`.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::{
     io::{BufRead, BufReader, Write},
     process::{Command, Stdio},
@@ -31,6 +34,7 @@ struct Args {
     seconds: u64,
     conversations: Vec<usize>,
     open: usize,
+    callers: usize,
 }
 
 fn parse_args() -> Args {
@@ -39,6 +43,7 @@ fn parse_args() -> Args {
         seconds: 10,
         conversations: vec![10, 100],
         open: 1_000_000,
+        callers: 64,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -50,6 +55,7 @@ fn parse_args() -> Args {
                 a.conversations = val().split(',').filter_map(|n| n.parse().ok()).collect()
             }
             "--open" => a.open = val().parse().unwrap_or(a.open),
+            "--callers" => a.callers = val().parse().unwrap_or(a.callers),
             _ => {}
         }
     }
@@ -303,8 +309,14 @@ async fn run(args: Args) {
 
     let (c0, _) = cpu_and_rss();
     let (r0, _) = child.stats();
-    let (sent, delivered, elapsed) =
-        blast(std::slice::from_ref(&sender), peer, args.seconds, 960, 64).await;
+    let (sent, delivered, elapsed) = blast(
+        std::slice::from_ref(&sender),
+        peer,
+        args.seconds,
+        960,
+        args.callers,
+    )
+    .await;
     let (c1, rss_s) = cpu_and_rss();
     let (r1, rss_r) = child.stats();
     let stored: u64 = child.ask(&format!("count {}", sender.peer_id()))[0]

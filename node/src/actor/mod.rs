@@ -318,7 +318,9 @@ impl Actor {
                 _ = tick.tick() => self.on_tick(),
                 _ = republish.tick() => self.publish_own_profile(),
             }
+            self.kick_flush();
         }
+        self.kick_flush();
         // Work waiting for a flush in progress still completes.
         while self.flusher_busy() {
             match flushed.recv().await {

@@ -145,7 +145,12 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
             })
         })
         .map_err(|e| err(&e))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .with_swarm_config(|c| {
+            c.with_idle_connection_timeout(Duration::from_secs(60))
+                // A request's bytes follow the protocol proposal at once instead of waiting
+                // a round trip for the listener's confirmation (same wire protocol).
+                .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
+        })
         .with_connection_timeout(Duration::from_secs(10))
         .build();
     Ok(swarm)
