@@ -13,8 +13,9 @@
 //! Run: `cargo bench --bench dm` (release). Options after `--`: `--rtt 5000 --seconds 10
 //! --conversations 10,100 --open 1000000`.
 
+/// The allocator the `paperplane` binary uses.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -43,7 +44,7 @@ fn parse_args() -> Args {
         seconds: 10,
         conversations: vec![10, 100],
         open: 1_000_000,
-        callers: 64,
+        callers: 256,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {

@@ -438,3 +438,77 @@ async fn captured_and_tampered_envelopes_are_refused() {
     assert_eq!(requests.len(), 1, "only alice's real request");
     assert_eq!(requests[0].peer, alice);
 }
+
+/// Reads the one sealed envelope waiting in the outbox of the (stopped) node in `home`.
+fn only_outbox_payload(home: &std::path::Path, to: &PeerId) -> Vec<u8> {
+    let store = paperplane_node::store::Store::open(&Home::new(home).store_path()).expect("store");
+    let rows = store.outbox_for(to, None, 10).expect("outbox");
+    assert_eq!(rows.len(), 1);
+    rows[0].1.payload.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
+    use paperplane::protocol::{DmRequest, DmResult, SealedEnvelope};
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
+    let got = |text: &'static str| {
+        move |e: &Event| {
+            matches!(e, Event::Message { message, .. } if message.text == text).then_some(())
+        }
+    };
+
+    // The first message carries the handshake; capture it from alice's outbox.
+    let b_home = b.stop().await;
+    a.node.send(bob, "first".into()).await.expect("queued");
+    let a_home = a.stop().await;
+    let first = only_outbox_payload(a_home.path(), &bob);
+    let mut a = TestNode::start_in(a_home).await;
+    let mut b = TestNode::start_in(b_home).await;
+    b.connect(&a).await;
+    b.wait_for("the first message", got("first")).await;
+    b.node.send(alice, "reply".into()).await.expect("reply");
+    a.wait_for("the reply", got("reply")).await;
+
+    // After the reply, alice's messages carry no handshake.
+    let b_home = b.stop().await;
+    a.node.send(bob, "second".into()).await.expect("queued");
+    let a_home = a.stop().await;
+    let second = only_outbox_payload(a_home.path(), &bob);
+    let envelope = |p: &[u8]| paperplane_crypto::Envelope::from_bytes(p).expect("envelope");
+    assert!(envelope(&first).handshake.is_some());
+    assert!(envelope(&second).handshake.is_none());
+    let a = TestNode::start_in(a_home).await;
+    let mut b = TestNode::start_in(b_home).await;
+    b.connect(&a).await;
+    b.wait_for("the second message", got("second")).await;
+    let a_home = a.stop().await;
+
+    // Alice's node sends both again, as after a lost acknowledgement.
+    let identity = Home::new(a_home.path()).load_identity().expect("identity");
+    let addr: Multiaddr = b.addr().await.parse().expect("addr");
+    let request = DmRequest {
+        envelopes: [first, second]
+            .into_iter()
+            .map(|payload| SealedEnvelope {
+                recipient: bob,
+                payload,
+            })
+            .collect(),
+    };
+    let response = send_raw_dm(&identity, addr, bob, &request).await;
+    assert_eq!(
+        response.results,
+        vec![DmResult::Duplicate, DmResult::Duplicate]
+    );
+    let texts: Vec<String> = b
+        .node
+        .chat(alice, None, 10)
+        .expect("chat")
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(texts, ["first", "reply", "second"]);
+}

@@ -6,6 +6,11 @@ use clap::Parser;
 use paperplane_node::cli::{self, Cli};
 use tracing_subscriber::EnvFilter;
 
+/// sled copies a small tree node on every write; mimalloc makes those allocations about
+/// a quarter of the CPU cheaper per message than glibc's malloc (see README, Benchmarks).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

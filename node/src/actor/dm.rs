@@ -476,20 +476,37 @@ impl Actor {
                 continue;
             }
             let digest: [u8; 32] = Sha256::digest(&env.payload).into();
-            if !digests.insert(digest) || self.store.envelope_seen(&peer, &digest)? {
+            if !digests.insert(digest) {
                 results[i] = Some(DmResult::Duplicate);
-                continue;
-            }
-            if allowance == 0 {
-                results[i] = reject(DmRejection::RateLimited);
                 continue;
             }
             let Ok(envelope) = Envelope::from_bytes(&env.payload) else {
                 results[i] = reject(DmRejection::Malformed);
                 continue;
             };
+            // A retry (its acknowledgement was lost) is answered `Duplicate`. One carrying a
+            // handshake is looked up before decrypting, since it could open a session
+            // again; any other fails to decrypt (its key is used up), and only then is the
+            // store asked, which keeps that lookup off the hot path.
+            let seen = |store: &crate::store::Store| store.envelope_seen(&peer, &digest);
+            if envelope.handshake.is_some() && seen(&self.store)? {
+                results[i] = Some(DmResult::Duplicate);
+                continue;
+            }
+            if allowance == 0 {
+                results[i] = Some(if seen(&self.store)? {
+                    DmResult::Duplicate
+                } else {
+                    DmResult::Rejected(DmRejection::RateLimited)
+                });
+                continue;
+            }
             let (next, plaintext) = match conv.decrypt(&self.messaging, &self.prekeys, &envelope) {
                 Ok(ok) => ok,
+                Err(_) if seen(&self.store)? => {
+                    results[i] = Some(DmResult::Duplicate);
+                    continue;
+                }
                 Err(e) => {
                     tracing::debug!(%peer, error = %e, "undecryptable envelope");
                     results[i] = reject(DmRejection::Undecryptable);
