@@ -11,7 +11,8 @@
 //! Set `RUST_LOG` to see the nodes' logs on stderr.
 //!
 //! Run: `cargo bench --bench dm` (release). Options after `--`: `--rtt 5000 --seconds 10
-//! --conversations 10,100 --open 1000000`.
+//! --callers 256 --conversations 10,100 --open 1000000 --multi-thread`. Both processes run
+//! on a current-thread tokio runtime, like the daemon, unless `--multi-thread` is given.
 
 /// The allocator the `paperplane` binary uses.
 #[global_allocator]
@@ -104,8 +105,17 @@ async fn receiver(dir: String) {
     let node = start(std::path::Path::new(&dir), "receiver").await;
     let addr = node.status().await.expect("status").listen_addrs[0].clone();
     println!("addr {addr}");
-    let mut lines = BufReader::new(std::io::stdin()).lines();
-    while let Some(Ok(line)) = tokio::task::block_in_place(|| lines.next()) {
+    // Questions arrive on stdin, read on a thread of its own (any runtime flavour).
+    let (tx, mut questions) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(std::io::stdin()).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(line) = questions.recv().await {
         let mut parts = line.split_whitespace();
         match parts.next() {
             Some("stats") => {
@@ -142,6 +152,7 @@ impl Child {
         let mut proc = Command::new(std::env::current_exe().expect("exe"))
             .arg("--receiver")
             .arg(dir)
+            .args(multi_thread().then_some("--multi-thread"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -356,7 +367,7 @@ async fn run(args: Args) {
         eprintln!("{n} senders connected and known to the receiver");
         let window = (960 / n).max(4);
         let (sent, delivered, elapsed) =
-            blast(&senders, peer, args.seconds, window, (64 / n).max(2)).await;
+            blast(&senders, peer, args.seconds, window, (args.callers / n).max(2)).await;
         let (_, rss_s) = cpu_and_rss();
         let (_, rss_r) = child.stats();
         println!(
@@ -443,6 +454,11 @@ async fn open_large_store(n: usize) {
     node.shutdown().await.ok();
 }
 
+/// Whether `--multi-thread` was given (the receiver process gets it too).
+fn multi_thread() -> bool {
+    std::env::args().any(|a| a == "--multi-thread")
+}
+
 fn main() {
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -451,10 +467,15 @@ fn main() {
             .try_init();
     }
     let mut argv = std::env::args().skip(1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The daemon's runtime by default; `--multi-thread` for tokio's work-stealing one.
+    let rt = if multi_thread() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("runtime");
     if argv.next().as_deref() == Some("--receiver") {
         let dir = argv.next().expect("receiver home");
         rt.block_on(receiver(dir));

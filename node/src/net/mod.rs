@@ -24,6 +24,9 @@ use paperplane_protocol::{dm, limits};
 
 pub use codec::FrameCodec;
 
+/// Most connections a node holds at once: enough for a business answering a thousand
+/// customers' chats at the same time.
+pub const MAX_CONNECTIONS: u32 = 1024;
 /// Identify protocol name.
 pub const IDENTIFY_PROTOCOL: &str = "/paperplane/id/1";
 /// Kademlia protocol name.
@@ -128,7 +131,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 limits: connection_limits::Behaviour::new(
                     connection_limits::ConnectionLimits::default()
                         .with_max_established_per_peer(Some(2))
-                        .with_max_established(Some(256))
+                        .with_max_established(Some(MAX_CONNECTIONS))
                         .with_max_pending_incoming(Some(64)),
                 ),
                 identify: identify::Behaviour::new(identify::Config::new(
