@@ -5,13 +5,15 @@
 //! - sustained one-way throughput for a fixed time with many sends in flight, zero loss
 //!   checked by counting what the receiver stored;
 //! - CPU time per message and RSS of each process;
-//! - throughput with several conversations (sender nodes) active at once;
+//! - throughput with several conversations (sender nodes) active at once, and with many
+//!   more from light clients (see `clients`);
 //! - time to open a store holding many messages.
 //!
 //! Set `RUST_LOG` to see the nodes' logs on stderr.
 //!
 //! Run: `cargo bench --bench dm` (release). Options after `--`: `--rtt 5000 --seconds 10
-//! --callers 256 --conversations 10,100 --open 1000000 --multi-thread`. Both processes run
+//! --callers 256 --conversations 10,100 --clients 1000 --open 1000000
+//! --multi-thread`. Both processes run
 //! on a current-thread tokio runtime, like the daemon, unless `--multi-thread` is given.
 
 /// The allocator the `paperplane` binary uses.
@@ -29,6 +31,9 @@ use std::{
 };
 
 use paperplane::{Event, Home, Node, NodeConfig, PeerId};
+
+#[path = "dm/clients.rs"]
+mod clients;
 use tokio::time::Instant;
 
 struct Args {
@@ -37,6 +42,7 @@ struct Args {
     conversations: Vec<usize>,
     open: usize,
     callers: usize,
+    clients: Vec<usize>,
 }
 
 fn parse_args() -> Args {
@@ -46,6 +52,7 @@ fn parse_args() -> Args {
         conversations: vec![10, 100],
         open: 1_000_000,
         callers: 256,
+        clients: vec![1000],
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -58,6 +65,9 @@ fn parse_args() -> Args {
             }
             "--open" => a.open = val().parse().unwrap_or(a.open),
             "--callers" => a.callers = val().parse().unwrap_or(a.callers),
+            "--clients" => {
+                a.clients = val().split(',').filter_map(|n| n.parse().ok()).collect()
+            }
             _ => {}
         }
     }
@@ -118,6 +128,10 @@ async fn receiver(dir: String) {
     while let Some(line) = questions.recv().await {
         let mut parts = line.split_whitespace();
         match parts.next() {
+            Some("addrs") => {
+                let addrs = node.status().await.expect("status").listen_addrs;
+                println!("addrs {}", addrs.join(" "));
+            }
             Some("stats") => {
                 let (cpu, rss) = cpu_and_rss();
                 println!("stats {} {}", cpu.as_micros(), rss);
@@ -349,6 +363,15 @@ async fn run(args: Args) {
         rss_r / 1024
     );
     sender.shutdown().await.ok();
+    drop(sender); // the handle holds the store open
+    let keys = {
+        let store = paperplane_node::store::Store::open(
+            &Home::new(tmp.path().join("sender")).store_path(),
+        )
+        .expect("the sender's store");
+        let profile = store.profile(&peer).expect("read").expect("receiver's profile");
+        profile.body.messaging.expect("receiver's messaging keys")
+    };
 
     for &n in &args.conversations {
         let mut senders = Vec::new();
@@ -380,6 +403,9 @@ async fn run(args: Args) {
             s.shutdown().await.ok();
         }
     }
+    for &n in &args.clients {
+        light_clients(&mut child, n, peer, &addr, &keys, args.seconds).await;
+    }
     if let Some(stdin) = child.proc.stdin.as_mut() {
         let _ = writeln!(stdin, "quit");
     }
@@ -388,6 +414,50 @@ async fn run(args: Args) {
     if args.open > 0 {
         open_large_store(args.open).await;
     }
+}
+
+/// `n` conversations at once from light clients (see `clients`): throughput, the receiver's
+/// CPU per message and RSS, and zero loss checked against what the receiver stored.
+async fn light_clients(
+    child: &mut Child,
+    n: usize,
+    peer: PeerId,
+    addr: &str,
+    keys: &paperplane::protocol::MessagingKeys,
+    secs: u64,
+) {
+    let clients: Vec<clients::Client> = (0..n).map(|_| clients::Client::new()).collect();
+    let ids: Vec<PeerId> = clients.iter().map(clients::Client::peer_id).collect();
+    for id in &ids {
+        child.ask(&format!("follow {id}"));
+    }
+    let (r0, _) = child.stats();
+    let _ = addr;
+    let addr: libp2p::Multiaddr = child
+        .ask("addrs")
+        .iter()
+        .find(|a| a.contains("/tcp/"))
+        .expect("a TCP address")
+        .parse()
+        .expect("receiver address");
+    let totals = clients::run(clients, peer, addr, keys.clone(), secs).await;
+    let (r1, rss_r) = child.stats();
+    let mut stored = 0u64;
+    for id in &ids {
+        stored += child.ask(&format!("count {id}"))[0]
+            .parse::<u64>()
+            .expect("count");
+    }
+    println!(
+        "{n} conversations at once (light clients), {secs}s: {} acked, {} refused, {:.0} msg/s; receiver stored {stored} of {} ({}); receiver CPU per message {:.1} us, RSS {} MiB",
+        totals.stored,
+        totals.failed,
+        totals.stored as f64 / totals.elapsed.as_secs_f64(),
+        totals.stored,
+        if stored == totals.stored && totals.failed == 0 { "zero loss" } else { "MISMATCH" },
+        (r1 - r0).as_secs_f64() * 1e6 / totals.stored.max(1) as f64,
+        rss_r / 1024
+    );
 }
 
 /// Fills a home with `n` received messages through the library, then times a cold start.

@@ -60,6 +60,13 @@ impl Actor {
                     let _ = reply.send(Err(Error::Network(format!("dial failed: {error}"))));
                 }
             }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::debug!(from = %send_back_addr, %error, "incoming connection failed");
+            }
             SwarmEvent::Behaviour(ev) => self.on_behaviour_event(ev),
             _ => {}
         }
