@@ -65,9 +65,7 @@ fn parse_args() -> Args {
             }
             "--open" => a.open = val().parse().unwrap_or(a.open),
             "--callers" => a.callers = val().parse().unwrap_or(a.callers),
-            "--clients" => {
-                a.clients = val().split(',').filter_map(|n| n.parse().ok()).collect()
-            }
+            "--clients" => a.clients = val().split(',').filter_map(|n| n.parse().ok()).collect(),
             _ => {}
         }
     }
@@ -365,11 +363,13 @@ async fn run(args: Args) {
     sender.shutdown().await.ok();
     drop(sender); // the handle holds the store open
     let keys = {
-        let store = paperplane_node::store::Store::open(
-            &Home::new(tmp.path().join("sender")).store_path(),
-        )
-        .expect("the sender's store");
-        let profile = store.profile(&peer).expect("read").expect("receiver's profile");
+        let store =
+            paperplane_node::store::Store::open(&Home::new(tmp.path().join("sender")).store_path())
+                .expect("the sender's store");
+        let profile = store
+            .profile(&peer)
+            .expect("read")
+            .expect("receiver's profile");
         profile.body.messaging.expect("receiver's messaging keys")
     };
 
@@ -389,8 +389,14 @@ async fn run(args: Args) {
         }
         eprintln!("{n} senders connected and known to the receiver");
         let window = (960 / n).max(4);
-        let (sent, delivered, elapsed) =
-            blast(&senders, peer, args.seconds, window, (args.callers / n).max(2)).await;
+        let (sent, delivered, elapsed) = blast(
+            &senders,
+            peer,
+            args.seconds,
+            window,
+            (args.callers / n).max(2),
+        )
+        .await;
         let (_, rss_s) = cpu_and_rss();
         let (_, rss_r) = child.stats();
         println!(

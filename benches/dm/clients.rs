@@ -152,9 +152,8 @@ impl Client {
                             sent_at,
                             body: MessageBody::Text(format!("light {n}")),
                         };
-                        let (next, envelope) = conv
-                            .encrypt(&mut rng, &encode(&message))
-                            .expect("encrypt");
+                        let (next, envelope) =
+                            conv.encrypt(&mut rng, &encode(&message)).expect("encrypt");
                         conv = next;
                         SealedEnvelope {
                             recipient: receiver,
@@ -201,7 +200,8 @@ impl Client {
                             return;
                         }
                         let backoff = 20 * (1u64 << attempts.min(5));
-                        let pause = Duration::from_millis(backoff + rand::random::<u64>() % backoff);
+                        let pause =
+                            Duration::from_millis(backoff + rand::random::<u64>() % backoff);
                         tokio::time::sleep(pause).await;
                         // A failed dial forgets the address.
                         swarm.add_peer_address(receiver, addr.clone());

@@ -156,11 +156,8 @@ impl Actor {
             return Err(Error::BadRequest("you cannot follow yourself".into()));
         }
         paperplane_crypto::public_key_of(&peer)?;
-        let prev = self
-            .store
-            .following(&self.me)?
-            .into_iter()
-            .find(|f| f.body.followee == peer);
+        // Newer than the last record, follow or unfollow, whatever the clock says.
+        let prev = self.store.follow_record(&self.me, &peer)?;
         let at = now_ms().max(prev.map_or(0, |p| p.body.at + 1));
         let signed = self.identity.sign_record(Follow {
             author: self.me,
@@ -170,7 +167,10 @@ impl Actor {
         });
         self.store.put_follow_if_newer(&signed)?;
         if following {
+            self.followees.insert(peer);
             self.subscribe(Topic::Feed(peer));
+        } else {
+            self.followees.remove(&peer);
         }
         self.publish(Topic::Feed(peer), encode(&FeedMessage::Follow(signed)));
         if following {

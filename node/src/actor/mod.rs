@@ -165,6 +165,8 @@ struct Actor {
     prekeys: PrekeyStore,
     outbox: dm::Outbox,
     flusher: flush::Flusher,
+    /// Whom the user follows (read on every new connection, so kept here).
+    followees: HashSet<PeerId>,
 }
 
 /// Builds the swarm, starts listening and dialling, and runs the actor in a task. Returns once
@@ -229,11 +231,13 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         prekeys,
         outbox,
         flusher: flush::Flusher::new(flush_tx),
+        followees: HashSet::new(),
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
     actor.subscribe(Topic::Feed(me));
     for f in actor.store.following(&me)? {
+        actor.followees.insert(f.body.followee);
         actor.subscribe(Topic::Feed(f.body.followee));
     }
     // Wait for the listeners' addresses so `status` reports them from the start.
@@ -344,18 +348,12 @@ impl Actor {
     /// Teaches the swarm the addresses of peers seen before, and dials the people we follow,
     /// so deliveries and catch-up resume after a restart without any discovery.
     fn remember_known_peers(&mut self) -> Result<()> {
-        let followed: HashSet<PeerId> = self
-            .store
-            .following(&self.me)?
-            .into_iter()
-            .map(|f| f.body.followee)
-            .collect();
         let mut dialled = 0;
         for (peer, addrs) in self.store.addresses()? {
             for addr in addrs.iter().filter_map(|a| a.parse::<Multiaddr>().ok()) {
                 self.swarm.add_peer_address(peer, addr);
             }
-            if followed.contains(&peer) && dialled < 16 && !self.connected.contains(&peer) {
+            if self.followees.contains(&peer) && dialled < 16 && !self.connected.contains(&peer) {
                 dialled += 1;
                 let _ = self.swarm.dial(peer);
             }

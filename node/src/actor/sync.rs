@@ -47,23 +47,20 @@ impl Actor {
     /// On a new connection: the peer's profile (and posts, if we follow them), and whatever
     /// the peer holds of the other authors we follow.
     pub(super) fn sync_on_connect(&mut self, peer: PeerId) {
-        let followed: Vec<PeerId> = match self.store.following(&self.me) {
-            Ok(f) => f.into_iter().map(|f| f.body.followee).collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "reading follows");
-                Vec::new()
-            }
-        };
-        if followed.contains(&peer) {
+        if self.followees.contains(&peer) {
             self.request_posts(peer, peer);
         } else {
             self.request_sync(peer, peer, u64::MAX, 0);
         }
-        for author in followed
-            .into_iter()
-            .filter(|a| *a != peer)
+        // Set order: each new peer is asked about a different few of many authors.
+        let others: Vec<PeerId> = self
+            .followees
+            .iter()
+            .filter(|a| **a != peer)
             .take(MAX_AUTHORS_PER_CONNECT)
-        {
+            .copied()
+            .collect();
+        for author in others {
             self.request_posts(peer, author);
         }
     }

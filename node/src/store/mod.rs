@@ -391,10 +391,19 @@ impl Store {
 
     /// Whether `follower` follows `followee`.
     pub fn follows(&self, follower: &PeerId, followee: &PeerId) -> Result<bool> {
-        let key = [peer_key(follower), peer_key(followee)].concat();
         Ok(self
-            .get::<Signed<Follow>>(&self.follows, "follows", &key)?
+            .follow_record(follower, followee)?
             .is_some_and(|f| f.body.following))
+    }
+
+    /// The newest follow or unfollow record of `follower` for `followee`.
+    pub fn follow_record(
+        &self,
+        follower: &PeerId,
+        followee: &PeerId,
+    ) -> Result<Option<Signed<Follow>>> {
+        let key = [peer_key(follower), peer_key(followee)].concat();
+        self.get::<Signed<Follow>>(&self.follows, "follows", &key)
     }
 
     /// Every follow record aimed at `followee` (including unfollows, for sync).
