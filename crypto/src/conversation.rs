@@ -116,11 +116,23 @@ impl Conversation {
         rng: &mut R,
         plaintext: &[u8],
     ) -> Result<(Self, Envelope), EncryptError> {
+        let mut next = self.clone();
+        let envelope = next.encrypt_in_place(rng, plaintext)?;
+        Ok((next, envelope))
+    }
+
+    /// Seals `plaintext` on the active session, advancing this state; on error the state is
+    /// unchanged. For a sender encrypting many messages in a row, without a copy of the whole
+    /// conversation per message.
+    pub fn encrypt_in_place<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        plaintext: &[u8],
+    ) -> Result<Envelope, EncryptError> {
         let index = self.active_index().ok_or(EncryptError::NoSession)?;
         let (session, envelope) = self.sessions[index].encrypt(rng, plaintext)?;
-        let mut next = self.clone();
-        next.sessions[index] = session;
-        Ok((next, envelope))
+        self.sessions[index] = session;
+        Ok(envelope)
     }
 
     /// Opens an envelope from the peer with whichever session it names, answering its

@@ -205,6 +205,32 @@ fn sending_without_a_session_and_oversized_plaintexts_are_errors() {
     assert_eq!(Envelope::from_bytes(&bytes).as_ref(), Ok(&e));
 }
 
+#[test]
+fn encrypting_in_place_advances_like_encrypt_and_changes_nothing_on_error() {
+    let (mut rng, a, b) = setup(7);
+    let (mut alice, mut bob) = established(&mut rng, &a, &b);
+    let before = to_bytes(&alice);
+    let big = vec![0u8; paperplane_crypto::MAX_PLAINTEXT_BYTES + 1];
+    assert!(matches!(
+        alice.encrypt_in_place(&mut rng, &big),
+        Err(EncryptError::PlaintextTooLarge { .. })
+    ));
+    assert_eq!(to_bytes(&alice), before, "state unchanged by a failure");
+    // A run sealed in place opens in order, each once.
+    let sealed: Vec<Envelope> = (0..5u8)
+        .map(|i| alice.encrypt_in_place(&mut rng, &[i]).expect("seals"))
+        .collect();
+    for (i, e) in sealed.iter().enumerate() {
+        let (next, plain) = bob.decrypt(&b.ik, &b.prekeys, e).expect("opens");
+        assert_eq!(plain, [i as u8]);
+        bob = next;
+    }
+    assert!(
+        bob.decrypt(&b.ik, &b.prekeys, &sealed[0]).is_err(),
+        "no replay"
+    );
+}
+
 /// Both start at once. `first` is the peer with the lower PeerId iff `lower_first`; `second`
 /// receives `first`'s handshake first and replies at once; `reply_before_stale` says whether
 /// that reply reaches `first` before `second`'s own (by then stale) handshake does.

@@ -191,10 +191,9 @@ impl Actor {
                 views.push(Err(e.into()));
                 continue;
             }
-            let (next, envelope) = conv
-                .encrypt(&mut rng, &encode(&message))
+            let envelope = conv
+                .encrypt_in_place(&mut rng, &encode(&message))
                 .map_err(|e| Error::BadRequest(format!("cannot encrypt: {e}")))?;
-            conv = next;
             last_sent_at = message.sent_at;
             let stored = StoredMessage {
                 id: message.id,
