@@ -144,25 +144,37 @@ impl Conversation {
         prekeys: &PrekeyStore,
         envelope: &Envelope,
     ) -> Result<(Self, Vec<u8>), DecryptError> {
+        let mut next = self.clone();
+        let plaintext = next.decrypt_in_place(me, prekeys, envelope)?;
+        Ok((next, plaintext))
+    }
+
+    /// Opens an envelope like [`Conversation::decrypt`], advancing this state; on error the
+    /// state is unchanged (the session involved is decrypted on a copy, which replaces it
+    /// only on success). For a receiver opening many envelopes in a row.
+    pub fn decrypt_in_place(
+        &mut self,
+        me: &MessagingIdentity,
+        prekeys: &PrekeyStore,
+        envelope: &Envelope,
+    ) -> Result<Vec<u8>, DecryptError> {
         envelope.validate()?;
         let id = envelope.session_id;
         if let Some(index) = self.sessions.iter().position(|s| s.id() == id) {
             let old = &self.sessions[index];
             let first_reply = old.role() == Role::Initiator && !old.is_confirmed();
             let (session, plaintext) = old.decrypt(envelope)?;
-            let mut next = self.clone();
-            next.sessions[index] = session;
+            self.sessions[index] = session;
             if first_reply {
                 // Rule 3: the peer chose our session.
-                next.active = Some(id);
+                self.active = Some(id);
             }
-            return Ok((next, plaintext));
+            return Ok(plaintext);
         }
         if self.dropped.contains(&id) {
             return Err(DecryptError::ReplayedHandshake(id));
         }
         let (session, plaintext) = Session::respond(me, prekeys, &self.remote, envelope)?;
-        let mut next = self.clone();
         // Rule 2.
         let keep_ours = match self.active_session() {
             Some(ours) if ours.role() == Role::Initiator && !ours.is_confirmed() => {
@@ -171,10 +183,10 @@ impl Conversation {
             _ => false,
         };
         if !keep_ours {
-            next.active = Some(id);
+            self.active = Some(id);
         }
-        next.insert(session);
-        Ok((next, plaintext))
+        self.insert(session);
+        Ok(plaintext)
     }
 
     fn active_index(&self) -> Option<usize> {

@@ -206,7 +206,7 @@ fn sending_without_a_session_and_oversized_plaintexts_are_errors() {
 }
 
 #[test]
-fn encrypting_in_place_advances_like_encrypt_and_changes_nothing_on_error() {
+fn in_place_encryption_and_decryption_advance_like_the_copies_and_change_nothing_on_error() {
     let (mut rng, a, b) = setup(7);
     let (mut alice, mut bob) = established(&mut rng, &a, &b);
     let before = to_bytes(&alice);
@@ -216,19 +216,40 @@ fn encrypting_in_place_advances_like_encrypt_and_changes_nothing_on_error() {
         Err(EncryptError::PlaintextTooLarge { .. })
     ));
     assert_eq!(to_bytes(&alice), before, "state unchanged by a failure");
-    // A run sealed in place opens in order, each once.
+    // A run sealed in place opens in place, in order, each once; a tampered copy or a
+    // replay fails and changes nothing.
     let sealed: Vec<Envelope> = (0..5u8)
         .map(|i| alice.encrypt_in_place(&mut rng, &[i]).expect("seals"))
         .collect();
     for (i, e) in sealed.iter().enumerate() {
-        let (next, plain) = bob.decrypt(&b.ik, &b.prekeys, e).expect("opens");
+        let mut tampered = e.clone();
+        tampered.ciphertext[0] ^= 1;
+        let before = to_bytes(&bob);
+        assert!(bob.decrypt_in_place(&b.ik, &b.prekeys, &tampered).is_err());
+        assert_eq!(to_bytes(&bob), before, "state unchanged by a failure");
+        let plain = bob.decrypt_in_place(&b.ik, &b.prekeys, e).expect("opens");
         assert_eq!(plain, [i as u8]);
-        bob = next;
     }
+    let before = to_bytes(&bob);
     assert!(
-        bob.decrypt(&b.ik, &b.prekeys, &sealed[0]).is_err(),
+        bob.decrypt_in_place(&b.ik, &b.prekeys, &sealed[0]).is_err(),
         "no replay"
     );
+    assert_eq!(to_bytes(&bob), before);
+    // In place and by copy agree, handshake included.
+    let (mut rng2, a2, b2) = setup(8);
+    let mut carol = a2
+        .conversation(&b2)
+        .start(&mut rng2, &a2.ik, &b2.keys(), NOW)
+        .expect("starts");
+    let first = carol.encrypt_in_place(&mut rng2, b"hello").expect("seals");
+    let empty = b2.conversation(&a2);
+    let (by_copy, p1) = empty.decrypt(&b2.ik, &b2.prekeys, &first).expect("opens");
+    let mut in_place = empty.clone();
+    let p2 = in_place
+        .decrypt_in_place(&b2.ik, &b2.prekeys, &first)
+        .expect("opens");
+    assert_eq!((p1, to_bytes(&by_copy)), (p2, to_bytes(&in_place)));
 }
 
 /// Both start at once. `first` is the peer with the lower PeerId iff `lower_first`; `second`

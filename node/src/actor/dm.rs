@@ -500,8 +500,10 @@ impl Actor {
                 });
                 continue;
             }
-            let (next, plaintext) = match conv.decrypt(&self.messaging, &self.prekeys, &envelope) {
-                Ok(ok) => ok,
+            // Advances `conv` only if the envelope opens. One that opens but holds no valid
+            // message has used up its key: refused as malformed, it is not stored.
+            let plaintext = match conv.decrypt_in_place(&self.messaging, &self.prekeys, &envelope) {
+                Ok(plaintext) => plaintext,
                 Err(_) if seen(&self.store)? => {
                     results[i] = Some(DmResult::Duplicate);
                     continue;
@@ -519,7 +521,6 @@ impl Actor {
                     continue;
                 }
             };
-            conv = next;
             allowance = allowance.saturating_sub(1);
             accepted.push((
                 i,
