@@ -7,14 +7,14 @@
 //! - CPU time per message and RSS of each process;
 //! - throughput with several conversations (sender nodes) active at once, and with many
 //!   more from light clients (see `clients`);
-//! - time to open a store holding many messages.
+//! - the store's own cost per message, and the time to open a store holding many messages.
 //!
 //! Set `RUST_LOG` to see the nodes' logs on stderr.
 //!
 //! Run: `cargo bench --bench dm` (release). Options after `--`: `--rtt 5000 --seconds 10
-//! --callers 256 --conversations 10,100 --clients 1000 --open 1000000
-//! --multi-thread`. Both processes run
-//! on a current-thread tokio runtime, like the daemon, unless `--multi-thread` is given.
+//! --callers 256 --conversations 10,100 --clients 1000 --store 100000 --open 1000000
+//! --multi-thread`. Both processes run on a current-thread tokio runtime, like the daemon,
+//! unless `--multi-thread` is given.
 
 /// The allocator the `paperplane` binary uses.
 #[global_allocator]
@@ -43,6 +43,7 @@ struct Args {
     open: usize,
     callers: usize,
     clients: Vec<usize>,
+    store: u64,
 }
 
 fn parse_args() -> Args {
@@ -53,6 +54,7 @@ fn parse_args() -> Args {
         open: 1_000_000,
         callers: 256,
         clients: vec![1000],
+        store: 100_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -446,6 +448,9 @@ async fn run(args: Args) {
     }
     let _ = child.proc.wait();
 
+    if args.store > 0 {
+        store_cost(args.store);
+    }
     if args.open > 0 {
         open_large_store(args.open).await;
     }
@@ -492,6 +497,80 @@ async fn light_clients(
         if stored == totals.stored && totals.failed == 0 { "zero loss" } else { "MISMATCH" },
         (r1 - r0).as_secs_f64() * 1e6 / totals.stored.max(1) as f64,
         rss_r / 1024
+    );
+}
+
+/// The store's own cost per message, without network or crypto: queueing outgoing messages
+/// in transactions of 128, reading them back and settling them, and accepting incoming ones.
+fn store_cost(n: u64) {
+    use paperplane_node::store::{
+        messages::{DeliveryState, Folder, StoredMessage},
+        Store,
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&tmp.path().join("store")).expect("open");
+    let (bob, alice) = (
+        paperplane_crypto::Identity::from_seed([2; 32]).peer_id(),
+        paperplane_crypto::Identity::from_seed([3; 32]).peer_id(),
+    );
+    let conv = paperplane_crypto::Conversation::new(bob);
+    let message = |peer: PeerId, n: u64, outgoing: bool| StoredMessage {
+        id: paperplane::MessageId(rand::random()),
+        peer,
+        outgoing,
+        sent_at: n,
+        stored_at: n,
+        body: paperplane::protocol::MessageBody::Text(format!("message number {n} 📨")),
+        state: if outgoing {
+            DeliveryState::Pending
+        } else {
+            DeliveryState::Received
+        },
+    };
+    let batches = n / 128;
+    let t = std::time::Instant::now();
+    for b in 0..batches {
+        let rows: Vec<_> = (1..=128)
+            .map(|i| (message(bob, b * 128 + i, true), vec![9u8; 230]))
+            .collect();
+        store.queue_outgoing(&bob, &conv, &rows).expect("queue");
+    }
+    let queued = t.elapsed();
+    let t = std::time::Instant::now();
+    loop {
+        let rows = store.outbox_for(&bob, None, 128).expect("outbox");
+        if rows.is_empty() {
+            break;
+        }
+        let settled: Vec<_> = rows
+            .into_iter()
+            .map(|(k, _)| (k, DeliveryState::Delivered))
+            .collect();
+        store.settle(&settled).expect("settle");
+    }
+    let settled = t.elapsed();
+    let t = std::time::Instant::now();
+    for b in 0..batches {
+        let rows: Vec<_> = (1..=128)
+            .map(|i| {
+                (
+                    rand::random::<[u8; 32]>(),
+                    message(alice, b * 128 + i, false),
+                )
+            })
+            .collect();
+        store
+            .accept_incoming(&alice, &conv, &rows, Folder::Inbox)
+            .expect("accept");
+    }
+    let accepted = t.elapsed();
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / (batches * 128) as f64;
+    println!(
+        "store alone, {} messages each way in batches of 128: queue {:.1} us, read back and settle {:.1} us, accept {:.1} us per message",
+        batches * 128,
+        per(queued),
+        per(settled),
+        per(accepted)
     );
 }
 
