@@ -441,7 +441,7 @@ async fn run(args: Args) {
         }
     }
     for &n in &args.clients {
-        light_clients(&mut child, n, peer, &addr, &keys, args.seconds).await;
+        light_clients(&mut child, n, peer, &keys, args.seconds).await;
     }
     if let Some(stdin) = child.proc.stdin.as_mut() {
         let _ = writeln!(stdin, "quit");
@@ -462,7 +462,6 @@ async fn light_clients(
     child: &mut Child,
     n: usize,
     peer: PeerId,
-    addr: &str,
     keys: &paperplane::protocol::MessagingKeys,
     secs: u64,
 ) {
@@ -472,7 +471,7 @@ async fn light_clients(
         child.ask(&format!("follow {id}"));
     }
     let (r0, _) = child.stats();
-    let _ = addr;
+    // Light clients speak TCP only.
     let addr: libp2p::Multiaddr = child
         .ask("addrs")
         .iter()
