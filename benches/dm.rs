@@ -551,12 +551,7 @@ fn store_cost(n: u64) {
     let t = std::time::Instant::now();
     for b in 0..batches {
         let rows: Vec<_> = (1..=128)
-            .map(|i| {
-                (
-                    rand::random::<[u8; 32]>(),
-                    message(alice, b * 128 + i, false),
-                )
-            })
+            .map(|i| message(alice, b * 128 + i, false))
             .collect();
         store
             .accept_incoming(&alice, &conv, &rows, Folder::Inbox)
@@ -596,9 +591,7 @@ async fn open_large_store(n: usize) {
                 .map(|i| {
                     let mut id = [0u8; 16];
                     id[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                    let mut digest = [0u8; 32];
-                    digest[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                    let m = StoredMessage {
+                    StoredMessage {
                         id: paperplane::MessageId(id),
                         peer,
                         outgoing: false,
@@ -608,8 +601,7 @@ async fn open_large_store(n: usize) {
                             "message number {i}"
                         )),
                         state: DeliveryState::Received,
-                    };
-                    (digest, m)
+                    }
                 })
                 .collect();
             store

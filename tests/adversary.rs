@@ -16,8 +16,8 @@ use libp2p::{
 };
 use paperplane::{
     protocol::{
-        decode, encode, BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, PeerId, PhotoRef,
-        Post, Profile, Topic,
+        decode, encode, BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, MessageId,
+        PeerId, PhotoRef, Post, Profile, Topic,
     },
     Error, Event, Home,
 };
@@ -381,13 +381,7 @@ async fn captured_and_tampered_envelopes_are_refused() {
         .await
         .expect("queued");
     let a_home = a.stop().await;
-    let payload = {
-        let store = paperplane_node::store::Store::open(&Home::new(a_home.path()).store_path())
-            .expect("alice's store");
-        let rows = store.outbox_for(&bob, None, 10).expect("outbox");
-        assert_eq!(rows.len(), 1);
-        rows[0].1.payload.clone()
-    };
+    let (id, payload) = newest_outbox_entry(a_home.path(), &bob);
     let a = TestNode::start_in(a_home).await;
     let mut b = TestNode::start_in(b_home).await;
     b.connect(&a).await;
@@ -406,14 +400,17 @@ async fn captured_and_tampered_envelopes_are_refused() {
         envelopes: vec![
             SealedEnvelope {
                 recipient: bob,
+                id,
                 payload: payload.clone(),
             },
             SealedEnvelope {
                 recipient: bob,
+                id,
                 payload: tampered,
             },
             SealedEnvelope {
                 recipient: alice,
+                id,
                 payload,
             },
         ],
@@ -439,17 +436,18 @@ async fn captured_and_tampered_envelopes_are_refused() {
     assert_eq!(requests[0].peer, alice);
 }
 
-/// Reads the one sealed envelope waiting in the outbox of the (stopped) node in `home`.
-fn only_outbox_payload(home: &std::path::Path, to: &PeerId) -> Vec<u8> {
+/// The message id and sealed bytes of the newest envelope waiting in the outbox of the
+/// (stopped) node in `home` (an older one may wait for an acknowledgement that came too late).
+fn newest_outbox_entry(home: &std::path::Path, to: &PeerId) -> (MessageId, Vec<u8>) {
     let store = paperplane_node::store::Store::open(&Home::new(home).store_path()).expect("store");
     let rows = store.outbox_for(to, None, 10).expect("outbox");
-    assert_eq!(rows.len(), 1);
-    rows[0].1.payload.clone()
+    let (_, entry) = rows.last().expect("a queued envelope");
+    (entry.message, entry.payload.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
-    use paperplane::protocol::{DmRequest, DmResult, SealedEnvelope};
+    use paperplane::protocol::{DmRejection, DmRequest, DmResult, SealedEnvelope};
     let mut a = TestNode::start("alice").await;
     let mut b = TestNode::start("bob").await;
     a.meet(&mut b).await;
@@ -464,7 +462,7 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
     let b_home = b.stop().await;
     a.node.send(bob, "first".into()).await.expect("queued");
     let a_home = a.stop().await;
-    let first = only_outbox_payload(a_home.path(), &bob);
+    let first = newest_outbox_entry(a_home.path(), &bob);
     let mut a = TestNode::start_in(a_home).await;
     let mut b = TestNode::start_in(b_home).await;
     b.connect(&a).await;
@@ -476,10 +474,10 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
     let b_home = b.stop().await;
     a.node.send(bob, "second".into()).await.expect("queued");
     let a_home = a.stop().await;
-    let second = only_outbox_payload(a_home.path(), &bob);
+    let second = newest_outbox_entry(a_home.path(), &bob);
     let envelope = |p: &[u8]| paperplane_crypto::Envelope::from_bytes(p).expect("envelope");
-    assert!(envelope(&first).handshake.is_some());
-    assert!(envelope(&second).handshake.is_none());
+    assert!(envelope(&first.1).handshake.is_some());
+    assert!(envelope(&second.1).handshake.is_none());
     let a = TestNode::start_in(a_home).await;
     let mut b = TestNode::start_in(b_home).await;
     b.connect(&a).await;
@@ -492,8 +490,9 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
     let request = DmRequest {
         envelopes: [first, second]
             .into_iter()
-            .map(|payload| SealedEnvelope {
+            .map(|(id, payload)| SealedEnvelope {
                 recipient: bob,
+                id,
                 payload,
             })
             .collect(),
@@ -511,4 +510,33 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
         .map(|m| m.text)
         .collect();
     assert_eq!(texts, ["first", "reply", "second"]);
+
+    // An envelope must name the id of the message inside it: one that does not is refused
+    // and not stored, and the real one still arrives afterwards.
+    let b_home = b.stop().await;
+    let a = TestNode::start_in(a_home).await;
+    a.node.send(bob, "third".into()).await.expect("queued");
+    let a_home = a.stop().await;
+    let (id, payload) = newest_outbox_entry(a_home.path(), &bob);
+    let mut b = TestNode::start_in(b_home).await;
+    let addr: Multiaddr = b.addr().await.parse().expect("addr");
+    let wrong = MessageId(rand::random());
+    assert_ne!(wrong, id);
+    let request = DmRequest {
+        envelopes: vec![SealedEnvelope {
+            recipient: bob,
+            id: wrong,
+            payload,
+        }],
+    };
+    let response = send_raw_dm(&identity, addr, bob, &request).await;
+    assert_eq!(
+        response.results,
+        vec![DmResult::Rejected(DmRejection::Malformed)]
+    );
+    assert_eq!(b.node.chat(alice, None, 10).expect("chat").len(), 3);
+    let a = TestNode::start_in(a_home).await;
+    b.connect(&a).await;
+    b.wait_for("the third message", got("third")).await;
+    assert_eq!(b.node.chat(alice, None, 10).expect("chat").len(), 4);
 }

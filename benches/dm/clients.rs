@@ -157,6 +157,7 @@ impl Client {
                         conv = next;
                         SealedEnvelope {
                             recipient: receiver,
+                            id: message.id,
                             payload: envelope.to_bytes(),
                         }
                     })

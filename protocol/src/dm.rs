@@ -130,6 +130,10 @@ impl DirectMessage {
 pub struct SealedEnvelope {
     /// Whom it is for (the responder must be this peer).
     pub recipient: PeerId,
+    /// The id of the message inside, which must match it. The two nodes already know it (the
+    /// link is encrypted); it lets the recipient answer a retry as a duplicate without
+    /// decrypting it again (which it could not: the key is used up).
+    pub id: MessageId,
     /// The encrypted envelope (`paperplane-crypto`'s encoding).
     pub payload: Vec<u8>,
 }

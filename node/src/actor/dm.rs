@@ -27,7 +27,6 @@ use paperplane_protocol::{
     encode, DirectMessage, DmRejection, DmRequest, DmResponse, DmResult, MessageBody, MessageId,
     PeerId, SealedEnvelope,
 };
-use sha2::{Digest, Sha256};
 use tokio::{sync::oneshot, time::Instant};
 
 use super::{flush::AfterFlush, Actor};
@@ -249,6 +248,7 @@ impl Actor {
                 batch.push((key, entry.message));
                 envelopes.push(SealedEnvelope {
                     recipient: peer,
+                    id: entry.message,
                     payload: entry.payload,
                 });
             }
@@ -462,8 +462,9 @@ impl Actor {
             .conversation(&peer)?
             .unwrap_or_else(|| Conversation::new(peer));
         let mut results: Vec<Option<DmResult>> = vec![None; n];
-        let mut accepted: Vec<(usize, ([u8; 32], StoredMessage))> = Vec::new();
-        let mut digests = HashSet::new();
+        let mut accepted: Vec<(usize, StoredMessage)> = Vec::new();
+        // Ids accepted so far in this request: the same id again is a duplicate.
+        let mut ids = HashSet::new();
         for (i, env) in envelopes.iter().enumerate() {
             let reject = |r| Some(DmResult::Rejected(r));
             if env.recipient != self.me {
@@ -474,8 +475,7 @@ impl Actor {
                 results[i] = reject(DmRejection::TooLarge);
                 continue;
             }
-            let digest: [u8; 32] = Sha256::digest(&env.payload).into();
-            if !digests.insert(digest) {
+            if ids.contains(&env.id) {
                 results[i] = Some(DmResult::Duplicate);
                 continue;
             }
@@ -487,13 +487,13 @@ impl Actor {
             // handshake is looked up before decrypting, since it could open a session
             // again; any other fails to decrypt (its key is used up), and only then is the
             // store asked, which keeps that lookup off the hot path.
-            let seen = |store: &crate::store::Store| store.envelope_seen(&peer, &digest);
-            if envelope.handshake.is_some() && seen(&self.store)? {
+            let stored = |store: &crate::store::Store| store.has_message_with(&peer, &env.id);
+            if envelope.handshake.is_some() && stored(&self.store)? {
                 results[i] = Some(DmResult::Duplicate);
                 continue;
             }
             if allowance == 0 {
-                results[i] = Some(if seen(&self.store)? {
+                results[i] = Some(if stored(&self.store)? {
                     DmResult::Duplicate
                 } else {
                     DmResult::Rejected(DmRejection::RateLimited)
@@ -504,7 +504,7 @@ impl Actor {
             // message has used up its key: refused as malformed, it is not stored.
             let plaintext = match conv.decrypt_in_place(&self.messaging, &self.prekeys, &envelope) {
                 Ok(plaintext) => plaintext,
-                Err(_) if seen(&self.store)? => {
+                Err(_) if stored(&self.store)? => {
                     results[i] = Some(DmResult::Duplicate);
                     continue;
                 }
@@ -515,34 +515,32 @@ impl Actor {
                 }
             };
             let message = match decode::<DirectMessage>(&plaintext, MAX_SEALED_BYTES) {
-                Ok(m) if m.validate().is_ok() => m,
+                Ok(m) if m.id == env.id && m.validate().is_ok() => m,
                 _ => {
                     results[i] = reject(DmRejection::Malformed);
                     continue;
                 }
             };
             allowance = allowance.saturating_sub(1);
+            ids.insert(message.id);
             accepted.push((
                 i,
-                (
-                    digest,
-                    StoredMessage {
-                        id: message.id,
-                        peer,
-                        outgoing: false,
-                        sent_at: message.sent_at,
-                        stored_at: now,
-                        body: message.body,
-                        state: DeliveryState::Received,
-                    },
-                ),
+                StoredMessage {
+                    id: message.id,
+                    peer,
+                    outgoing: false,
+                    sent_at: message.sent_at,
+                    stored_at: now,
+                    body: message.body,
+                    state: DeliveryState::Received,
+                },
             ));
         }
         let mut events = Vec::new();
         if !accepted.is_empty() {
             let (indices, items): (Vec<usize>, Vec<_>) = accepted.into_iter().unzip();
             let outcomes = self.store.accept_incoming(&peer, &conv, &items, folder)?;
-            for ((i, (_, message)), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
+            for ((i, message), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
                 results[i] = Some(match outcome {
                     Received::Duplicate => DmResult::Duplicate,
                     Received::New { folder, .. } => {

@@ -1,9 +1,9 @@
 //! Direct messages on sled: end-to-end sessions, chats (inbox and requests), messages, the
-//! outbox, seen envelopes and blocked peers.
+//! outbox and blocked peers.
 //!
 //! Every change that must not be torn happens in one sled transaction: sending writes the
 //! advanced session, the message and its outbox row together; receiving writes the advanced
-//! session, the message, the envelope's digest and the chat together. Callers flush before
+//! session, the message and the chat together. Callers flush before
 //! acknowledging (see the actor's group commit).
 
 use paperplane_crypto::{Conversation, PrekeyStore};
@@ -272,46 +272,45 @@ impl Store {
         self.resolve_state(key, dec("messages", value)?)
     }
 
-    /// Whether an envelope with this digest from `peer` was already stored. Keyed by sender,
-    /// so a copy replayed by anyone else is not mistaken for a retry.
-    pub fn envelope_seen(&self, peer: &PeerId, digest: &[u8; 32]) -> Result<bool> {
+    /// Whether a message `id` is stored in the chat with `peer` (so an envelope naming that
+    /// id, sent again by that peer, is a retry; from anyone else it is not).
+    pub fn has_message_with(&self, peer: &PeerId, id: &MessageId) -> Result<bool> {
         Ok(self
-            .seen_envelopes
-            .contains_key([&peer_key(peer)[..], digest].concat())?)
+            .message_index
+            .get(id.0)?
+            .is_some_and(|key| key.starts_with(&peer_key(peer))))
     }
 
     /// Stores messages received from one peer together with the session advanced past all
-    /// of them and their envelopes' digests, in one transaction; each is deduplicated by
+    /// of them, in one transaction; each is deduplicated by
     /// message id. Returns one outcome per message, in order.
     pub fn accept_incoming(
         &self,
         peer: &PeerId,
         conversation: &Conversation,
-        messages: &[([u8; 32], StoredMessage)],
+        messages: &[StoredMessage],
         folder_if_new: Folder,
     ) -> Result<Vec<Received>> {
         let pk = peer_key(peer);
         let keys: Vec<Vec<u8>> = messages
             .iter()
-            .map(|(_, m)| message_key(peer, m.sent_at, &m.id))
+            .map(|m| message_key(peer, m.sent_at, &m.id))
             .collect();
         tx_result(
             (
                 &self.conversations,
                 &self.messages,
                 &self.message_index,
-                &self.seen_envelopes,
                 &self.chats,
             )
-                .transaction(|(conv, msgs, index, seen, chats)| {
+                .transaction(|(conv, msgs, index, chats)| {
                     conv.insert(pk.as_slice(), ser(conversation))?;
                     let (mut chat, mut first) = match chats.get(&pk)? {
                         Some(v) => (dec::<Chat>("chats", &v).map_err(abort)?, false),
                         None => (Chat::new(*peer, folder_if_new), true),
                     };
                     let mut out = Vec::with_capacity(messages.len());
-                    for ((digest, message), mkey) in messages.iter().zip(&keys) {
-                        seen.insert([&pk[..], digest].concat(), &message.id.0)?;
+                    for (message, mkey) in messages.iter().zip(&keys) {
                         if index.get(message.id.0)?.is_some() {
                             out.push(Received::Duplicate);
                             continue;

@@ -84,7 +84,6 @@ pub struct Store {
     messages: sled::Tree,
     message_index: sled::Tree,
     outbox: sled::Tree,
-    seen_envelopes: sled::Tree,
     blocked: sled::Tree,
     addresses: sled::Tree,
 }
@@ -131,7 +130,6 @@ impl Store {
             messages: t("messages")?,
             message_index: t("message_index")?,
             outbox: t("outbox")?,
-            seen_envelopes: t("seen_envelopes")?,
             blocked: t("blocked")?,
             addresses: t("addresses")?,
             db,
