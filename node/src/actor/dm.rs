@@ -7,10 +7,10 @@
 //! failed (one transaction per response); failures back off and resend everything not yet
 //! settled, and every new connection to the peer retries at once.
 //!
-//! Receiving: each envelope of a request is checked (blocked, addressee, size, seen before,
-//! rate), decrypted on a copy of the session, and the request's messages are stored with the
-//! advanced session in one transaction; the response goes out only after the flush that makes
-//! them durable (group commit, see `flush`).
+//! Receiving: each envelope of a request is checked (blocked, addressee, size, already stored
+//! under its id, rate), decrypted on a copy of the session, and the request's messages are
+//! stored with the advanced session in one transaction; the response goes out only after the
+//! flush that makes them durable (group commit, see `flush`).
 
 use std::{
     collections::{HashMap, HashSet},
