@@ -326,7 +326,7 @@ async fn send_raw_dm(
     to: PeerId,
     request: &paperplane::protocol::DmRequest,
 ) -> paperplane::protocol::DmResponse {
-    use paperplane::protocol::dm::{MAX_DM_REQUEST_BYTES, MAX_DM_RESPONSE_BYTES};
+    use paperplane::protocol::dm::MAX_DM_RESPONSE_BYTES;
     let mut swarm = SwarmBuilder::with_existing_identity(identity.libp2p_keypair())
         .with_tokio()
         .with_tcp(
@@ -335,13 +335,7 @@ async fn send_raw_dm(
             yamux::Config::default,
         )
         .expect("tcp")
-        .with_behaviour(|_| {
-            request_response::Behaviour::with_codec(
-                FrameCodec::new(MAX_DM_REQUEST_BYTES, MAX_DM_RESPONSE_BYTES),
-                [(paperplane_node::net::DM_PROTOCOL, ProtocolSupport::Full)],
-                request_response::Config::default(),
-            )
-        })
+        .with_behaviour(|_| paperplane_node::net::dm_behaviour(ProtocolSupport::Outbound))
         .expect("behaviour")
         .build();
     swarm.add_peer_address(to, addr);

@@ -22,15 +22,13 @@ use libp2p::{
 };
 use paperplane::{
     protocol::{
-        decode,
-        dm::{MAX_DM_REQUEST_BYTES, MAX_DM_RESPONSE_BYTES},
-        encode, DirectMessage, DmRequest, DmResponse, DmResult, MessageBody, MessageId,
-        MessagingKeys, SealedEnvelope,
+        decode, dm::MAX_DM_RESPONSE_BYTES, encode, DirectMessage, DmRequest, DmResponse, DmResult,
+        MessageBody, MessageId, MessagingKeys, SealedEnvelope,
     },
     PeerId,
 };
 use paperplane_crypto::{Conversation, Identity, MessagingIdentity};
-use paperplane_node::net::{FrameCodec, DM_PROTOCOL};
+use paperplane_node::net::dm_behaviour;
 use tokio::time::Instant;
 
 /// Envelopes per request a client sends, one request in flight at a time.
@@ -122,14 +120,7 @@ impl Client {
                 yamux::Config::default,
             )
             .expect("tcp")
-            .with_behaviour(|_| {
-                request_response::Behaviour::with_codec(
-                    FrameCodec::new(MAX_DM_REQUEST_BYTES, MAX_DM_RESPONSE_BYTES),
-                    [(DM_PROTOCOL, ProtocolSupport::Outbound)],
-                    request_response::Config::default()
-                        .with_request_timeout(Duration::from_secs(30)),
-                )
-            })
+            .with_behaviour(|_| dm_behaviour(ProtocolSupport::Outbound))
             .expect("behaviour")
             .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
             .build();

@@ -24,6 +24,9 @@ use paperplane_protocol::{dm, limits};
 
 pub use codec::FrameCodec;
 
+/// How long a request-response exchange may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Most connections a node holds at once: enough for a business answering a thousand
 /// customers' chats at the same time.
 pub const MAX_CONNECTIONS: u32 = 1024;
@@ -59,6 +62,18 @@ pub fn topic_score_params() -> gossipsub::TopicScoreParams {
     }
 }
 
+/// The `/paperplane/dm/1` behaviour with its frame limits. A node speaks both sides
+/// ([`ProtocolSupport::Full`]); a tool or test that only sends, [`ProtocolSupport::Outbound`].
+pub fn dm_behaviour(support: ProtocolSupport) -> request_response::Behaviour<FrameCodec> {
+    request_response::Behaviour::with_codec(
+        FrameCodec::new(dm::MAX_DM_REQUEST_BYTES, dm::MAX_DM_RESPONSE_BYTES),
+        [(DM_PROTOCOL, support)],
+        request_response::Config::default()
+            .with_request_timeout(REQUEST_TIMEOUT)
+            .with_max_concurrent_streams(256),
+    )
+}
+
 /// Builds the swarm for `keypair`.
 pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, BuildError> {
     let err = |e: &dyn std::fmt::Display| BuildError(e.to_string());
@@ -90,8 +105,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 gossipsub::PeerScoreParams::default(),
                 gossipsub::PeerScoreThresholds::default(),
             )?;
-            let rr_cfg =
-                request_response::Config::default().with_request_timeout(Duration::from_secs(10));
+            let rr_cfg = request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT);
             let sync = request_response::Behaviour::with_codec(
                 FrameCodec::new(
                     limits::MAX_SYNC_REQUEST_BYTES,
@@ -100,11 +114,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 [(SYNC_PROTOCOL, ProtocolSupport::Full)],
                 rr_cfg.clone(),
             );
-            let dm = request_response::Behaviour::with_codec(
-                FrameCodec::new(dm::MAX_DM_REQUEST_BYTES, dm::MAX_DM_RESPONSE_BYTES),
-                [(DM_PROTOCOL, ProtocolSupport::Full)],
-                rr_cfg.clone().with_max_concurrent_streams(256),
-            );
+            let dm = dm_behaviour(ProtocolSupport::Full);
             let blob = request_response::Behaviour::with_codec(
                 FrameCodec::new(
                     limits::MAX_BLOB_REQUEST_BYTES,
