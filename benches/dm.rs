@@ -30,7 +30,7 @@ use std::{
     time::Duration,
 };
 
-use paperplane::{Event, Home, Node, NodeConfig, PeerId};
+use paperplane::{Event, Home, Node, NodeConfig, PeerId, Wait};
 
 #[path = "dm/clients.rs"]
 mod clients;
@@ -144,7 +144,7 @@ async fn receiver(dir: String) {
             Some("count") => {
                 let peer: PeerId = parts.next().and_then(|p| p.parse().ok()).expect("peer");
                 let n = node
-                    .chat(peer, None, usize::MAX)
+                    .messages(peer, None, usize::MAX)
                     .map(|m| m.len())
                     .unwrap_or(0);
                 println!("count {n}");
@@ -207,7 +207,7 @@ async fn round_trips(sender: &Node, peer: PeerId, n: usize) {
     for i in 0..n {
         let start = Instant::now();
         let m = sender
-            .send(peer, format!("ping {i} 🏓"))
+            .send(peer, format!("ping {i} 🏓"), Wait::Queued)
             .await
             .expect("send");
         loop {
@@ -290,7 +290,9 @@ async fn blast(
                 let mut i = 0u64;
                 while Instant::now() < stop_at {
                     permits.acquire().await.expect("semaphore").forget();
-                    node.send(peer, format!("msg {w}/{i}")).await.expect("send");
+                    node.send(peer, format!("msg {w}/{i}"), Wait::Queued)
+                        .await
+                        .expect("send");
                     sent.fetch_add(1, Ordering::Relaxed);
                     node_sent.fetch_add(1, Ordering::Relaxed);
                     i += 1;

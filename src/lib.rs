@@ -25,8 +25,8 @@
 #![deny(missing_docs)]
 
 pub use paperplane_node::{
-    init, BlobHash, ChatView, CommentView, Error, Event, EventStream, Folder, FollowView, Home,
-    MessageId, MessageView, Node, NodeConfig, PeerId, PhotoView, PostView, ProfileUpdate,
-    ProfileView, RecordId, Result, Status,
+    init, BlobHash, ChatView, Clock, CommentView, Error, Event, EventStream, Folder, FollowView,
+    Home, IdKind, MessageId, MessageState, MessageView, Node, NodeConfig, PeerId, PhotoView,
+    PostView, ProfileUpdate, ProfileView, RecordId, Result, SendError, Status, Wait,
 };
 pub use paperplane_protocol as protocol;

@@ -19,7 +19,7 @@ use paperplane::{
         decode, encode, BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, MessageId,
         PeerId, PhotoRef, Post, Profile, Topic,
     },
-    Error, Event, Home,
+    Error, Event, Home, Wait,
 };
 use paperplane_crypto::Identity;
 use paperplane_node::net::{FrameCodec, BLOB_PROTOCOL, GOSSIP_MAX_TRANSMIT};
@@ -371,7 +371,7 @@ async fn captured_and_tampered_envelopes_are_refused() {
     // Capture the sealed bytes of a message while bob is away: they sit in alice's outbox.
     let b_home = b.stop().await;
     a.node
-        .send(bob, "the code is 1234".into())
+        .send(bob, "the code is 1234", Wait::Queued)
         .await
         .expect("queued");
     let a_home = a.stop().await;
@@ -418,11 +418,12 @@ async fn captured_and_tampered_envelopes_are_refused() {
             DmResult::Rejected(DmRejection::NotForMe),
         ]
     );
-    let history = b.node.chat(alice, None, 10).expect("chat");
+    let history = b.node.chat(alice, None, 10).await.expect("chat");
     assert_eq!(history.len(), 1, "stored exactly once");
     assert!(b
         .node
         .chat(mallory.peer_id(), None, 10)
+        .await
         .expect("chat")
         .is_empty());
     let requests = b.node.requests().expect("requests");
@@ -454,19 +455,28 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
 
     // The first message carries the handshake; capture it from alice's outbox.
     let b_home = b.stop().await;
-    a.node.send(bob, "first".into()).await.expect("queued");
+    a.node
+        .send(bob, "first", Wait::Queued)
+        .await
+        .expect("queued");
     let a_home = a.stop().await;
     let first = newest_outbox_entry(a_home.path(), &bob);
     let mut a = TestNode::start_in(a_home).await;
     let mut b = TestNode::start_in(b_home).await;
     b.connect(&a).await;
     b.wait_for("the first message", got("first")).await;
-    b.node.send(alice, "reply".into()).await.expect("reply");
+    b.node
+        .send(alice, "reply", Wait::Queued)
+        .await
+        .expect("reply");
     a.wait_for("the reply", got("reply")).await;
 
     // After the reply, alice's messages carry no handshake.
     let b_home = b.stop().await;
-    a.node.send(bob, "second".into()).await.expect("queued");
+    a.node
+        .send(bob, "second", Wait::Queued)
+        .await
+        .expect("queued");
     let a_home = a.stop().await;
     let second = newest_outbox_entry(a_home.path(), &bob);
     let envelope = |p: &[u8]| paperplane_crypto::Envelope::from_bytes(p).expect("envelope");
@@ -499,6 +509,7 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
     let texts: Vec<String> = b
         .node
         .chat(alice, None, 10)
+        .await
         .expect("chat")
         .into_iter()
         .map(|m| m.text)
@@ -509,7 +520,10 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
     // and not stored, and the real one still arrives afterwards.
     let b_home = b.stop().await;
     let a = TestNode::start_in(a_home).await;
-    a.node.send(bob, "third".into()).await.expect("queued");
+    a.node
+        .send(bob, "third", Wait::Queued)
+        .await
+        .expect("queued");
     let a_home = a.stop().await;
     let (id, payload) = newest_outbox_entry(a_home.path(), &bob);
     let mut b = TestNode::start_in(b_home).await;
@@ -528,9 +542,9 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
         response.results,
         vec![DmResult::Rejected(DmRejection::Malformed)]
     );
-    assert_eq!(b.node.chat(alice, None, 10).expect("chat").len(), 3);
+    assert_eq!(b.node.chat(alice, None, 10).await.expect("chat").len(), 3);
     let a = TestNode::start_in(a_home).await;
     b.connect(&a).await;
     b.wait_for("the third message", got("third")).await;
-    assert_eq!(b.node.chat(alice, None, 10).expect("chat").len(), 4);
+    assert_eq!(b.node.chat(alice, None, 10).await.expect("chat").len(), 4);
 }

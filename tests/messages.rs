@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{eventually, TestNode};
-use paperplane::{Error, Event, Folder, MessageView};
+use paperplane::{Event, Folder, MessageView, SendError, Wait};
 
 async fn wait_message(n: &mut TestNode, text: &str) -> (MessageView, bool) {
     n.wait_for(&format!("message {text:?}"), |e| match e {
@@ -34,7 +34,7 @@ async fn send_and_reply_between_friends() {
 
     let sent = a
         .node
-        .send_and_wait(bob, "hi bob 👋🏽".into(), Duration::from_secs(10))
+        .send(bob, "hi bob 👋🏽", Wait::Up(Duration::from_secs(10)))
         .await
         .expect("send");
     assert_eq!(sent.state, "delivered");
@@ -47,9 +47,12 @@ async fn send_and_reply_between_friends() {
     assert_eq!(inbox[0].unread, 1);
     assert_eq!(inbox[0].handle.as_deref(), Some("alice"));
 
-    b.node.send(alice, "hey! ❤️".into()).await.expect("reply");
+    b.node
+        .send(alice, "hey! ❤️", Wait::Queued)
+        .await
+        .expect("reply");
     wait_message(&mut a, "hey! ❤️").await;
-    let history = b.node.chat(alice, None, 50).expect("chat");
+    let history = b.node.chat(alice, None, 50).await.expect("chat");
     assert_eq!(
         history.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
         ["hi bob 👋🏽", "hey! ❤️"]
@@ -84,7 +87,7 @@ async fn messages_wait_for_an_offline_recipient_and_arrive_in_order() {
     for i in 0..30 {
         let m = a
             .node
-            .send(bob, format!("message {i}"))
+            .send(bob, format!("message {i}"), Wait::Queued)
             .await
             .expect("queued");
         assert_eq!(m.state, "pending");
@@ -96,7 +99,11 @@ async fn messages_wait_for_an_offline_recipient_and_arrive_in_order() {
     let mut b = TestNode::start_in(b_home).await;
     b.connect(&a).await;
     eventually("outbox drained", || a.node.outbox_len() == 0).await;
-    let history = b.node.chat(a.node.peer_id(), None, 100).expect("chat");
+    let history = b
+        .node
+        .chat(a.node.peer_id(), None, 100)
+        .await
+        .expect("chat");
     let texts: Vec<String> = history.iter().map(|m| m.text.clone()).collect();
     let expected: Vec<String> = (0..30).map(|i| format!("message {i}")).collect();
     assert_eq!(texts, expected);
@@ -116,8 +123,8 @@ async fn both_start_a_conversation_at_the_same_instant() {
     let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
     let (na, nb) = (a.node.clone(), b.node.clone());
     let (ra, rb) = tokio::join!(
-        na.send(bob, "hello from alice".into()),
-        nb.send(alice, "hello from bob".into())
+        na.send(bob, "hello from alice", Wait::Queued),
+        nb.send(alice, "hello from bob", Wait::Queued)
     );
     ra.expect("alice sends");
     rb.expect("bob sends");
@@ -125,12 +132,18 @@ async fn both_start_a_conversation_at_the_same_instant() {
     wait_message(&mut b, "hello from alice").await;
     // The conversation keeps working in both directions afterwards.
     for round in 0..3 {
-        a.node.send(bob, format!("a{round}")).await.expect("send");
+        a.node
+            .send(bob, format!("a{round}"), Wait::Queued)
+            .await
+            .expect("send");
         wait_message(&mut b, &format!("a{round}")).await;
-        b.node.send(alice, format!("b{round}")).await.expect("send");
+        b.node
+            .send(alice, format!("b{round}"), Wait::Queued)
+            .await
+            .expect("send");
         wait_message(&mut a, &format!("b{round}")).await;
     }
-    let history = a.node.chat(bob, None, 100).expect("chat");
+    let history = a.node.chat(bob, None, 100).await.expect("chat");
     assert_eq!(history.len(), 8);
 }
 
@@ -144,7 +157,7 @@ async fn requests_can_be_accepted_declined_and_blocked() {
     let (alice, bob, carol) = (a.node.peer_id(), b.node.peer_id(), c.node.peer_id());
 
     a.node
-        .send(bob, "can I ask about your prices?".into())
+        .send(bob, "can I ask about your prices?", Wait::Queued)
         .await
         .expect("send");
     let (_, request) = wait_message(&mut b, "can I ask about your prices?").await;
@@ -156,38 +169,38 @@ async fn requests_can_be_accepted_declined_and_blocked() {
         requests[0].last_message.as_ref().map(|m| m.text.as_str()),
         Some("can I ask about your prices?")
     );
-    b.node.accept(alice).expect("accept");
+    b.node.accept(alice).await.expect("accept");
     assert_eq!(b.node.inbox().expect("inbox")[0].folder, Folder::Inbox);
     assert!(b.node.requests().expect("requests").is_empty());
 
     c.node
-        .send(bob, "buy followers cheap".into())
+        .send(bob, "buy followers cheap", Wait::Queued)
         .await
         .expect("send");
     wait_message(&mut b, "buy followers cheap").await;
-    b.node.decline(carol).expect("decline");
+    b.node.decline(carol).await.expect("decline");
     assert!(b.node.requests().expect("requests").is_empty());
-    assert!(b.node.chat(carol, None, 10).expect("chat").is_empty());
+    assert!(b.node.chat(carol, None, 10).await.expect("chat").is_empty());
 
-    b.node.block(carol).expect("block");
+    b.node.block(carol).await.expect("block");
     assert_eq!(b.node.blocked().expect("blocked"), vec![carol]);
     let refused = c
         .node
-        .send_and_wait(bob, "hello??".into(), Duration::from_secs(10))
+        .send(bob, "hello??", Wait::Up(Duration::from_secs(10)))
         .await
         .expect("queued");
     assert_eq!(refused.state, "failed");
     assert!(refused.error.expect("reason").contains("does not accept"));
-    assert!(b.node.chat(carol, None, 10).expect("chat").is_empty());
+    assert!(b.node.chat(carol, None, 10).await.expect("chat").is_empty());
     assert_eq!(
         c.node.outbox_len(),
         0,
         "a refused message leaves the outbox"
     );
 
-    b.node.unblock(carol).expect("unblock");
+    b.node.unblock(carol).await.expect("unblock");
     c.node
-        .send(bob, "sorry, wrong person".into())
+        .send(bob, "sorry, wrong person", Wait::Queued)
         .await
         .expect("send");
     wait_message(&mut b, "sorry, wrong person").await;
@@ -201,22 +214,26 @@ async fn oversized_and_empty_messages_are_refused_with_a_clear_error() {
     let bob = b.node.peer_id();
     let err = a
         .node
-        .send(bob, "x".repeat(4097))
+        .send(bob, "x".repeat(4097), Wait::Queued)
         .await
         .expect_err("too large");
-    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    assert!(matches!(err, SendError::Invalid(_)), "{err:?}");
     assert!(err.to_string().contains("4096"), "{err}");
     // 4,096 bytes of emoji is fine.
     a.node
-        .send(bob, "😀".repeat(1024))
+        .send(bob, "😀".repeat(1024), Wait::Queued)
         .await
         .expect("exactly at the limit");
-    assert!(a.node.send(bob, "   ".into()).await.is_err());
-    assert!(a.node.send(a.node.peer_id(), "me".into()).await.is_err());
+    assert!(a.node.send(bob, "   ", Wait::Queued).await.is_err());
+    assert!(a
+        .node
+        .send(a.node.peer_id(), "me", Wait::Queued)
+        .await
+        .is_err());
     assert_eq!(
         a.node.outbox_len()
             + a.node
-                .chat(bob, None, 10)
+                .messages(bob, None, 10)
                 .expect("chat")
                 .iter()
                 .filter(|m| m.state == "delivered")
@@ -236,10 +253,10 @@ async fn a_restarted_node_redials_known_peers_to_deliver() {
     let a = TestNode::start_in(a_home).await;
     let sent = a
         .node
-        .send_and_wait(
+        .send(
             bob,
-            "still here after a restart".into(),
-            Duration::from_secs(10),
+            "still here after a restart",
+            Wait::Up(Duration::from_secs(10)),
         )
         .await
         .expect("send");
@@ -259,12 +276,12 @@ async fn concurrent_sends_all_arrive_exactly_once() {
         .expect("follow: no request rate limit");
     let sends = (0..200).map(|i| {
         let node = a.node.clone();
-        async move { node.send(bob, format!("burst {i}")).await }
+        async move { node.send(bob, format!("burst {i}"), Wait::Queued).await }
     });
     let sent = futures::future::join_all(sends).await;
     let mut ids: Vec<_> = sent.into_iter().map(|r| r.expect("queued").id).collect();
     eventually("all delivered", || a.node.outbox_len() == 0).await;
-    let history = b.node.chat(alice, None, 1000).expect("chat");
+    let history = b.node.chat(alice, None, 1000).await.expect("chat");
     assert_eq!(history.len(), 200);
     let mut got: Vec<_> = history.iter().map(|m| m.id).collect();
     ids.sort();

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use crate::home::{Home, HomeError};
+use crate::{
+    clock::Clock,
+    home::{Home, HomeError},
+};
 
 /// Settings for [`crate::Node::start`]. Addresses are multiaddr strings.
 #[derive(Clone, Debug)]
@@ -19,6 +22,8 @@ pub struct NodeConfig {
     pub mdns: bool,
     /// How often the node republishes its own profile.
     pub republish_interval: Duration,
+    /// Where the node reads the time (the system clock unless a test sets its own).
+    pub clock: Clock,
 }
 
 impl NodeConfig {
@@ -34,6 +39,7 @@ impl NodeConfig {
             connect: Vec::new(),
             mdns: true,
             republish_interval: Duration::from_secs(300),
+            clock: Clock::system(),
         }
     }
 

@@ -75,6 +75,28 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// The user opened a chat that had unread messages.
+    ChatRead {
+        /// The other person.
+        peer: PeerId,
+    },
+    /// The user accepted a message request: the chat moved to the inbox.
+    RequestAccepted {
+        /// Who asked.
+        peer: PeerId,
+    },
+    /// The user declined a message request: the chat and its messages are deleted.
+    RequestDeclined {
+        /// Who asked.
+        peer: PeerId,
+    },
+    /// The user blocked or unblocked someone.
+    Blocked {
+        /// Whom.
+        peer: PeerId,
+        /// True for blocked, false for unblocked.
+        blocked: bool,
+    },
     /// A peer connected.
     PeerConnected {
         /// The peer.

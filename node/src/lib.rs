@@ -20,8 +20,9 @@
 mod actor;
 pub mod api;
 pub mod cli;
-mod clock;
+pub mod clock;
 pub mod config;
+mod delivery;
 pub mod error;
 pub mod event;
 pub mod feed;
@@ -34,14 +35,18 @@ pub mod profile;
 pub mod store;
 pub mod views;
 
+pub use clock::Clock;
 pub use config::NodeConfig;
-pub use error::{Error, Result};
+pub use delivery::Folder;
+pub use error::{Error, IdKind, Result, SendError};
 pub use event::Event;
 pub use home::Home;
-pub use node::{init, EventStream, Node, ProfileUpdate};
+pub use messaging::Wait;
+pub use node::{init, EventStream, Node};
 pub use paperplane_protocol::MessageId;
 pub use paperplane_protocol::{BlobHash, PeerId, RecordId};
-pub use store::messages::Folder;
+pub use profile::ProfileUpdate;
 pub use views::{
-    ChatView, CommentView, FollowView, MessageView, PhotoView, PostView, ProfileView, Status,
+    ChatView, CommentView, FollowView, MessageState, MessageView, PhotoView, PostView, ProfileView,
+    Status,
 };

@@ -1,5 +1,6 @@
-//! The [`Node`] handle's direct-message methods: send, inbox, requests, chats, blocking and
-//! safety numbers.
+//! The [`Node`] handle's direct-message methods: send (with a [`Wait`] policy), inbox,
+//! requests, chats, blocking and safety numbers. Reads go to the store; every change goes to
+//! the actor, which writes it and announces it as an [`Event`].
 
 use std::time::Duration;
 
@@ -7,49 +8,91 @@ use paperplane_protocol::{MessageId, PeerId};
 
 use crate::{
     actor::Command,
-    error::{Error, Result},
+    delivery::Folder,
+    error::{Error, IdKind, Result, SendError},
     event::Event,
     node::Node,
-    store::messages::Folder,
-    views::{ChatView, MessageView},
+    views::{ChatView, MessageState, MessageView},
 };
+
+/// How long [`Node::send`] waits for the recipient's acknowledgement before it returns.
+/// Whatever the choice, the message is durably queued when `send` returns and delivery goes
+/// on in the background; the wait only decides which state the caller sees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Wait {
+    /// Return as soon as the message is durably queued (state `pending`).
+    Queued,
+    /// Wait [`Wait::MOMENT`] if the recipient is connected, else return at once: a chat app's
+    /// "sent" tick.
+    #[default]
+    Moment,
+    /// Wait up to this long.
+    Up(Duration),
+    /// Wait until the message is delivered or has failed, or the node stops.
+    Settled,
+}
+
+impl Wait {
+    /// How long [`Wait::Moment`] waits for a connected recipient.
+    pub const MOMENT: Duration = Duration::from_millis(1_500);
+}
 
 impl Node {
     /// Sends a text message (≤ 4,096 bytes of UTF-8, any emoji) to `peer`, end-to-end
-    /// encrypted. Returns once it is durably queued, in state `pending`; delivery follows
-    /// (see [`Event::MessageDelivered`]) whenever the peer is reachable.
-    pub async fn send(&self, peer: PeerId, text: String) -> Result<MessageView> {
-        self.ask(|reply| Command::Send { peer, text, reply }).await
-    }
-
-    /// Sends like [`Node::send`], then waits up to `wait` for the acknowledgement; the
-    /// returned state is `delivered` if it came in time, else still `pending` (or `failed`).
-    pub async fn send_and_wait(
+    /// encrypted. Returns once it is durably queued and `wait` is over: state `delivered` if
+    /// the recipient acknowledged it by then, `failed` if they refused it, else `pending`
+    /// (delivery goes on; see [`Event::MessageDelivered`]).
+    pub async fn send(
         &self,
         peer: PeerId,
-        text: String,
-        wait: Duration,
-    ) -> Result<MessageView> {
-        let mut events = self.events();
-        let mut view = self.send(peer, text).await?;
+        text: impl Into<String>,
+        wait: Wait,
+    ) -> Result<MessageView, SendError> {
+        let text = text.into();
+        // Listening before sending: the acknowledgement may beat the reply.
+        let mut events = (wait != Wait::Queued).then(|| self.events());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.commands()
+            .send(Command::Send { peer, text, reply })
+            .await
+            .map_err(|_| SendError::Stopped)?;
+        let queued = answer.await.map_err(|_| SendError::Stopped)??;
+        let mut view = queued.view;
+        let limit = match wait {
+            Wait::Queued => return Ok(view),
+            Wait::Moment if queued.connected => Some(Wait::MOMENT),
+            Wait::Moment => return Ok(view),
+            Wait::Up(d) => Some(d),
+            Wait::Settled => None,
+        };
+        let Some(mut events) = events.take() else {
+            return Ok(view);
+        };
         let id = view.id;
-        let outcome = tokio::time::timeout(wait, async {
+        let settled = async {
             while let Some(e) = events.next().await {
                 match e {
-                    Event::MessageDelivered { id: d, .. } if d == id => return Ok(()),
-                    Event::MessageFailed { id: f, reason, .. } if f == id => return Err(reason),
+                    Event::MessageDelivered { id: d, .. } if d == id => return None,
+                    Event::MessageFailed { id: f, reason, .. } if f == id => return Some(reason),
                     _ => {}
                 }
             }
-            Err("the node stopped".to_owned())
-        })
-        .await;
-        // The event may have fired before we listened; the store is the truth.
-        if let Some(m) = self.store().message(&id)? {
-            view = MessageView::new(&m, &self.peer_id());
-        } else if let Ok(Err(reason)) = outcome {
-            view.state = "failed".into();
-            view.error = Some(reason);
+            None
+        };
+        let failure = match limit {
+            Some(limit) => tokio::time::timeout(limit, settled).await.ok().flatten(),
+            None => settled.await,
+        };
+        // The store is the truth (an event may have been missed by a slow listener).
+        match self.store().message(&id) {
+            Ok(Some(m)) => view = MessageView::new(&m, &self.peer_id()),
+            _ => {
+                if let Some(reason) = failure {
+                    view.state = MessageState::Failed;
+                    view.error = Some(reason);
+                }
+            }
         }
         Ok(view)
     }
@@ -59,7 +102,10 @@ impl Node {
         self.store()
             .message(id)?
             .map(|m| MessageView::new(&m, &self.peer_id()))
-            .ok_or_else(|| Error::NotFound(format!("no message {id}")))
+            .ok_or_else(|| Error::NoSuch {
+                kind: IdKind::Message,
+                id: id.to_string(),
+            })
     }
 
     fn chat_views(&self, folder: Folder) -> Result<Vec<ChatView>> {
@@ -97,61 +143,71 @@ impl Node {
     }
 
     /// Up to `limit` messages with `peer` before message `before` (or the newest), oldest
-    /// first. Opening a chat marks it read.
-    pub fn chat(
+    /// first, without changing anything.
+    pub fn messages(
         &self,
         peer: PeerId,
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Vec<MessageView>> {
         let me = self.peer_id();
-        let messages = self.store().messages(&peer, before.as_ref(), limit)?;
-        self.store().mark_read(&peer)?;
-        Ok(messages.iter().map(|m| MessageView::new(m, &me)).collect())
+        Ok(self
+            .store()
+            .messages(&peer, before.as_ref(), limit)?
+            .iter()
+            .map(|m| MessageView::new(m, &me))
+            .collect())
     }
 
-    /// Moves `peer`'s request to the inbox.
-    pub fn accept(&self, peer: PeerId) -> Result<()> {
-        if self.store().accept_request(&peer)? {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!("no conversation with {peer}")))
-        }
+    /// Opens a chat: up to `limit` messages with `peer` before message `before` (or the
+    /// newest), oldest first, and marks the chat read ([`Event::ChatRead`] if it had unread
+    /// messages).
+    pub async fn chat(
+        &self,
+        peer: PeerId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<MessageView>> {
+        let messages = self.messages(peer, before, limit)?;
+        self.mark_read(peer).await?;
+        Ok(messages)
     }
 
-    /// Deletes `peer`'s request (the conversation and its messages).
-    pub fn decline(&self, peer: PeerId) -> Result<()> {
-        match self.store().chat(&peer)? {
-            Some(c) if c.folder == Folder::Requests => {
-                self.store().delete_chat(&peer)?;
-                Ok(())
-            }
-            Some(_) => Err(Error::BadRequest(
-                "that conversation is in the inbox, not a request".into(),
-            )),
-            None => Err(Error::NotFound(format!("no request from {peer}"))),
-        }
+    /// Marks the chat with `peer` read.
+    pub async fn mark_read(&self, peer: PeerId) -> Result<()> {
+        self.ask(|reply| Command::MarkRead { peer, reply }).await
+    }
+
+    /// Moves `peer`'s request to the inbox ([`Event::RequestAccepted`]).
+    pub async fn accept(&self, peer: PeerId) -> Result<()> {
+        self.ask(|reply| Command::Accept { peer, reply }).await
+    }
+
+    /// Deletes `peer`'s request: the conversation and its messages
+    /// ([`Event::RequestDeclined`]).
+    pub async fn decline(&self, peer: PeerId) -> Result<()> {
+        self.ask(|reply| Command::Decline { peer, reply }).await
     }
 
     /// Blocks `peer`: their messages are refused, their follows, likes and comments ignored,
-    /// and a pending request from them is deleted.
-    pub fn block(&self, peer: PeerId) -> Result<()> {
-        if peer == self.peer_id() {
-            return Err(Error::BadRequest("you cannot block yourself".into()));
-        }
-        self.store()
-            .set_blocked(&peer, true, crate::clock::now_ms())?;
-        if matches!(self.store().chat(&peer)?, Some(c) if c.folder == Folder::Requests) {
-            self.store().delete_chat(&peer)?;
-        }
-        Ok(())
+    /// and a pending request from them is deleted ([`Event::Blocked`]).
+    pub async fn block(&self, peer: PeerId) -> Result<()> {
+        self.ask(|reply| Command::SetBlocked {
+            peer,
+            blocked: true,
+            reply,
+        })
+        .await
     }
 
-    /// Unblocks `peer`.
-    pub fn unblock(&self, peer: PeerId) -> Result<()> {
-        self.store()
-            .set_blocked(&peer, false, crate::clock::now_ms())
-            .map_err(Into::into)
+    /// Unblocks `peer` ([`Event::Blocked`]).
+    pub async fn unblock(&self, peer: PeerId) -> Result<()> {
+        self.ask(|reply| Command::SetBlocked {
+            peer,
+            blocked: false,
+            reply,
+        })
+        .await
     }
 
     /// Blocked peers.
@@ -171,7 +227,7 @@ impl Node {
                 .body
                 .messaging
                 .map(|m| m.identity_key)
-                .ok_or_else(|| Error::BadRequest(format!("{p} has not published messaging keys")))
+                .ok_or(Error::NoMessagingKeys(*p))
         };
         let me = self.peer_id();
         Ok(paperplane_crypto::safety_number(

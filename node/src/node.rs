@@ -10,27 +10,14 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::{
     actor::{self, Command},
     config::NodeConfig,
-    error::{Error, Result},
+    error::{Error, IdKind, Result},
     event::Event,
     feed,
     home::Home,
-    profile,
+    profile::{self, ProfileUpdate},
     store::Store,
     views::{FollowView, PostView, ProfileView, Status},
 };
-
-/// Changes to the user's own profile; `None` leaves a field as it is.
-#[derive(Clone, Debug, Default)]
-pub struct ProfileUpdate {
-    /// New display name.
-    pub display_name: Option<String>,
-    /// New bio.
-    pub bio: Option<String>,
-    /// New profile photo (image bytes).
-    pub avatar: Option<Vec<u8>>,
-    /// `Some(Some(category))` makes this a business account, `Some(None)` a personal one.
-    pub business: Option<Option<String>>,
-}
 
 /// A running node. Cheap to clone; every clone talks to the same node.
 #[derive(Clone)]
@@ -114,9 +101,7 @@ impl Node {
             })??;
         let me = identity.peer_id();
         if store.profile(&me)?.is_none() {
-            return Err(Error::BadRequest(format!(
-                "no profile for {me} in the store: run `paperplane init` on an empty home"
-            )));
+            return Err(Error::NoOwnProfile(me));
         }
         let (events, _) = broadcast::channel(1024);
         let (commands, rx) = mpsc::channel(256);
@@ -144,6 +129,10 @@ impl Node {
 
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub(crate) fn commands(&self) -> &mpsc::Sender<Command> {
+        &self.inner.commands
     }
 
     pub(crate) async fn ask<T>(
@@ -268,24 +257,23 @@ impl Node {
 
     /// One post.
     pub fn post_view(&self, id: &RecordId) -> Result<PostView> {
-        let post = self
-            .inner
-            .store
-            .post(id)?
-            .ok_or_else(|| Error::NotFound(format!("no post {id}")))?;
+        let post = self.inner.store.post(id)?.ok_or_else(|| Error::NoSuch {
+            kind: IdKind::Post,
+            id: id.to_string(),
+        })?;
         feed::post_view(&self.inner.store, &post, &self.inner.me).map_err(Into::into)
     }
 
     /// Resolves a post id from its hex form or a unique prefix of at least 6 digits.
     pub fn resolve_post(&self, reference: &str) -> Result<RecordId> {
-        profile::resolve_id(reference, "post", |p| {
+        profile::resolve_id(reference, IdKind::Post, |p| {
             self.inner.store.post_ids_with_prefix(p)
         })
     }
 
     /// Resolves a comment id from its hex form or a unique prefix of at least 6 digits.
     pub fn resolve_comment(&self, reference: &str) -> Result<RecordId> {
-        profile::resolve_id(reference, "comment", |p| {
+        profile::resolve_id(reference, IdKind::Comment, |p| {
             self.inner.store.comment_ids_with_prefix(p)
         })
     }
@@ -326,7 +314,7 @@ impl Node {
     /// does not hold it yet.
     pub async fn photo(&self, hash: BlobHash) -> Result<Vec<u8>> {
         if let Some(bytes) = self.inner.store.blob(&hash)? {
-            return Ok(bytes.to_vec());
+            return Ok(bytes);
         }
         let fetch = self.ask(|reply| Command::FetchBlob { hash, reply });
         match tokio::time::timeout(Duration::from_secs(60), fetch).await {
@@ -336,7 +324,6 @@ impl Node {
         self.inner
             .store
             .blob(&hash)?
-            .map(|b| b.to_vec())
             .ok_or_else(|| Error::PhotoUnavailable(hash.to_hex()))
     }
 

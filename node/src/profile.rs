@@ -6,10 +6,22 @@ use paperplane_protocol::{
 };
 
 use crate::{
-    error::{Error, Result},
-    node::ProfileUpdate,
+    error::{Error, IdKind, Result},
     store::{Store, StoreError},
 };
+
+/// Changes to the user's own profile; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileUpdate {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New bio.
+    pub bio: Option<String>,
+    /// New profile photo (image bytes).
+    pub avatar: Option<Vec<u8>>,
+    /// `Some(Some(category))` makes this a business account, `Some(None)` a personal one.
+    pub business: Option<Option<String>>,
+}
 
 /// The first profile of a new identity.
 pub fn initial(me: PeerId, handle: Handle, display_name: &str, now: u64) -> Result<Profile> {
@@ -82,11 +94,8 @@ pub fn resolve(store: &Store, reference: &str) -> Result<PeerId> {
             return Ok(peer);
         }
     }
-    let handle = Handle::parse(reference).map_err(|_| {
-        Error::BadRequest(format!(
-            "{reference:?} is neither a peer id nor a valid @handle"
-        ))
-    })?;
+    let handle =
+        Handle::parse(reference).map_err(|_| Error::NotAPeerReference(reference.to_owned()))?;
     let peers = store.peers_with_handle(&handle)?;
     match peers.as_slice() {
         [] => Err(Error::UnknownPeer(handle.to_string())),
@@ -101,21 +110,20 @@ pub fn resolve(store: &Store, reference: &str) -> Result<PeerId> {
 /// Resolves a record id from its full hex form or a unique prefix of at least 6 hex digits.
 pub fn resolve_id(
     reference: &str,
-    what: &str,
+    kind: IdKind,
     by_prefix: impl Fn(&str) -> std::result::Result<Vec<RecordId>, StoreError>,
 ) -> Result<RecordId> {
     let r = reference.trim().to_ascii_lowercase();
     if r.len() < 6 || r.len() > 64 || !r.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::BadRequest(format!(
-            "{reference:?} is not a {what} id (64 hex digits, or a unique prefix of at least 6)"
-        )));
+        return Err(Error::NotAnId {
+            reference: reference.to_owned(),
+            kind,
+        });
     }
     let ids = by_prefix(&r)?;
     match ids.as_slice() {
-        [] => Err(Error::NotFound(format!("no {what} with id {r}"))),
+        [] => Err(Error::NoSuch { kind, id: r }),
         [one] => Ok(*one),
-        _ => Err(Error::BadRequest(format!(
-            "{what} id prefix {r} is ambiguous; give more digits"
-        ))),
+        _ => Err(Error::AmbiguousId { prefix: r, kind }),
     }
 }

@@ -172,6 +172,57 @@ pub struct Status {
     pub rejected_records: u64,
 }
 
+/// Where a message stands, as shown to people (serialized as `pending`, `delivered`,
+/// `failed`, `received`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MessageState {
+    /// Ours, durably queued, not yet acknowledged.
+    Pending,
+    /// Ours, acknowledged as stored by the recipient.
+    Delivered,
+    /// Ours, refused or undeliverable (the view's `error` says why).
+    Failed,
+    /// Theirs, received.
+    Received,
+}
+
+impl MessageState {
+    /// The state's name as the API and the CLI show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Received => "received",
+        }
+    }
+}
+
+impl std::str::FromStr for MessageState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Pending, Self::Delivered, Self::Failed, Self::Received]
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not a message state"))
+    }
+}
+
+impl PartialEq<&str> for MessageState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for MessageState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A direct message as shown to people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
@@ -192,7 +243,7 @@ pub struct MessageView {
     /// When this node stored it (Unix ms).
     pub stored_at: u64,
     /// `pending`, `delivered` or `failed` for our messages; `received` for theirs.
-    pub state: String,
+    pub state: MessageState,
     /// Why it failed, for failed messages.
     pub error: Option<String>,
 }
@@ -206,10 +257,10 @@ impl MessageView {
             (m.peer, *me)
         };
         let (state, error) = match &m.state {
-            DeliveryState::Pending => ("pending", None),
-            DeliveryState::Delivered => ("delivered", None),
-            DeliveryState::Failed(why) => ("failed", Some(why.clone())),
-            DeliveryState::Received => ("received", None),
+            DeliveryState::Pending => (MessageState::Pending, None),
+            DeliveryState::Delivered => (MessageState::Delivered, None),
+            DeliveryState::Failed(why) => (MessageState::Failed, Some(why.clone())),
+            DeliveryState::Received => (MessageState::Received, None),
         };
         Self {
             id: m.id,
@@ -220,7 +271,7 @@ impl MessageView {
             text: m.body.text().to_owned(),
             sent_at: m.sent_at,
             stored_at: m.stored_at,
-            state: state.to_owned(),
+            state,
             error,
         }
     }

@@ -150,17 +150,17 @@ impl Actor {
     }
 
     fn serve_chunk(&self, req: &BlobRequest) -> BlobResponse {
-        match self.store.blob(&req.hash) {
-            Ok(Some(bytes)) => {
-                let total = bytes.len() as u64;
+        match self
+            .store
+            .blob_chunk(&req.hash, req.offset, BLOB_CHUNK_BYTES as usize)
+        {
+            Ok(Some((bytes, total))) => {
                 if req.offset >= total {
                     return BlobResponse::Refused("offset past the end".into());
                 }
-                let start = req.offset as usize;
-                let end = (start + BLOB_CHUNK_BYTES as usize).min(bytes.len());
                 BlobResponse::Chunk {
                     total_len: total,
-                    bytes: bytes[start..end].to_vec(),
+                    bytes,
                 }
             }
             Ok(None) => BlobResponse::NotFound,
@@ -188,12 +188,12 @@ impl Actor {
             Step::Continue { offset } => self.request_chunk(hash, peer, offset),
             Step::Bad(why) => self.next_candidate(hash, why),
             Step::Done(data) => {
-                let result = self.store.put_blob(&data).map(|_| ()).map_err(Error::from);
+                let result = self.store.put_blob(&data).map(|_| ());
                 if let Some(f) = self.fetches.remove(&hash) {
                     for w in f.waiters {
                         let _ = w.send(match &result {
                             Ok(()) => Ok(()),
-                            Err(e) => Err(Error::Network(e.to_string())),
+                            Err(e) => Err(Error::Store(e.clone())),
                         });
                     }
                 }

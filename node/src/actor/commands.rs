@@ -9,8 +9,7 @@ use paperplane_protocol::{
 
 use super::{Actor, Command};
 use crate::{
-    clock::now_ms,
-    error::{Error, Result},
+    error::{Error, IdKind, Result},
     event::Event,
     feed::{handle_of, post_view},
     profile,
@@ -53,6 +52,22 @@ impl Actor {
             Command::Send { peer, text, reply } => {
                 self.send_messages(vec![super::dm::OutgoingText { peer, text, reply }])
             }
+            Command::MarkRead { peer, reply } => {
+                let _ = reply.send(self.mark_read(peer));
+            }
+            Command::Accept { peer, reply } => {
+                let _ = reply.send(self.accept(peer));
+            }
+            Command::Decline { peer, reply } => {
+                let _ = reply.send(self.decline(peer));
+            }
+            Command::SetBlocked {
+                peer,
+                blocked,
+                reply,
+            } => {
+                let _ = reply.send(self.set_blocked(peer, blocked));
+            }
             Command::FetchBlob { hash, reply } => self.fetch_blob(hash, Vec::new(), Some(reply)),
             Command::Shutdown(_) => unreachable!("handled by the run loop"),
         }
@@ -62,9 +77,10 @@ impl Actor {
         let addr: Multiaddr = match addr.parse() {
             Ok(a) => a,
             Err(e) => {
-                let _ = reply.send(Err(Error::BadRequest(format!(
-                    "bad multiaddr {addr:?}: {e}"
-                ))));
+                let _ = reply.send(Err(Error::BadAddress {
+                    addr,
+                    reason: e.to_string(),
+                }));
                 return;
             }
         };
@@ -73,7 +89,7 @@ impl Actor {
             _ => None,
         };
         if peer == Some(self.me) {
-            let _ = reply.send(Err(Error::BadRequest("that address is this node".into())));
+            let _ = reply.send(Err(Error::DialSelf));
             return;
         }
         if let Some(p) = peer.filter(|p| self.connected.contains(p)) {
@@ -93,12 +109,12 @@ impl Actor {
                 self.pending_dials.insert(id, reply);
             }
             Err(e) => {
-                let _ = reply.send(Err(Error::Network(format!("cannot dial {addr}: {e}"))));
+                let _ = reply.send(Err(Error::Dial(format!("cannot dial {addr}: {e}"))));
             }
         }
     }
 
-    fn set_profile(&mut self, update: &crate::node::ProfileUpdate) -> Result<ProfileView> {
+    fn set_profile(&mut self, update: &crate::profile::ProfileUpdate) -> Result<ProfileView> {
         let current = self
             .store
             .profile(&self.me)?
@@ -108,7 +124,7 @@ impl Actor {
             .as_deref()
             .map(PhotoRef::for_bytes)
             .transpose()?;
-        let body = profile::updated(&current.body, update, avatar, now_ms())?;
+        let body = profile::updated(&current.body, update, avatar, self.now())?;
         if let Some(bytes) = &update.avatar {
             self.store.put_blob(bytes)?;
         }
@@ -127,7 +143,7 @@ impl Actor {
             .iter()
             .map(|p| PhotoRef::for_bytes(p))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        let now = now_ms();
+        let now = self.now();
         let body = Post {
             author: self.me,
             seq: self.store.latest_seq(&self.me)? + 1,
@@ -153,12 +169,12 @@ impl Actor {
 
     fn follow(&mut self, peer: PeerId, following: bool) -> Result<()> {
         if peer == self.me {
-            return Err(Error::BadRequest("you cannot follow yourself".into()));
+            return Err(Error::SelfAction("follow"));
         }
         paperplane_crypto::public_key_of(&peer)?;
         // Newer than the last record, follow or unfollow, whatever the clock says.
         let prev = self.store.follow_record(&self.me, &peer)?;
-        let at = now_ms().max(prev.map_or(0, |p| p.body.at + 1));
+        let at = self.now().max(prev.map_or(0, |p| p.body.at + 1));
         let signed = self.identity.sign_record(Follow {
             author: self.me,
             followee: peer,
@@ -187,12 +203,12 @@ impl Actor {
     }
 
     fn like(&mut self, post: RecordId, liked: bool) -> Result<()> {
-        let p = self
-            .store
-            .post(&post)?
-            .ok_or_else(|| Error::NotFound(format!("no post {post}")))?;
+        let p = self.store.post(&post)?.ok_or_else(|| Error::NoSuch {
+            kind: IdKind::Post,
+            id: post.to_string(),
+        })?;
         let prev = self.store.like_of(&post, &self.me)?;
-        let at = now_ms().max(prev.map_or(0, |l| l.body.at + 1));
+        let at = self.now().max(prev.map_or(0, |l| l.body.at + 1));
         let signed = self.identity.sign_record(Like {
             author: self.me,
             post,
@@ -214,11 +230,11 @@ impl Actor {
     }
 
     fn comment(&mut self, post: RecordId, text: String) -> Result<RecordId> {
-        let p = self
-            .store
-            .post(&post)?
-            .ok_or_else(|| Error::NotFound(format!("no post {post}")))?;
-        let now = now_ms();
+        let p = self.store.post(&post)?.ok_or_else(|| Error::NoSuch {
+            kind: IdKind::Post,
+            id: post.to_string(),
+        })?;
+        let now = self.now();
         let body = Comment {
             author: self.me,
             post,
@@ -240,21 +256,19 @@ impl Actor {
     }
 
     fn delete_comment(&mut self, comment: RecordId) -> Result<()> {
-        let c = self
-            .store
-            .comment(&comment)?
-            .ok_or_else(|| Error::NotFound(format!("no comment {comment}")))?;
+        let c = self.store.comment(&comment)?.ok_or_else(|| Error::NoSuch {
+            kind: IdKind::Comment,
+            id: comment.to_string(),
+        })?;
         if c.body.author != self.me {
-            return Err(Error::BadRequest(
-                "only the author of a comment can delete it".into(),
-            ));
+            return Err(Error::NotTheAuthor);
         }
         let signed = self.identity.sign_record(CommentDelete {
             author: self.me,
             comment,
             post: c.body.post,
             post_author: c.body.post_author,
-            at: now_ms(),
+            at: self.now(),
         });
         self.store.delete_comment(&signed)?;
         self.publish(

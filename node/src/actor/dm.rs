@@ -1,21 +1,18 @@
-//! `/paperplane/dm/1`, both sides, and the outbox.
+//! `/paperplane/dm/1`, both sides: the actor's hands for the delivery core.
 //!
 //! Sending: encrypt on the stored session, write session + message + outbox row in one
-//! transaction, flush, answer the caller, then dispatch. Dispatch sends the peer's outbox in
-//! order, in batches, up to [`MAX_IN_FLIGHT`] requests at once per peer; every envelope is the
-//! stored bytes, never re-encrypted. Acknowledged rows settle as delivered, refused ones as
-//! failed (one transaction per response); failures back off and resend everything not yet
-//! settled, and every new connection to the peer retries at once.
+//! transaction, flush, answer the caller, then tell the outbox state machine
+//! ([`crate::delivery::outbox`]) that the rows are durable. Its actions are carried out here:
+//! read rows from the store, send them as one request, settle rows (one transaction per
+//! answer) and announce the outcomes. Every envelope is the stored bytes, never re-encrypted.
 //!
-//! Receiving: each envelope of a request is checked (blocked, addressee, size, already stored
-//! under its id, rate), decrypted on a copy of the session, and the request's messages are
-//! stored with the advanced session in one transaction; the response goes out only after the
-//! flush that makes them durable (group commit, see `flush`).
+//! Receiving: the sender's standing is read from the store and judged by
+//! [`crate::delivery::inbox`] (blocked, folder, allowance); each envelope is prechecked,
+//! decrypted on a copy of the session, and the request's messages are stored with the
+//! advanced session in one transaction; the response goes out only after the flush that
+//! makes them durable (group commit, see `flush`).
 
-use std::{
-    collections::{HashMap, HashSet},
-    time::Duration,
-};
+use std::collections::{HashSet, VecDeque};
 
 use libp2p::request_response::{self, Message, OutboundRequestId, ResponseChannel};
 use paperplane_crypto::{Conversation, Envelope};
@@ -27,78 +24,33 @@ use paperplane_protocol::{
     encode, DirectMessage, DmRejection, DmRequest, DmResponse, DmResult, MessageBody, MessageId,
     PeerId, SealedEnvelope,
 };
-use tokio::{sync::oneshot, time::Instant};
+use tokio::sync::oneshot;
 
 use super::{flush::AfterFlush, Actor};
 use crate::{
-    clock::now_ms,
-    error::{Error, Result},
+    delivery::{
+        inbox::{self, Admission, Folder, Standing},
+        outbox::{Action, Input, Row, Settlement},
+    },
+    error::{Result, SendError},
     event::Event,
-    store::messages::{DeliveryState, Folder, Received, StoredMessage},
+    store::messages::{DeliveryState, OutboxKey, Received, StoredMessage},
     views::MessageView,
 };
-
-/// A message not acknowledged for this long is marked failed.
-const GIVE_UP_AFTER_MS: u64 = 30 * 24 * 60 * 60 * 1000;
-/// Most messages per minute a stranger may send into requests.
-const REQUESTS_PER_MINUTE: u32 = 30;
-/// Longest wait between retries.
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// Envelopes per request we send.
-const BATCH: usize = 128;
-/// Requests in flight per peer. `BATCH * MAX_IN_FLIGHT` stays below the ratchet's skip bound
-/// (1,000), so reordering between requests never exceeds it.
-const MAX_IN_FLIGHT: usize = 4;
-
-/// The same failure for every caller of a group (library errors are not `Clone`).
-fn same_error(e: &Error) -> Error {
-    match e {
-        Error::UnknownPeer(p) => Error::UnknownPeer(p.clone()),
-        Error::Invalid(v) => Error::Invalid(v.clone()),
-        Error::BadRequest(m) => Error::BadRequest(m.clone()),
-        Error::Store(s) => Error::Store(crate::store::StoreError::Db(s.to_string())),
-        other => Error::Network(other.to_string()),
-    }
-}
 
 /// A caller's request to send a text message.
 pub(super) struct OutgoingText {
     pub(super) peer: PeerId,
     pub(super) text: String,
-    pub(super) reply: oneshot::Sender<Result<MessageView>>,
+    pub(super) reply: oneshot::Sender<Result<Queued, SendError>>,
 }
 
-/// One request in flight.
-struct InFlight {
-    peer: PeerId,
-    /// Outbox keys and message ids, in the request's order.
-    batch: Vec<(Vec<u8>, MessageId)>,
-}
-
-/// Delivery state of one peer.
-#[derive(Default)]
-struct PeerOutbox {
-    /// Requests in flight.
-    in_flight: usize,
-    /// The last outbox row sent; the next batch starts after it.
-    cursor: Option<Vec<u8>>,
-    /// Failed attempts in a row, and when to try again.
-    attempts: u32,
-    next_at: Option<Instant>,
-}
-
-/// The actor's delivery state.
-#[derive(Default)]
-pub(super) struct Outbox {
-    peers: HashMap<PeerId, PeerOutbox>,
-    requests: HashMap<OutboundRequestId, InFlight>,
-}
-
-impl Outbox {
-    /// Starts tracking `peer`, which has rows in the outbox.
-    pub(super) fn add(&mut self, peer: PeerId) {
-        self.peers.entry(peer).or_default();
-    }
+/// A message durably queued, as its sender learns it.
+pub(crate) struct Queued {
+    /// The message.
+    pub(crate) view: MessageView,
+    /// Whether a connection to the recipient was up when it was queued.
+    pub(crate) connected: bool,
 }
 
 impl Actor {
@@ -116,11 +68,12 @@ impl Actor {
         for (peer, group) in by_peer {
             match self.queue_messages(peer, &group) {
                 Ok(views) => {
+                    let connected = self.connected.contains(&peer);
                     for (send, view) in group.into_iter().zip(views) {
                         match view {
                             Ok(view) => self.after_flush(AfterFlush::Queued {
                                 reply: send.reply,
-                                view: Box::new(view),
+                                queued: Box::new(Queued { view, connected }),
                                 peer,
                             }),
                             Err(e) => {
@@ -131,7 +84,7 @@ impl Actor {
                 }
                 Err(e) => {
                     for send in group {
-                        let _ = send.reply.send(Err(same_error(&e)));
+                        let _ = send.reply.send(Err(e.clone()));
                     }
                 }
             }
@@ -144,16 +97,14 @@ impl Actor {
         &mut self,
         peer: PeerId,
         sends: &[OutgoingText],
-    ) -> Result<Vec<Result<MessageView>>> {
+    ) -> Result<Vec<Result<MessageView, SendError>>, SendError> {
         if peer == self.me {
-            return Err(Error::BadRequest("you cannot message yourself".into()));
+            return Err(SendError::ToSelf);
         }
         if self.store.is_blocked(&peer)? {
-            return Err(Error::BadRequest(
-                "you blocked this person; unblock them first".into(),
-            ));
+            return Err(SendError::Blocked);
         }
-        let now = now_ms();
+        let now = self.now();
         let mut last_sent_at = self.store.chat(&peer)?.map_or(0, |c| c.last_sent_at);
         let mut conv = self
             .store
@@ -161,38 +112,28 @@ impl Actor {
             .unwrap_or_else(|| Conversation::new(peer));
         let mut rng = rand::rng();
         if !conv.can_send() {
-            let profile = self.store.profile(&peer)?.ok_or_else(|| {
-                Error::UnknownPeer(format!(
-                    "{peer} (no profile known, so no keys to encrypt to)"
-                ))
-            })?;
+            let profile = self
+                .store
+                .profile(&peer)?
+                .ok_or(SendError::UnknownPeer(peer))?;
             let keys = profile.body.messaging.as_ref().ok_or_else(|| {
-                Error::BadRequest(format!(
-                    "@{} has not published messaging keys yet",
-                    profile.body.handle.as_str()
-                ))
+                SendError::NoMessagingKeys(profile.body.handle.as_str().to_owned())
             })?;
-            conv = conv
-                .start(&mut rng, &self.messaging, keys, now)
-                .map_err(|e| {
-                    Error::BadRequest(format!("cannot start an encrypted session: {e}"))
-                })?;
+            conv = conv.start(&mut rng, &self.messaging, keys, now)?;
         }
         let mut rows = Vec::new();
         let mut views = Vec::new();
         for send in sends {
             let message = DirectMessage {
                 id: MessageId(rand::random()),
-                sent_at: now.max(last_sent_at + 1),
+                sent_at: inbox::next_sent_at(last_sent_at, now),
                 body: MessageBody::Text(send.text.clone()),
             };
             if let Err(e) = message.validate() {
                 views.push(Err(e.into()));
                 continue;
             }
-            let envelope = conv
-                .encrypt_in_place(&mut rng, &encode(&message))
-                .map_err(|e| Error::BadRequest(format!("cannot encrypt: {e}")))?;
+            let envelope = conv.encrypt_in_place(&mut rng, &encode(&message))?;
             last_sent_at = message.sent_at;
             let stored = StoredMessage {
                 id: message.id,
@@ -208,135 +149,82 @@ impl Actor {
         }
         if !rows.is_empty() {
             self.store.queue_outgoing(&peer, &conv, &rows)?;
-            self.outbox.add(peer);
         }
         Ok(views)
     }
 
-    /// Sends the next batches of `peer`'s outbox, up to [`MAX_IN_FLIGHT`] requests.
-    pub(super) fn dispatch(&mut self, peer: PeerId) {
-        loop {
-            let Some(state) = self.outbox.peers.get(&peer) else {
-                return;
-            };
-            if state.in_flight >= MAX_IN_FLIGHT {
-                return;
-            }
-            let entries = match self.store.outbox_for(&peer, state.cursor.as_deref(), BATCH) {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::error!(error = %e, "reading the outbox");
-                    return;
+    /// Feeds the outbox state machine and carries out what it asks, until it asks nothing.
+    pub(super) fn drive_outbox(&mut self, input: Input<OutboxKey>) {
+        let now = self.now();
+        let mut actions: VecDeque<_> = self.outbox.handle(input, now).into();
+        while let Some(action) = actions.pop_front() {
+            match action {
+                Action::Read { peer, after, limit } => {
+                    let input = match self.store.outbox_for(&peer, after.as_ref(), limit) {
+                        Ok(rows) => Input::Rows {
+                            peer,
+                            rows: rows
+                                .into_iter()
+                                .map(|(key, entry)| Row {
+                                    key,
+                                    message: entry.message,
+                                    queued_at: entry.queued_at,
+                                    payload: entry.payload,
+                                })
+                                .collect(),
+                        },
+                        Err(e) => {
+                            tracing::error!(error = %e, "reading the outbox");
+                            Input::Unreadable(peer)
+                        }
+                    };
+                    actions.extend(self.outbox.handle(input, now));
                 }
-            };
-            let Some((last, _)) = entries.last() else {
-                if state.in_flight == 0 && state.cursor.is_none() {
-                    self.outbox.peers.remove(&peer);
-                }
-                return;
-            };
-            let last = last.clone();
-            let now = now_ms();
-            let mut batch = Vec::new();
-            let mut envelopes = Vec::new();
-            let mut expired = Vec::new();
-            for (key, entry) in entries {
-                if now.saturating_sub(entry.queued_at) > GIVE_UP_AFTER_MS {
-                    expired.push((key, entry.message));
-                    continue;
-                }
-                batch.push((key, entry.message));
-                envelopes.push(SealedEnvelope {
-                    recipient: peer,
-                    id: entry.message,
-                    payload: entry.payload,
-                });
-            }
-            if !expired.is_empty() {
-                let reason = "not delivered within 30 days".to_owned();
-                self.settle(
+                Action::Send {
+                    batch,
                     peer,
-                    expired
+                    envelopes,
+                } => {
+                    let envelopes = envelopes
                         .into_iter()
-                        .map(|(k, id)| (k, id, Err(reason.clone()))),
-                );
-            }
-            if let Some(state) = self.outbox.peers.get_mut(&peer) {
-                state.cursor = Some(last);
-                if batch.is_empty() {
-                    continue;
+                        .map(|(id, payload)| SealedEnvelope {
+                            recipient: peer,
+                            id,
+                            payload,
+                        })
+                        .collect();
+                    let request = self
+                        .swarm
+                        .behaviour_mut()
+                        .dm
+                        .send_request(&peer, encode(&DmRequest { envelopes }));
+                    self.dm_requests.insert(request, batch);
                 }
-                state.in_flight += 1;
+                Action::Settle { peer, rows } => self.settle(peer, rows),
             }
-            let id = self
-                .swarm
-                .behaviour_mut()
-                .dm
-                .send_request(&peer, encode(&DmRequest { envelopes }));
-            self.outbox.requests.insert(id, InFlight { peer, batch });
         }
-    }
-
-    /// Retries every idle peer whose backoff has passed.
-    pub(super) fn retry_due(&mut self) {
-        let now = Instant::now();
-        let due: Vec<PeerId> = self
-            .outbox
-            .peers
-            .iter()
-            .filter(|(_, s)| s.in_flight == 0 && s.next_at.is_none_or(|t| t <= now))
-            .map(|(p, _)| *p)
-            .collect();
-        for peer in due {
-            self.dispatch(peer);
-        }
-    }
-
-    /// A new connection to `peer`: retry at once.
-    pub(super) fn retry_now(&mut self, peer: PeerId) {
-        if let Some(s) = self.outbox.peers.get_mut(&peer) {
-            s.next_at = None;
-            s.attempts = 0;
-            self.dispatch(peer);
-        }
-    }
-
-    /// Something failed: resend everything unsettled after a growing pause.
-    fn back_off(&mut self, peer: PeerId) {
-        let s = self.outbox.peers.entry(peer).or_default();
-        s.cursor = None;
-        s.attempts = s.attempts.saturating_add(1);
-        let wait = Duration::from_millis(500)
-            .saturating_mul(1 << s.attempts.min(10))
-            .min(MAX_BACKOFF);
-        s.next_at = Some(Instant::now() + wait);
     }
 
     /// Settles outbox rows (in one transaction) and announces the outcomes.
-    fn settle(
-        &mut self,
-        peer: PeerId,
-        rows: impl Iterator<Item = (Vec<u8>, MessageId, std::result::Result<(), String>)>,
-    ) {
-        let rows: Vec<_> = rows.collect();
+    fn settle(&mut self, peer: PeerId, rows: Vec<(OutboxKey, MessageId, Settlement)>) {
         let states: Vec<_> = rows
             .iter()
-            .map(|(k, _, outcome)| {
-                let state = match outcome {
-                    Ok(()) => DeliveryState::Delivered,
-                    Err(why) => DeliveryState::Failed(why.clone()),
+            .map(|(key, _, how)| {
+                let state = match how {
+                    Settlement::Delivered => DeliveryState::Delivered,
+                    Settlement::Failed(why) => DeliveryState::Failed(why.clone()),
                 };
-                (k.clone(), state)
+                (key.clone(), state)
             })
             .collect();
         if let Err(e) = self.store.settle(&states) {
             tracing::error!(error = %e, "settling outbox rows");
             return;
         }
-        for (_, id, outcome) in rows {
-            self.emit(match outcome {
-                Ok(()) => Event::MessageDelivered { id, peer },
-                Err(reason) => Event::MessageFailed { id, peer, reason },
+        for (_, id, how) in rows {
+            self.emit(match how {
+                Settlement::Delivered => Event::MessageDelivered { id, peer },
+                Settlement::Failed(reason) => Event::MessageFailed { id, peer, reason },
             });
         }
     }
@@ -353,55 +241,35 @@ impl Actor {
                 } => self.on_dm_response(request_id, &response),
             },
             request_response::Event::OutboundFailure {
-                request_id, error, ..
+                request_id,
+                error,
+                peer,
+                ..
             } => {
-                if let Some(flight) = self.outbox.requests.remove(&request_id) {
-                    tracing::debug!(peer = %flight.peer, %error, "message delivery attempt failed");
-                    self.finish_request(flight.peer);
-                    self.back_off(flight.peer);
+                if let Some(batch) = self.dm_requests.remove(&request_id) {
+                    tracing::debug!(%peer, %error, "message delivery attempt failed");
+                    self.drive_outbox(Input::Failed { batch });
                 }
             }
             _ => {}
         }
     }
 
-    fn finish_request(&mut self, peer: PeerId) {
-        if let Some(s) = self.outbox.peers.get_mut(&peer) {
-            s.in_flight = s.in_flight.saturating_sub(1);
-        }
-    }
-
     fn on_dm_response(&mut self, request_id: OutboundRequestId, bytes: &[u8]) {
-        let Some(InFlight { peer, batch }) = self.outbox.requests.remove(&request_id) else {
+        let Some(batch) = self.dm_requests.remove(&request_id) else {
             return;
         };
-        self.finish_request(peer);
-        let results = match decode::<DmResponse>(bytes, MAX_DM_RESPONSE_BYTES) {
-            Ok(r) if r.results.len() == batch.len() => r.results,
-            _ => {
-                tracing::debug!(%peer, "malformed message acknowledgement");
-                return self.back_off(peer);
+        let input = match decode::<DmResponse>(bytes, MAX_DM_RESPONSE_BYTES) {
+            Ok(r) => Input::Answered {
+                batch,
+                outcomes: r.results.iter().map(inbox::outcome_of).collect(),
+            },
+            Err(e) => {
+                tracing::debug!(error = %e, "malformed message acknowledgement");
+                Input::Failed { batch }
             }
         };
-        let mut temporary = false;
-        let mut settled = Vec::new();
-        for ((key, id), result) in batch.into_iter().zip(results) {
-            match result {
-                DmResult::Stored | DmResult::Duplicate => settled.push((key, id, Ok(()))),
-                DmResult::Rejected(r) if r.is_temporary() => temporary = true,
-                DmResult::Rejected(r) => settled.push((key, id, Err(r.to_string()))),
-            }
-        }
-        self.settle(peer, settled.into_iter());
-        if temporary {
-            self.back_off(peer);
-        } else {
-            if let Some(s) = self.outbox.peers.get_mut(&peer) {
-                s.attempts = 0;
-                s.next_at = None;
-            }
-            self.dispatch(peer);
-        }
+        self.drive_outbox(input);
     }
 
     fn on_dm_request(&mut self, peer: PeerId, bytes: &[u8], channel: ResponseChannel<Vec<u8>>) {
@@ -434,28 +302,21 @@ impl Actor {
         envelopes: &[SealedEnvelope],
     ) -> Result<(Vec<DmResult>, Vec<Event>)> {
         let n = envelopes.len();
-        if self.store.is_blocked(&peer)? {
-            return Ok((
-                vec![DmResult::Rejected(DmRejection::Blocked); n],
-                Vec::new(),
-            ));
-        }
-        let now = now_ms();
-        let chat = self.store.chat(&peer)?;
-        let folder = match &chat {
-            Some(c) => c.folder,
-            None if self.store.follows(&self.me, &peer)? => Folder::Inbox,
-            None => Folder::Requests,
+        let now = self.now();
+        let blocked = self.store.is_blocked(&peer)?;
+        let chat = if blocked {
+            None
+        } else {
+            self.store.chat(&peer)?
         };
-        // Messages a stranger may still send in the current minute.
-        let mut allowance = match &chat {
-            Some(c)
-                if c.folder == Folder::Requests && now.saturating_sub(c.window_start) <= 60_000 =>
-            {
-                REQUESTS_PER_MINUTE.saturating_sub(c.window_count)
-            }
-            _ if folder == Folder::Requests => REQUESTS_PER_MINUTE,
-            _ => u32::MAX,
+        let standing = Standing {
+            blocked,
+            followed: self.followees.contains(&peer),
+            chat: chat.as_ref().map(|c| (c.folder, c.request_window())),
+        };
+        let (folder, mut allowance) = match self.inbox.admit(&standing, now) {
+            Admission::Refused(r) => return Ok((vec![DmResult::Rejected(r); n], Vec::new())),
+            Admission::Admitted { folder, allowance } => (folder, allowance),
         };
         let mut conv = self
             .store
@@ -466,19 +327,11 @@ impl Actor {
         // Ids accepted so far in this request: the same id again is a duplicate.
         let mut ids = HashSet::new();
         for (i, env) in envelopes.iter().enumerate() {
+            if let Some(verdict) = inbox::precheck(env, &self.me, &ids) {
+                results[i] = Some(verdict);
+                continue;
+            }
             let reject = |r| Some(DmResult::Rejected(r));
-            if env.recipient != self.me {
-                results[i] = reject(DmRejection::NotForMe);
-                continue;
-            }
-            if env.payload.len() > MAX_SEALED_BYTES {
-                results[i] = reject(DmRejection::TooLarge);
-                continue;
-            }
-            if ids.contains(&env.id) {
-                results[i] = Some(DmResult::Duplicate);
-                continue;
-            }
             let Ok(envelope) = Envelope::from_bytes(&env.payload) else {
                 results[i] = reject(DmRejection::Malformed);
                 continue;
@@ -529,7 +382,7 @@ impl Actor {
                     id: message.id,
                     peer,
                     outgoing: false,
-                    sent_at: message.sent_at,
+                    sent_at: inbox::clamp_sent_at(message.sent_at, now),
                     stored_at: now,
                     body: message.body,
                     state: DeliveryState::Received,
@@ -540,10 +393,14 @@ impl Actor {
         if !accepted.is_empty() {
             let (indices, items): (Vec<usize>, Vec<_>) = accepted.into_iter().unzip();
             let outcomes = self.store.accept_incoming(&peer, &conv, &items, folder)?;
+            let mut new_requests = 0;
             for ((i, message), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
                 results[i] = Some(match outcome {
                     Received::Duplicate => DmResult::Duplicate,
                     Received::New { folder, .. } => {
+                        if folder == Folder::Requests {
+                            new_requests += 1;
+                        }
                         events.push(Event::Message {
                             message: MessageView::new(message, &self.me),
                             request: folder == Folder::Requests,
@@ -552,6 +409,7 @@ impl Actor {
                     }
                 });
             }
+            self.inbox.accepted_requests(new_requests, now);
         }
         let results = results
             .into_iter()

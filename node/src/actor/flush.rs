@@ -6,12 +6,8 @@ use libp2p::request_response::ResponseChannel;
 use paperplane_protocol::{encode, DmRejection, DmResponse, DmResult, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Actor;
-use crate::{
-    error::{Error, Result},
-    event::Event,
-    views::MessageView,
-};
+use super::{dm::Queued, Actor};
+use crate::{delivery::outbox::Input, error::SendError, event::Event};
 
 /// Most pieces of work flushed on the actor itself; more go to the blocking pool.
 const INLINE_FLUSH_MAX: usize = 4;
@@ -26,8 +22,8 @@ pub(super) enum AfterFlush {
     },
     /// Confirm a queued message to its sender and start delivering it.
     Queued {
-        reply: oneshot::Sender<Result<MessageView>>,
-        view: Box<MessageView>,
+        reply: oneshot::Sender<Result<Queued, SendError>>,
+        queued: Box<Queued>,
         peer: PeerId,
     },
 }
@@ -124,17 +120,20 @@ impl Actor {
                         .dm
                         .send_response(channel, encode(&response));
                 }
-                AfterFlush::Queued { reply, view, peer } => {
+                AfterFlush::Queued {
+                    reply,
+                    queued,
+                    peer,
+                } => {
                     match &result {
                         Ok(()) => {
-                            let _ = reply.send(Ok(*view));
+                            let _ = reply.send(Ok(*queued));
                             ready.push(peer);
                         }
-                        // The retry timer sends it once a later flush succeeds.
+                        // Not sent: rows go out only after a flush that succeeded (the
+                        // next one that queues for this peer, or a restart).
                         Err(e) => {
-                            let _ = reply.send(Err(Error::Network(format!(
-                                "could not make the message durable: {e}"
-                            ))));
+                            let _ = reply.send(Err(SendError::NotDurable(e.clone())));
                         }
                     }
                 }
@@ -143,7 +142,7 @@ impl Actor {
         ready.sort_unstable();
         ready.dedup();
         for peer in ready {
-            self.dispatch(peer);
+            self.drive_outbox(Input::Queued(peer));
         }
     }
 }

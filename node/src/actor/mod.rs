@@ -2,19 +2,28 @@
 //! [`crate::Node`] handles, turns swarm events into store changes and [`Event`]s, and holds
 //! no protocol rules of its own (those live in `protocol`, `crypto`, `ingest` and `profile`).
 //!
-//! - `commands`: the user's actions (post, follow, like, …).
+//! - `command`: the [`Command`]s a handle sends; `commands`: carrying out the user's actions
+//!   (post, follow, like, …).
+//! - `publish`: gossip subscriptions and publishing the own profile and records.
 //! - `network`: swarm events: connections, gossip, discovery.
 //! - `sync`: `/paperplane/sync/1`, both sides.
 //! - `blobs`: `/paperplane/blob/1`, both sides; [`blob_fetch`] reassembles and verifies.
-//! - `dm`: `/paperplane/dm/1`, both sides, and the outbox; `flush`: group commit.
+//! - `chats`: the user's changes to chats: read, accept, decline, block.
+//! - `dm`: `/paperplane/dm/1`, both sides, carrying out the delivery core's decisions;
+//!   `flush`: group commit.
 
 pub(crate) mod blob_fetch;
 mod blobs;
+mod chats;
+mod command;
 mod commands;
 mod dm;
 mod flush;
 mod network;
+mod publish;
 mod sync;
+
+pub(crate) use command::Command;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -22,107 +31,27 @@ use std::{
 };
 
 use libp2p::{
-    gossipsub::{self, IdentTopic, TopicHash},
-    request_response::OutboundRequestId,
-    swarm::ConnectionId,
-    Multiaddr, Swarm,
+    gossipsub::TopicHash, request_response::OutboundRequestId, swarm::ConnectionId, Multiaddr,
+    Swarm,
 };
 use paperplane_crypto::{Identity, MessagingIdentity, PrekeyStore};
-use paperplane_protocol::{BlobHash, PeerId, RecordId, Topic};
+use paperplane_protocol::{BlobHash, PeerId, Topic};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::{
-    clock::now_ms,
+    clock::Clock,
     config::NodeConfig,
+    delivery::{
+        inbox::Inbox,
+        outbox::{BatchId, Input, Outbox},
+    },
     error::{Error, Result},
     event::Event,
     ingest::Ingest,
     net::{self, Behaviour},
-    node::ProfileUpdate,
-    store::Store,
-    views::{MessageView, ProfileView, Status},
+    store::{messages::OutboxKey, Store},
+    views::Status,
 };
-
-/// A request from a [`crate::Node`] handle.
-pub(crate) enum Command {
-    /// Report status.
-    Status(oneshot::Sender<Result<Status>>),
-    /// Dial an address.
-    Connect {
-        /// Multiaddr.
-        addr: String,
-        /// Answered once connected.
-        reply: oneshot::Sender<Result<PeerId>>,
-    },
-    /// Change the own profile.
-    SetProfile {
-        /// The change.
-        update: ProfileUpdate,
-        /// The new profile.
-        reply: oneshot::Sender<Result<ProfileView>>,
-    },
-    /// Publish a post.
-    Post {
-        /// Image bytes.
-        photos: Vec<Vec<u8>>,
-        /// Caption.
-        caption: String,
-        /// The post id.
-        reply: oneshot::Sender<Result<RecordId>>,
-    },
-    /// Follow or unfollow.
-    Follow {
-        /// Whom.
-        peer: PeerId,
-        /// Follow (true) or unfollow.
-        following: bool,
-        /// Done.
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// Like or unlike.
-    Like {
-        /// Which post.
-        post: RecordId,
-        /// Like (true) or unlike.
-        liked: bool,
-        /// Done.
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// Comment.
-    Comment {
-        /// Which post.
-        post: RecordId,
-        /// Text.
-        text: String,
-        /// The comment id.
-        reply: oneshot::Sender<Result<RecordId>>,
-    },
-    /// Delete an own comment.
-    DeleteComment {
-        /// Which comment.
-        comment: RecordId,
-        /// Done.
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// Send a direct message.
-    Send {
-        /// To whom.
-        peer: PeerId,
-        /// The text.
-        text: String,
-        /// The message once durably queued.
-        reply: oneshot::Sender<Result<MessageView>>,
-    },
-    /// Fetch a blob from peers into the store.
-    FetchBlob {
-        /// Which blob.
-        hash: BlobHash,
-        /// Done (stored) or unavailable.
-        reply: oneshot::Sender<Result<()>>,
-    },
-    /// Stop the node.
-    Shutdown(oneshot::Sender<Result<()>>),
-}
 
 /// What [`spawn`] needs.
 pub(crate) struct Parts {
@@ -163,7 +92,13 @@ struct Actor {
     rejected: u64,
     messaging: MessagingIdentity,
     prekeys: PrekeyStore,
-    outbox: dm::Outbox,
+    /// The delivery core's sending side.
+    outbox: Outbox<OutboxKey>,
+    /// Which batch each `/paperplane/dm/1` request in flight carries.
+    dm_requests: HashMap<OutboundRequestId, BatchId>,
+    /// The delivery core's receiving side.
+    inbox: Inbox,
+    clock: Clock,
     flusher: flush::Flusher,
     /// Whom the user follows (read on every new connection, so kept here).
     followees: HashSet<PeerId>,
@@ -181,11 +116,14 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         done,
     } = parts;
     let mut swarm = net::build_swarm(identity.libp2p_keypair(), config.mdns)
-        .map_err(|e| Error::Network(e.to_string()))?;
+        .map_err(|e| Error::Transport(e.to_string()))?;
     let me = identity.peer_id();
     let parse = |a: &String| -> Result<Multiaddr> {
         a.parse()
-            .map_err(|e| Error::BadRequest(format!("bad multiaddr {a:?}: {e}")))
+            .map_err(|e: libp2p::multiaddr::Error| Error::BadAddress {
+                addr: a.clone(),
+                reason: e.to_string(),
+            })
     };
     let listen: Vec<Multiaddr> = config.listen.iter().map(parse).collect::<Result<_>>()?;
     let dial: Vec<Multiaddr> = config
@@ -195,11 +133,12 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         .map(parse)
         .collect::<Result<_>>()?;
     for addr in &listen {
-        swarm
-            .listen_on(addr.clone())
-            .map_err(|e| Error::Network(format!("cannot listen on {addr}: {e}")))?;
+        swarm.listen_on(addr.clone()).map_err(|e| Error::Listen {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
     }
-    let now = now_ms();
+    let now = config.clock.now_ms();
     let messaging =
         MessagingIdentity::from_secret_bytes(&identity, *config.home.messaging_secret()?);
     let mut prekeys = match store.prekeys()? {
@@ -209,10 +148,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     prekeys.rotate_if_due(&mut rand::rng(), now);
     store.put_prekeys(&prekeys)?;
     let (flush_tx, flush_rx) = mpsc::channel(4);
-    let mut outbox = dm::Outbox::default();
-    for peer in store.outbox_peers()? {
-        outbox.add(peer);
-    }
+    let waiting = store.outbox_peers()?;
     let mut actor = Actor {
         swarm,
         store,
@@ -229,7 +165,10 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         rejected: 0,
         messaging,
         prekeys,
-        outbox,
+        outbox: Outbox::new(rand::random()),
+        dm_requests: HashMap::new(),
+        inbox: Inbox::default(),
+        clock: config.clock.clone(),
         flusher: flush::Flusher::new(flush_tx),
         followees: HashSet::new(),
     };
@@ -262,6 +201,10 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }
     }
     actor.remember_known_peers()?;
+    // Messages queued before the last stop go out now (or as soon as their peer is back).
+    for peer in waiting {
+        actor.drive_outbox(Input::Queued(peer));
+    }
     actor.publish_own_profile();
     tokio::spawn(actor.run(commands, flush_rx, config.republish_interval, done));
     Ok(())
@@ -361,90 +304,30 @@ impl Actor {
         Ok(())
     }
 
+    /// The time, read once per piece of work and passed to the rules.
+    fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
     fn on_tick(&mut self) {
-        self.retry_due();
-        if self.prekeys.rotation_due(now_ms()) {
+        self.drive_outbox(Input::Tick);
+        if self.prekeys.rotation_due(self.now()) {
             if let Err(e) = self.publish_messaging_keys() {
                 tracing::error!(error = %e, "rotating prekeys");
             }
         }
     }
 
-    /// Rotates the prekeys if due and makes sure the own profile carries the current keys,
-    /// publishing a new profile version if it changed.
-    fn publish_messaging_keys(&mut self) -> Result<()> {
-        let now = now_ms();
-        if self.prekeys.rotate_if_due(&mut rand::rng(), now) {
-            self.store.put_prekeys(&self.prekeys)?;
-        }
-        let keys = self.prekeys.messaging_keys(&self.identity, &self.messaging);
-        let Some(current) = self.store.profile(&self.me)? else {
-            return Ok(());
-        };
-        if current.body.messaging.as_ref() == Some(&keys) {
-            return Ok(());
-        }
-        let body = crate::profile::with_messaging_keys(&current.body, keys, now)?;
-        let signed = self.identity.sign_record(body);
-        self.store.put_profile_if_newer(&signed)?;
-        self.publish(Topic::Profiles, paperplane_protocol::encode(&signed));
-        Ok(())
-    }
-
     fn ingest(&self) -> Ingest<'_> {
         Ingest {
             store: &self.store,
             me: self.me,
-            now: now_ms(),
+            now: self.now(),
         }
     }
 
     fn emit(&self, event: Event) {
         let _ = self.events.send(event);
-    }
-
-    fn subscribe(&mut self, topic: Topic) {
-        let t = IdentTopic::new(topic.name());
-        let gs = &mut self.swarm.behaviour_mut().gossipsub;
-        if let Err(e) = gs.subscribe(&t) {
-            tracing::warn!(topic = %t, error = ?e, "subscribe failed");
-        }
-        let _ = gs.set_topic_params(t, net::topic_score_params());
-    }
-
-    fn unsubscribe(&mut self, topic: Topic) {
-        let t = IdentTopic::new(topic.name());
-        self.swarm.behaviour_mut().gossipsub.unsubscribe(&t);
-    }
-
-    /// Publishes `bytes` on `topic`; kept for later if no peer subscribes to it yet (sync
-    /// covers anything still missed).
-    fn publish(&mut self, topic: Topic, bytes: Vec<u8>) {
-        let t = IdentTopic::new(topic.name());
-        match self
-            .swarm
-            .behaviour_mut()
-            .gossipsub
-            .publish(t.clone(), bytes.clone())
-        {
-            Ok(_) | Err(gossipsub::PublishError::Duplicate) => {}
-            Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
-                let queue = self.pending_publish.entry(t.hash()).or_default();
-                if queue.len() == MAX_PENDING_PUBLISH {
-                    queue.remove(0);
-                }
-                queue.push(bytes);
-            }
-            Err(e) => tracing::warn!(topic = %t, error = %e, "publish failed"),
-        }
-    }
-
-    fn publish_own_profile(&mut self) {
-        match self.store.profile(&self.me) {
-            Ok(Some(p)) => self.publish(Topic::Profiles, paperplane_protocol::encode(&p)),
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "reading own profile"),
-        }
     }
 
     fn status(&self) -> Status {

@@ -41,7 +41,7 @@ impl Actor {
                     self.emit(Event::PeerConnected { peer: peer_id });
                     self.sync_on_connect(peer_id);
                 }
-                self.retry_now(peer_id);
+                self.drive_outbox(crate::delivery::outbox::Input::Connected(peer_id));
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -57,7 +57,7 @@ impl Actor {
                 ..
             } => {
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {
-                    let _ = reply.send(Err(Error::Network(format!("dial failed: {error}"))));
+                    let _ = reply.send(Err(Error::Dial(format!("dial failed: {error}"))));
                 }
             }
             SwarmEvent::IncomingConnectionError {

@@ -9,7 +9,7 @@ use axum::{
 };
 
 use super::types::{Candidate, ErrorBody};
-use crate::error::Error;
+use crate::error::{Error, SendError};
 
 /// A failed API request: its status code and body.
 #[derive(Debug)]
@@ -54,14 +54,51 @@ impl ApiError {
 /// The status code for a library error.
 pub fn status_of(error: &Error) -> StatusCode {
     match error {
-        Error::Invalid(_) | Error::BadRequest(_) | Error::AmbiguousHandle { .. } => {
-            StatusCode::BAD_REQUEST
-        }
-        Error::UnknownPeer(_) | Error::NotFound(_) | Error::PhotoUnavailable(_) => {
-            StatusCode::NOT_FOUND
-        }
+        Error::Invalid(_)
+        | Error::AmbiguousHandle { .. }
+        | Error::NotAPeerReference(_)
+        | Error::NotAnId { .. }
+        | Error::AmbiguousId { .. }
+        | Error::NotARequest(_)
+        | Error::NoMessagingKeys(_)
+        | Error::SelfAction(_)
+        | Error::NotTheAuthor
+        | Error::BadAddress { .. }
+        | Error::DialSelf
+        | Error::NoOwnProfile(_) => StatusCode::BAD_REQUEST,
+        Error::UnknownPeer(_)
+        | Error::NoSuch { .. }
+        | Error::NoConversation(_)
+        | Error::NoRequest(_)
+        | Error::PhotoUnavailable(_) => StatusCode::NOT_FOUND,
+        Error::Send(e) => send_status(e),
         Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Store(_) | Error::Home(_) | Error::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Store(_)
+        | Error::Home(_)
+        | Error::Dial(_)
+        | Error::Listen { .. }
+        | Error::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The status code for a failed send.
+fn send_status(error: &SendError) -> StatusCode {
+    match error {
+        SendError::ToSelf
+        | SendError::Blocked
+        | SendError::NoMessagingKeys(_)
+        | SendError::Handshake(_)
+        | SendError::Encrypt(_)
+        | SendError::Invalid(_) => StatusCode::BAD_REQUEST,
+        SendError::UnknownPeer(_) => StatusCode::NOT_FOUND,
+        SendError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        SendError::Store(_) | SendError::NotDurable(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<SendError> for ApiError {
+    fn from(error: SendError) -> Self {
+        Error::Send(error).into()
     }
 }
 
@@ -140,7 +177,13 @@ mod tests {
     fn every_error_kind_has_its_status() {
         let cases = [
             (Error::Invalid(ValidationError::NotAnImage), 400),
-            (Error::BadRequest("no".into()), 400),
+            (Error::NotAPeerReference("no".into()), 400),
+            (Error::SelfAction("follow"), 400),
+            (Error::NotARequest(peer()), 400),
+            (Error::Send(SendError::Blocked), 400),
+            (Error::Send(SendError::UnknownPeer(peer())), 404),
+            (Error::Send(SendError::NotDurable("disk".into())), 500),
+            (Error::Send(SendError::Stopped), 503),
             (
                 Error::AmbiguousHandle {
                     handle: "@bob".into(),
@@ -149,12 +192,19 @@ mod tests {
                 400,
             ),
             (Error::UnknownPeer("@bob".into()), 404),
-            (Error::NotFound("no post".into()), 404),
+            (
+                Error::NoSuch {
+                    kind: crate::IdKind::Post,
+                    id: "ab".into(),
+                },
+                404,
+            ),
+            (Error::NoConversation(peer()), 404),
             (Error::PhotoUnavailable("ab".into()), 404),
             (Error::Stopped, 503),
             (Error::Store(StoreError::Locked("/x".into())), 500),
             (Error::Home(HomeError::NoHome), 500),
-            (Error::Network("down".into()), 500),
+            (Error::Dial("down".into()), 500),
         ];
         for (error, status) in cases {
             assert_eq!(status_of(&error).as_u16(), status, "{error:?}");
@@ -178,9 +228,9 @@ mod tests {
 
     #[test]
     fn messages_are_one_line_and_candidates_only_when_ambiguous() {
-        let e = ApiError::from(Error::BadRequest("two\nlines".into()));
-        assert_eq!(e.body().error, "two lines");
+        let e = ApiError::from(Error::Dial("two\nlines".into()));
+        assert_eq!(e.body().error, "network: two lines");
         let json = serde_json::to_value(e.body()).expect("json");
-        assert_eq!(json, serde_json::json!({"error": "two lines"}));
+        assert_eq!(json, serde_json::json!({"error": "network: two lines"}));
     }
 }

@@ -1,7 +1,7 @@
 //! The handlers of the API's routes: each extracts its input, calls the [`Node`] and returns
 //! JSON (or a library error as an [`ApiError`]).
 
-use std::{convert::Infallible, time::Duration};
+use std::convert::Infallible;
 
 use axum::{
     body::Body,
@@ -31,8 +31,9 @@ use super::{
     OPENAPI_JSON,
 };
 use crate::{
-    node::{Node, ProfileUpdate},
+    node::Node,
     profile::fingerprint,
+    profile::ProfileUpdate,
     views::{ChatView, FollowView, MessageView, PostView, ProfileView},
     MessageId, PeerId,
 };
@@ -286,25 +287,9 @@ pub(super) async fn send_message(
     body: Result<Json<NewMessage>, JsonRejection>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
     let Json(req) = body?;
+    let wait = req.wait().map_err(ApiError::bad_request)?;
     let peer = s.node.resolve(&req.to)?;
-    let wait_ms = match req.wait_ms {
-        Some(ms) if ms > NewMessage::MAX_WAIT_MS => {
-            return Err(ApiError::bad_request(format!(
-                "wait_ms must be at most {} (24 hours)",
-                NewMessage::MAX_WAIT_MS
-            )))
-        }
-        Some(ms) => ms,
-        // An acknowledgement can only come "in a moment" over a connection that is up.
-        None if s.node.status().await?.peers.contains(&peer) => NewMessage::DEFAULT_WAIT_MS,
-        None => 0,
-    };
-    let view = if wait_ms == 0 {
-        s.node.send(peer, req.text).await?
-    } else {
-        let wait = Duration::from_millis(wait_ms);
-        s.node.send_and_wait(peer, req.text, wait).await?
-    };
+    let view = s.node.send(peer, req.text, wait).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -340,7 +325,7 @@ pub(super) async fn chat(
     }
     let before = query.before.as_deref().map(message_id).transpose()?;
     let peer = s.node.resolve(&peer)?;
-    Ok(Json(s.node.chat(peer, before, limit)?))
+    Ok(Json(s.node.chat(peer, before, limit).await?))
 }
 
 pub(super) async fn accept(
@@ -349,7 +334,7 @@ pub(super) async fn accept(
 ) -> ApiResult<RequestDecision> {
     let Path(peer) = peer?;
     let peer_id = s.node.resolve(&peer)?;
-    s.node.accept(peer_id)?;
+    s.node.accept(peer_id).await?;
     Ok(Json(RequestDecision {
         peer_id,
         handle: handle_of(&s.node, peer_id),
@@ -363,7 +348,7 @@ pub(super) async fn decline(
 ) -> ApiResult<RequestDecision> {
     let Path(peer) = peer?;
     let peer_id = s.node.resolve(&peer)?;
-    s.node.decline(peer_id)?;
+    s.node.decline(peer_id).await?;
     Ok(Json(RequestDecision {
         peer_id,
         handle: handle_of(&s.node, peer_id),
@@ -371,12 +356,12 @@ pub(super) async fn decline(
     }))
 }
 
-fn set_blocked(s: &AppState, peer: &str, blocked: bool) -> ApiResult<BlockState> {
+async fn set_blocked(s: &AppState, peer: &str, blocked: bool) -> ApiResult<BlockState> {
     let peer_id = s.node.resolve(peer)?;
     if blocked {
-        s.node.block(peer_id)?;
+        s.node.block(peer_id).await?;
     } else {
-        s.node.unblock(peer_id)?;
+        s.node.unblock(peer_id).await?;
     }
     Ok(Json(BlockState {
         peer_id,
@@ -390,7 +375,7 @@ pub(super) async fn block(
     peer: Result<Path<String>, PathRejection>,
 ) -> ApiResult<BlockState> {
     let Path(peer) = peer?;
-    set_blocked(&s, &peer, true)
+    set_blocked(&s, &peer, true).await
 }
 
 pub(super) async fn unblock(
@@ -398,7 +383,7 @@ pub(super) async fn unblock(
     peer: Result<Path<String>, PathRejection>,
 ) -> ApiResult<BlockState> {
     let Path(peer) = peer?;
-    set_blocked(&s, &peer, false)
+    set_blocked(&s, &peer, false).await
 }
 
 pub(super) async fn blocked(State(s): State<AppState>) -> ApiResult<Vec<BlockedPeer>> {

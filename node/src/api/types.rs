@@ -162,10 +162,28 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    /// The wait for a connected recipient when the request gives none: "a moment".
-    pub const DEFAULT_WAIT_MS: u64 = 1_500;
+    /// The wait for a connected recipient when the request gives none: "a moment"
+    /// ([`crate::Wait::MOMENT`]).
+    pub const DEFAULT_WAIT_MS: u64 = crate::Wait::MOMENT.as_millis() as u64;
     /// The longest wait a request may ask for (24 h).
     pub const MAX_WAIT_MS: u64 = 24 * 60 * 60 * 1000;
+
+    /// The library's wait policy for this request: absent is [`crate::Wait::Moment`], 0 is
+    /// [`crate::Wait::Queued`], anything else a wait of that many ms (at most
+    /// [`NewMessage::MAX_WAIT_MS`]).
+    pub fn wait(&self) -> Result<crate::Wait, String> {
+        match self.wait_ms {
+            None => Ok(crate::Wait::Moment),
+            Some(0) => Ok(crate::Wait::Queued),
+            Some(ms) if ms <= Self::MAX_WAIT_MS => {
+                Ok(crate::Wait::Up(std::time::Duration::from_millis(ms)))
+            }
+            Some(_) => Err(format!(
+                "wait_ms must be at most {} (24 hours)",
+                Self::MAX_WAIT_MS
+            )),
+        }
+    }
 }
 
 /// `GET /v1/chats/{peer}` query string.

@@ -237,7 +237,7 @@ mod tests {
             text: text.into(),
             sent_at: 1,
             stored_at: 2,
-            state: "received".into(),
+            state: crate::MessageState::Received,
             error: None,
         }
     }

@@ -383,6 +383,14 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             short_id(&id.to_hex()),
             who(peer)
         ),
+        Event::ChatRead { peer } => format!("read     chat with {}", who(peer)),
+        Event::RequestAccepted { peer } => format!("accepted request from {}", who(peer)),
+        Event::RequestDeclined { peer } => format!("declined request from {}", who(peer)),
+        Event::Blocked { peer, blocked } => format!(
+            "{} {}",
+            if *blocked { "blocked  " } else { "unblocked" },
+            who(peer)
+        ),
         Event::CommentDeleted { post, comment } => format!(
             "comment  {} on {} was deleted",
             short_id(&comment.to_hex()),
@@ -486,7 +494,7 @@ mod tests {
             text: text.into(),
             sent_at: at,
             stored_at: at,
-            state: state.into(),
+            state: state.parse().expect("a message state"),
             error: (state == "failed").then(|| "refused".to_owned()),
         }
     }

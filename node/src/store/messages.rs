@@ -17,15 +17,18 @@ use sled::{
 };
 
 use super::{keys::peer_key, Result, Store, StoreError};
+use crate::delivery::inbox::RateWindow;
+pub use crate::delivery::Folder;
 
-/// Where a chat is listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Folder {
-    /// The inbox.
-    Inbox,
-    /// Message requests: first contact from someone the user does not follow.
-    Requests,
+/// The key of a message and of its outbox row (the recipient, the message's timestamp and
+/// its id): rows sort per recipient in the order they were written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OutboxKey(Vec<u8>);
+
+impl OutboxKey {
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// Delivery state of a message.
@@ -83,6 +86,14 @@ pub struct Chat {
 }
 
 impl Chat {
+    /// The window counting a stranger's messages into requests.
+    pub(crate) fn request_window(&self) -> RateWindow {
+        RateWindow {
+            start: self.window_start,
+            count: self.window_count,
+        }
+    }
+
     fn new(peer: PeerId, folder: Folder) -> Self {
         Self {
             peer,
@@ -321,11 +332,10 @@ impl Store {
                         }
                         chat.unread += 1;
                         if chat.folder == Folder::Requests {
-                            if message.stored_at.saturating_sub(chat.window_start) > 60_000 {
-                                chat.window_start = message.stored_at;
-                                chat.window_count = 0;
-                            }
-                            chat.window_count += 1;
+                            let mut window = chat.request_window();
+                            window.record(message.stored_at);
+                            chat.window_start = window.start;
+                            chat.window_count = window.count;
                         }
                         msgs.insert(mkey.as_slice(), ser(message))?;
                         index.insert(&message.id.0, mkey.as_slice())?;
@@ -383,28 +393,33 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks the chat with `peer` read.
-    pub fn mark_read(&self, peer: &PeerId) -> Result<()> {
-        self.update_chat(peer, |c| c.unread = 0)
+    /// Marks the chat with `peer` read; whether it had unread messages.
+    pub fn mark_read(&self, peer: &PeerId) -> Result<bool> {
+        self.update_chat(peer, |c| std::mem::replace(&mut c.unread, 0) > 0)
     }
 
-    /// Moves a request to the inbox.
+    /// Moves a request to the inbox; whether there was a chat with `peer`.
     pub fn accept_request(&self, peer: &PeerId) -> Result<bool> {
-        let found = self.chat(peer)?.is_some();
-        self.update_chat(peer, |c| c.folder = Folder::Inbox)?;
-        Ok(found)
+        self.update_chat(peer, |c| {
+            c.folder = Folder::Inbox;
+            true
+        })
     }
 
-    /// Changes a chat atomically (a message arriving meanwhile is not overwritten).
-    fn update_chat(&self, peer: &PeerId, f: impl Fn(&mut Chat)) -> Result<()> {
+    /// Changes a chat if there is one, writing it only if `f` says it changed; whether it
+    /// did.
+    fn update_chat(&self, peer: &PeerId, f: impl Fn(&mut Chat) -> bool) -> Result<bool> {
         let pk = peer_key(peer);
         tx_result(self.chats.transaction(|chats| {
-            if let Some(v) = chats.get(&pk)? {
-                let mut chat: Chat = dec("chats", &v).map_err(abort)?;
-                f(&mut chat);
+            let Some(v) = chats.get(&pk)? else {
+                return Ok(false);
+            };
+            let mut chat: Chat = dec("chats", &v).map_err(abort)?;
+            let changed = f(&mut chat);
+            if changed {
                 chats.insert(pk.as_slice(), ser(&chat))?;
             }
-            Ok(())
+            Ok(changed)
         }))
     }
 
@@ -421,7 +436,9 @@ impl Store {
     }
 
     /// Deletes the chat with `peer` and its messages in one transaction (the session is
-    /// kept). Outgoing messages still queued are dropped from the outbox too.
+    /// kept). Outgoing messages still queued are dropped from the outbox too. The rows are
+    /// listed before the transaction, so only the store's one writer (the actor) may call
+    /// this: no message can arrive in between.
     pub fn delete_chat(&self, peer: &PeerId) -> Result<usize> {
         let prefix = peer_key(peer);
         let mut messages = Vec::new();
@@ -462,14 +479,14 @@ impl Store {
     pub fn outbox_for(
         &self,
         peer: &PeerId,
-        after: Option<&[u8]>,
+        after: Option<&OutboxKey>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, OutboxEntry)>> {
+    ) -> Result<Vec<(OutboxKey, OutboxEntry)>> {
         let prefix = peer_key(peer);
         let end = [&prefix[..], &[0xFF; 24]].concat();
         let range = match after {
             Some(k) => self.outbox.range((
-                std::ops::Bound::Excluded(k.to_vec()),
+                std::ops::Bound::Excluded(k.as_bytes().to_vec()),
                 std::ops::Bound::Excluded(end),
             )),
             None => self.outbox.range(prefix..end),
@@ -478,7 +495,7 @@ impl Store {
             .take(limit)
             .map(|item| {
                 let (k, v) = item?;
-                Ok((k.to_vec(), dec("outbox", &v)?))
+                Ok((OutboxKey(k.to_vec()), dec("outbox", &v)?))
             })
             .collect()
     }
@@ -504,16 +521,17 @@ impl Store {
     /// Settles outbox rows (keyed like their messages) in one transaction: each row is
     /// removed, which makes its message delivered; a failure is also written into the
     /// message.
-    pub fn settle(&self, rows: &[(Vec<u8>, DeliveryState)]) -> Result<()> {
+    pub fn settle(&self, rows: &[(OutboxKey, DeliveryState)]) -> Result<()> {
         tx_result(
             (&self.outbox, &self.messages).transaction(|(outbox, msgs)| {
                 for (key, state) in rows {
-                    outbox.remove(key.as_slice())?;
+                    let key = key.as_bytes();
+                    outbox.remove(key)?;
                     if let DeliveryState::Failed(_) = state {
                         if let Some(v) = msgs.get(key)? {
                             let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
                             m.state = state.clone();
-                            msgs.insert(key.as_slice(), ser(&m))?;
+                            msgs.insert(key, ser(&m))?;
                         }
                     }
                 }

@@ -25,7 +25,7 @@ use keys::{peer_key, post_key, seq_of};
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Errors of the store.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// Another process (a running daemon) holds the store.
@@ -435,8 +435,23 @@ impl Store {
     }
 
     /// The bytes of a blob.
-    pub fn blob(&self, hash: &BlobHash) -> Result<Option<sled::IVec>> {
-        Ok(self.blobs.get(hash.0)?)
+    pub fn blob(&self, hash: &BlobHash) -> Result<Option<Vec<u8>>> {
+        Ok(self.blobs.get(hash.0)?.map(|v| v.to_vec()))
+    }
+
+    /// Up to `max` bytes of a blob from `offset`, with the blob's whole length; `None` if the
+    /// blob is not stored. An offset at or past the end gives no bytes.
+    pub fn blob_chunk(
+        &self,
+        hash: &BlobHash,
+        offset: u64,
+        max: usize,
+    ) -> Result<Option<(Vec<u8>, u64)>> {
+        Ok(self.blobs.get(hash.0)?.map(|v| {
+            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(v.len());
+            let end = start.saturating_add(max).min(v.len());
+            (v[start..end].to_vec(), v.len() as u64)
+        }))
     }
 
     /// Whether a blob is stored.

@@ -1,0 +1,123 @@
+//! What a [`crate::Node`] handle can ask of the actor: one [`Command`] per change, each
+//! with the channel its answer goes back on.
+
+use paperplane_protocol::{BlobHash, PeerId, RecordId};
+use tokio::sync::oneshot;
+
+use super::dm::Queued;
+use crate::{
+    error::{Result, SendError},
+    profile::ProfileUpdate,
+    views::{ProfileView, Status},
+};
+
+/// A request from a [`crate::Node`] handle.
+pub(crate) enum Command {
+    /// Report status.
+    Status(oneshot::Sender<Result<Status>>),
+    /// Dial an address.
+    Connect {
+        /// Multiaddr.
+        addr: String,
+        /// Answered once connected.
+        reply: oneshot::Sender<Result<PeerId>>,
+    },
+    /// Change the own profile.
+    SetProfile {
+        /// The change.
+        update: ProfileUpdate,
+        /// The new profile.
+        reply: oneshot::Sender<Result<ProfileView>>,
+    },
+    /// Publish a post.
+    Post {
+        /// Image bytes.
+        photos: Vec<Vec<u8>>,
+        /// Caption.
+        caption: String,
+        /// The post id.
+        reply: oneshot::Sender<Result<RecordId>>,
+    },
+    /// Follow or unfollow.
+    Follow {
+        /// Whom.
+        peer: PeerId,
+        /// Follow (true) or unfollow.
+        following: bool,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Like or unlike.
+    Like {
+        /// Which post.
+        post: RecordId,
+        /// Like (true) or unlike.
+        liked: bool,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Comment.
+    Comment {
+        /// Which post.
+        post: RecordId,
+        /// Text.
+        text: String,
+        /// The comment id.
+        reply: oneshot::Sender<Result<RecordId>>,
+    },
+    /// Delete an own comment.
+    DeleteComment {
+        /// Which comment.
+        comment: RecordId,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Send a direct message.
+    Send {
+        /// To whom.
+        peer: PeerId,
+        /// The text.
+        text: String,
+        /// The message once durably queued.
+        reply: oneshot::Sender<std::result::Result<Queued, SendError>>,
+    },
+    /// Mark the chat with a peer read.
+    MarkRead {
+        /// The peer.
+        peer: PeerId,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Move a request to the inbox.
+    Accept {
+        /// Whose request.
+        peer: PeerId,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Delete a request.
+    Decline {
+        /// Whose request.
+        peer: PeerId,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Block or unblock a peer.
+    SetBlocked {
+        /// Whom.
+        peer: PeerId,
+        /// Block (true) or unblock.
+        blocked: bool,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Fetch a blob from peers into the store.
+    FetchBlob {
+        /// Which blob.
+        hash: BlobHash,
+        /// Done (stored) or unavailable.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Stop the node.
+    Shutdown(oneshot::Sender<Result<()>>),
+}

@@ -1,0 +1,394 @@
+//! The sending side's state machine: which outbox rows to send next, in which batches, how
+//! many at once, when to try again, and when to give up.
+//!
+//! [`Outbox::handle`] takes an [`Input`] and the time and returns [`Action`]s for the actor
+//! to carry out against the store and the swarm. It reads nothing itself: to learn what a
+//! recipient's outbox holds it asks with [`Action::Read`], and the actor answers with
+//! [`Input::Rows`]. Rows are the unit of delivery, one per (recipient, message): a message
+//! to several recipients (a group) is several rows that share a [`MessageId`] and settle
+//! independently. A second route to a recipient (a mailbox) becomes a second kind of
+//! [`Action::Send`] with its own backoff; the rows and their settling stay as they are.
+
+use std::collections::HashMap;
+
+use paperplane_protocol::{MessageId, PeerId};
+use rand::{rngs::StdRng, RngExt, SeedableRng};
+
+/// A message not acknowledged this long after it was queued is given up (30 days).
+pub(crate) const GIVE_UP_AFTER_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+/// The first pause after a failed attempt; it doubles with every failure in a row.
+pub(crate) const FIRST_BACKOFF_MS: u64 = 500;
+/// The longest pause between attempts (5 minutes).
+pub(crate) const MAX_BACKOFF_MS: u64 = 5 * 60 * 1000;
+/// Envelopes per request.
+pub(crate) const BATCH: usize = 128;
+/// Requests in flight per recipient. `BATCH * MAX_IN_FLIGHT` stays below the ratchet's skip
+/// bound (1,000), so reordering between requests never exceeds it.
+pub(crate) const MAX_IN_FLIGHT: usize = 4;
+/// The reason a message that was given up carries.
+pub(crate) const GAVE_UP: &str = "not delivered within 30 days";
+
+/// One outbox row as the store holds it: `K` is the store's key for it (rows sort by key in
+/// the order they were queued).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Row<K> {
+    /// The store's key.
+    pub(crate) key: K,
+    /// The message inside.
+    pub(crate) message: MessageId,
+    /// When it was queued (Unix ms).
+    pub(crate) queued_at: u64,
+    /// The sealed envelope, sent unchanged on every attempt.
+    pub(crate) payload: Vec<u8>,
+}
+
+/// Names one request in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct BatchId(u64);
+
+/// What the recipient answered for one envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Stored (or already stored): delivered.
+    Delivered,
+    /// Refused for good, with the reason shown to the user.
+    Refused(String),
+    /// Refused for now (rate limit, storage trouble): send again after a pause.
+    TryLater,
+}
+
+/// How a row ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Settlement {
+    /// The recipient has it.
+    Delivered,
+    /// It will never be delivered; the reason says why.
+    Failed(String),
+}
+
+/// Something that happened, fed to [`Outbox::handle`].
+#[derive(Debug)]
+pub(crate) enum Input<K> {
+    /// New rows for `peer` are durable and may be sent.
+    Queued(PeerId),
+    /// A connection to `peer` came up: try again at once.
+    Connected(PeerId),
+    /// Time passed: retry whoever's pause is over.
+    Tick,
+    /// The answer to [`Action::Read`]: up to the asked number of `peer`'s rows after the
+    /// asked key, in key order.
+    Rows {
+        /// Whose rows.
+        peer: PeerId,
+        /// The rows.
+        rows: Vec<Row<K>>,
+    },
+    /// The store could not answer [`Action::Read`] for `peer`: try again after a pause.
+    Unreadable(PeerId),
+    /// The recipient answered a request, one outcome per envelope in the request's order.
+    Answered {
+        /// Which request.
+        batch: BatchId,
+        /// The outcomes.
+        outcomes: Vec<Outcome>,
+    },
+    /// A request failed (no connection, timeout, unusable answer).
+    Failed {
+        /// Which request.
+        batch: BatchId,
+    },
+}
+
+/// Something for the actor to do.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Action<K> {
+    /// Read up to `limit` of `peer`'s rows after `after` (from the oldest if `None`) and
+    /// answer with [`Input::Rows`].
+    Read {
+        /// Whose rows.
+        peer: PeerId,
+        /// Start after this key.
+        after: Option<K>,
+        /// At most this many.
+        limit: usize,
+    },
+    /// Send these envelopes to `peer` in one request and answer with [`Input::Answered`] or
+    /// [`Input::Failed`] naming `batch`.
+    Send {
+        /// The request's name.
+        batch: BatchId,
+        /// To whom.
+        peer: PeerId,
+        /// Message ids and sealed envelopes, in order.
+        envelopes: Vec<(MessageId, Vec<u8>)>,
+    },
+    /// Settle these rows (one transaction) and announce the outcomes.
+    Settle {
+        /// Whose rows.
+        peer: PeerId,
+        /// Each row's key, message and how it ended.
+        rows: Vec<(K, MessageId, Settlement)>,
+    },
+}
+
+/// The sending state of one recipient.
+#[derive(Debug)]
+struct Recipient<K> {
+    /// Requests in flight.
+    in_flight: usize,
+    /// A [`Action::Read`] is outstanding.
+    reading: bool,
+    /// The last row sent; the next batch starts after it.
+    cursor: Option<K>,
+    /// Failed attempts in a row.
+    attempts: u32,
+    /// No new attempt before this time (Unix ms), after a failure.
+    next_at: Option<u64>,
+}
+
+impl<K> Default for Recipient<K> {
+    fn default() -> Self {
+        Self {
+            in_flight: 0,
+            reading: false,
+            cursor: None,
+            attempts: 0,
+            next_at: None,
+        }
+    }
+}
+
+/// A request in flight.
+#[derive(Debug)]
+struct InFlight<K> {
+    peer: PeerId,
+    /// Keys and message ids, in the request's order.
+    rows: Vec<(K, MessageId)>,
+}
+
+/// The outbox's state: recipients with rows to send and the requests in flight.
+#[derive(Debug)]
+pub(crate) struct Outbox<K> {
+    recipients: HashMap<PeerId, Recipient<K>>,
+    in_flight: HashMap<BatchId, InFlight<K>>,
+    next_batch: u64,
+    /// Spreads the retries of many recipients that failed together (after an outage).
+    rng: StdRng,
+}
+
+/// The pause after `attempts` failures in a row, before jitter: 0.5 s doubling up to 5 min.
+pub(crate) fn backoff_ms(attempts: u32) -> u64 {
+    FIRST_BACKOFF_MS
+        .saturating_mul(1 << attempts.min(20))
+        .min(MAX_BACKOFF_MS)
+}
+
+impl<K: Clone> Outbox<K> {
+    /// An empty outbox whose retry jitter is drawn from `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            recipients: HashMap::new(),
+            in_flight: HashMap::new(),
+            next_batch: 0,
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    /// Whether `peer` has rows this outbox is delivering.
+    #[cfg(test)]
+    pub(crate) fn is_tracking(&self, peer: &PeerId) -> bool {
+        self.recipients.contains_key(peer)
+    }
+
+    /// Requests in flight, to every recipient.
+    #[cfg(test)]
+    pub(crate) fn requests_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Takes `input` at time `now` (Unix ms) and says what to do.
+    pub(crate) fn handle(&mut self, input: Input<K>, now: u64) -> Vec<Action<K>> {
+        let mut out = Vec::new();
+        match input {
+            Input::Queued(peer) => {
+                self.recipients.entry(peer).or_default();
+                self.dispatch(peer, &mut out);
+            }
+            Input::Connected(peer) => {
+                if let Some(r) = self.recipients.get_mut(&peer) {
+                    r.attempts = 0;
+                    r.next_at = None;
+                    self.dispatch(peer, &mut out);
+                }
+            }
+            Input::Tick => {
+                let mut due: Vec<PeerId> = self
+                    .recipients
+                    .iter()
+                    .filter(|(_, r)| r.in_flight == 0 && !r.reading)
+                    .filter(|(_, r)| r.next_at.is_none_or(|t| t <= now))
+                    .map(|(p, _)| *p)
+                    .collect();
+                due.sort_unstable();
+                for peer in due {
+                    self.dispatch(peer, &mut out);
+                }
+            }
+            Input::Rows { peer, rows } => self.on_rows(peer, rows, now, &mut out),
+            Input::Unreadable(peer) => {
+                if let Some(r) = self.recipients.get_mut(&peer) {
+                    r.reading = false;
+                    self.back_off(peer, now);
+                }
+            }
+            Input::Answered { batch, outcomes } => self.on_answer(batch, outcomes, now, &mut out),
+            Input::Failed { batch } => {
+                if let Some(flight) = self.in_flight.remove(&batch) {
+                    self.finish(flight.peer);
+                    self.back_off(flight.peer, now);
+                }
+            }
+        }
+        out
+    }
+
+    /// Asks for `peer`'s next rows if another request may go out.
+    fn dispatch(&mut self, peer: PeerId, out: &mut Vec<Action<K>>) {
+        let Some(r) = self.recipients.get_mut(&peer) else {
+            return;
+        };
+        if r.reading || r.in_flight >= MAX_IN_FLIGHT {
+            return;
+        }
+        r.reading = true;
+        out.push(Action::Read {
+            peer,
+            after: r.cursor.clone(),
+            limit: BATCH,
+        });
+    }
+
+    fn on_rows(&mut self, peer: PeerId, rows: Vec<Row<K>>, now: u64, out: &mut Vec<Action<K>>) {
+        let Some(r) = self.recipients.get_mut(&peer) else {
+            return;
+        };
+        r.reading = false;
+        let Some(last) = rows.last().map(|row| row.key.clone()) else {
+            // Nothing after the cursor. With nothing in flight either, every row is settled
+            // (or will be sent again by a backoff, which resets the cursor): done.
+            if r.in_flight == 0 {
+                self.recipients.remove(&peer);
+            }
+            return;
+        };
+        r.cursor = Some(last);
+        let mut expired = Vec::new();
+        let mut sending = Vec::new();
+        let mut envelopes = Vec::new();
+        for row in rows {
+            if now.saturating_sub(row.queued_at) > GIVE_UP_AFTER_MS {
+                expired.push((row.key, row.message, Settlement::Failed(GAVE_UP.to_owned())));
+            } else {
+                sending.push((row.key, row.message));
+                envelopes.push((row.message, row.payload));
+            }
+        }
+        if !expired.is_empty() {
+            out.push(Action::Settle {
+                peer,
+                rows: expired,
+            });
+        }
+        if !sending.is_empty() {
+            r.in_flight += 1;
+            let batch = BatchId(self.next_batch);
+            self.next_batch += 1;
+            self.in_flight.insert(
+                batch,
+                InFlight {
+                    peer,
+                    rows: sending,
+                },
+            );
+            out.push(Action::Send {
+                batch,
+                peer,
+                envelopes,
+            });
+        }
+        self.dispatch(peer, out);
+    }
+
+    fn on_answer(
+        &mut self,
+        batch: BatchId,
+        outcomes: Vec<Outcome>,
+        now: u64,
+        out: &mut Vec<Action<K>>,
+    ) {
+        let Some(flight) = self.in_flight.remove(&batch) else {
+            return;
+        };
+        let peer = flight.peer;
+        self.finish(peer);
+        if outcomes.len() != flight.rows.len() {
+            // An answer that does not match the request settles nothing.
+            return self.back_off(peer, now);
+        }
+        let mut try_later = false;
+        let mut settled = Vec::new();
+        for ((key, id), outcome) in flight.rows.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Delivered => settled.push((key, id, Settlement::Delivered)),
+                Outcome::Refused(why) => settled.push((key, id, Settlement::Failed(why))),
+                Outcome::TryLater => try_later = true,
+            }
+        }
+        if !settled.is_empty() {
+            out.push(Action::Settle {
+                peer,
+                rows: settled,
+            });
+        }
+        if try_later {
+            self.back_off(peer, now);
+        } else {
+            if let Some(r) = self.recipients.get_mut(&peer) {
+                r.attempts = 0;
+                r.next_at = None;
+            }
+            self.dispatch(peer, out);
+        }
+    }
+
+    fn finish(&mut self, peer: PeerId) {
+        if let Some(r) = self.recipients.get_mut(&peer) {
+            r.in_flight = r.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Something failed: resend everything unsettled after a growing pause, with up to a
+    /// quarter taken off at random so that recipients that failed together spread out.
+    fn back_off(&mut self, peer: PeerId, now: u64) {
+        let base = {
+            let r = self.recipients.entry(peer).or_default();
+            r.cursor = None;
+            r.attempts = r.attempts.saturating_add(1);
+            backoff_ms(r.attempts)
+        };
+        let jitter = self.rng.random_range(0..=base / 4);
+        if let Some(r) = self.recipients.get_mut(&peer) {
+            r.next_at = Some(now + base - jitter);
+        }
+    }
+
+    /// When `peer` will be retried, if it is pausing after a failure.
+    #[cfg(test)]
+    pub(crate) fn next_attempt(&self, peer: &PeerId) -> Option<u64> {
+        self.recipients.get(peer).and_then(|r| r.next_at)
+    }
+}
+
+#[cfg(test)]
+#[path = "outbox_tests.rs"]
+mod tests;
