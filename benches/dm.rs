@@ -530,16 +530,18 @@ fn store_cost(n: u64) {
     };
     let batches = n / 128;
     let t = std::time::Instant::now();
+    let mut last = None;
     for b in 0..batches {
         let rows: Vec<_> = (1..=128)
             .map(|i| (message(bob, b * 128 + i, true), vec![9u8; 230]))
             .collect();
-        store.queue_outgoing(&bob, &conv, &rows).expect("queue");
+        last = store.queue_outgoing(&bob, &conv, &rows).expect("queue");
     }
     let queued = t.elapsed();
+    let last = last.expect("rows queued");
     let t = std::time::Instant::now();
     loop {
-        let rows = store.outbox_for(&bob, None, 128).expect("outbox");
+        let rows = store.outbox_for(&bob, None, &last, 128).expect("outbox");
         if rows.is_empty() {
             break;
         }

@@ -435,7 +435,13 @@ async fn captured_and_tampered_envelopes_are_refused() {
 /// (stopped) node in `home` (an older one may wait for an acknowledgement that came too late).
 fn newest_outbox_entry(home: &std::path::Path, to: &PeerId) -> (MessageId, Vec<u8>) {
     let store = paperplane_node::store::Store::open(&Home::new(home).store_path()).expect("store");
-    let rows = store.outbox_for(to, None, 10).expect("outbox");
+    let (_, last) = store
+        .outbox_peers()
+        .expect("outbox")
+        .into_iter()
+        .find(|(p, _)| p == to)
+        .expect("a queued envelope");
+    let rows = store.outbox_for(to, None, &last, 10).expect("outbox");
     let (_, entry) = rows.last().expect("a queued envelope");
     (entry.message, entry.payload.clone())
 }

@@ -1,7 +1,11 @@
 //! The user's actions: each builds a record, signs it, stores it, publishes it and emits the
 //! matching event before answering.
 
-use libp2p::{multiaddr::Protocol, swarm::dial_opts::DialOpts, Multiaddr};
+use libp2p::{
+    multiaddr::Protocol,
+    swarm::{dial_opts::DialOpts, DialError},
+    Multiaddr,
+};
 use paperplane_protocol::{
     encode, Comment, CommentDelete, FeedMessage, Follow, Like, PeerId, PhotoRef, Post, Record,
     RecordId, Topic,
@@ -73,7 +77,12 @@ impl Actor {
         }
     }
 
-    fn connect(&mut self, addr: String, reply: tokio::sync::oneshot::Sender<Result<PeerId>>) {
+    pub(super) fn connect(
+        &mut self,
+        addr: String,
+        reply: tokio::sync::oneshot::Sender<Result<PeerId>>,
+    ) {
+        let text = addr.clone();
         let addr: Multiaddr = match addr.parse() {
             Ok(a) => a,
             Err(e) => {
@@ -107,6 +116,14 @@ impl Actor {
                     self.swarm.behaviour_mut().kad.add_address(&p, addr);
                 }
                 self.pending_dials.insert(id, reply);
+            }
+            // The node is dialling that peer already (to deliver a message, say): the caller
+            // waits for that dial.
+            Err(DialError::DialPeerConditionFalse(_)) if peer.is_some() => {
+                if let Some(p) = peer {
+                    self.swarm.behaviour_mut().kad.add_address(&p, addr);
+                    self.awaiting_peer.entry(p).or_default().push((text, reply));
+                }
             }
             Err(e) => {
                 let _ = reply.send(Err(Error::Dial(format!("cannot dial {addr}: {e}"))));

@@ -45,6 +45,10 @@ pub(super) struct OutgoingText {
     pub(super) reply: oneshot::Sender<Result<Queued, SendError>>,
 }
 
+/// What queueing a group of messages to one peer gave: each message's view (or why it was
+/// refused), and the last outbox row written.
+type QueuedRows = (Vec<Result<MessageView, SendError>>, Option<OutboxKey>);
+
 /// A message durably queued, as its sender learns it.
 pub(crate) struct Queued {
     /// The message.
@@ -67,14 +71,16 @@ impl Actor {
         }
         for (peer, group) in by_peer {
             match self.queue_messages(peer, &group) {
-                Ok(views) => {
+                Ok((views, last_row)) => {
+                    if let Some(up_to) = last_row {
+                        self.after_flush(AfterFlush::Durable { peer, up_to });
+                    }
                     let connected = self.connected.contains(&peer);
                     for (send, view) in group.into_iter().zip(views) {
                         match view {
                             Ok(view) => self.after_flush(AfterFlush::Queued {
                                 reply: send.reply,
                                 queued: Box::new(Queued { view, connected }),
-                                peer,
                             }),
                             Err(e) => {
                                 let _ = send.reply.send(Err(e));
@@ -91,13 +97,14 @@ impl Actor {
         }
     }
 
-    /// Encrypts `sends` to `peer` in order and stores them in one transaction. The outer
-    /// error fails them all; an inner one fails one message (e.g. too long).
+    /// Encrypts `sends` to `peer` in order and stores them in one transaction, returning
+    /// each message's view and the last outbox row written. The outer error fails them all;
+    /// an inner one fails one message (e.g. too long).
     fn queue_messages(
         &mut self,
         peer: PeerId,
         sends: &[OutgoingText],
-    ) -> Result<Vec<Result<MessageView, SendError>>, SendError> {
+    ) -> Result<QueuedRows, SendError> {
         if peer == self.me {
             return Err(SendError::ToSelf);
         }
@@ -147,10 +154,12 @@ impl Actor {
             views.push(Ok(MessageView::new(&stored, &self.me)));
             rows.push((stored, envelope.to_bytes()));
         }
-        if !rows.is_empty() {
-            self.store.queue_outgoing(&peer, &conv, &rows)?;
-        }
-        Ok(views)
+        let last_row = if rows.is_empty() {
+            None
+        } else {
+            self.store.queue_outgoing(&peer, &conv, &rows)?
+        };
+        Ok((views, last_row))
     }
 
     /// Feeds the outbox state machine and carries out what it asks, until it asks nothing.
@@ -159,8 +168,13 @@ impl Actor {
         let mut actions: VecDeque<_> = self.outbox.handle(input, now).into();
         while let Some(action) = actions.pop_front() {
             match action {
-                Action::Read { peer, after, limit } => {
-                    let input = match self.store.outbox_for(&peer, after.as_ref(), limit) {
+                Action::Read {
+                    peer,
+                    after,
+                    up_to,
+                    limit,
+                } => {
+                    let input = match self.store.outbox_for(&peer, after.as_ref(), &up_to, limit) {
                         Ok(rows) => Input::Rows {
                             peer,
                             rows: rows

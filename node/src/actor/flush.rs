@@ -7,6 +7,7 @@ use paperplane_protocol::{encode, DmRejection, DmResponse, DmResult, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{dm::Queued, Actor};
+use crate::store::messages::OutboxKey;
 use crate::{delivery::outbox::Input, error::SendError, event::Event};
 
 /// Most pieces of work flushed on the actor itself; more go to the blocking pool.
@@ -20,12 +21,13 @@ pub(super) enum AfterFlush {
         response: DmResponse,
         events: Vec<Event>,
     },
-    /// Confirm a queued message to its sender and start delivering it.
+    /// Confirm a queued message to its sender.
     Queued {
         reply: oneshot::Sender<Result<Queued, SendError>>,
         queued: Box<Queued>,
-        peer: PeerId,
     },
+    /// Let the outbox send a peer's rows up to this one.
+    Durable { peer: PeerId, up_to: OutboxKey },
 }
 
 /// The flush pipeline's state.
@@ -94,8 +96,8 @@ impl Actor {
         if let Err(e) = &result {
             tracing::error!(error = %e, "flushing the store failed");
         }
-        // Peers with newly durable messages, dispatched once each after the replies.
-        let mut ready: Vec<PeerId> = Vec::new();
+        // Peers with newly durable rows, dispatched once each after the replies.
+        let mut durable: Vec<(PeerId, OutboxKey)> = Vec::new();
         for w in work {
             match w {
                 AfterFlush::Respond {
@@ -120,29 +122,25 @@ impl Actor {
                         .dm
                         .send_response(channel, encode(&response));
                 }
-                AfterFlush::Queued {
-                    reply,
-                    queued,
-                    peer,
-                } => {
-                    match &result {
-                        Ok(()) => {
-                            let _ = reply.send(Ok(*queued));
-                            ready.push(peer);
-                        }
-                        // Not sent: rows go out only after a flush that succeeded (the
-                        // next one that queues for this peer, or a restart).
-                        Err(e) => {
-                            let _ = reply.send(Err(SendError::NotDurable(e.clone())));
-                        }
+                AfterFlush::Durable { peer, up_to } => {
+                    // After a failed flush the rows stay unsendable until a later flush
+                    // covers them (the next send to this peer, or a restart).
+                    if result.is_ok() {
+                        durable.push((peer, up_to));
                     }
                 }
+                AfterFlush::Queued { reply, queued } => match &result {
+                    Ok(()) => {
+                        let _ = reply.send(Ok(*queued));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(SendError::NotDurable(e.clone())));
+                    }
+                },
             }
         }
-        ready.sort_unstable();
-        ready.dedup();
-        for peer in ready {
-            self.drive_outbox(Input::Queued(peer));
+        for (peer, up_to) in durable {
+            self.drive_outbox(Input::Durable { peer, up_to });
         }
     }
 }

@@ -84,6 +84,9 @@ struct Actor {
     listen_addrs: Vec<Multiaddr>,
     connected: HashSet<PeerId>,
     pending_dials: HashMap<ConnectionId, oneshot::Sender<Result<PeerId>>>,
+    /// `connect` calls (address and reply) for a peer the node was already dialling: answered
+    /// when that dial connects, and dialled themselves if it fails.
+    awaiting_peer: HashMap<PeerId, Vec<(String, oneshot::Sender<Result<PeerId>>)>>,
     pending_publish: HashMap<TopicHash, Vec<Vec<u8>>>,
     syncs: HashMap<OutboundRequestId, sync::Pending>,
     fetches: HashMap<BlobHash, blobs::Fetch>,
@@ -158,6 +161,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         listen_addrs: Vec::new(),
         connected: HashSet::new(),
         pending_dials: HashMap::new(),
+        awaiting_peer: HashMap::new(),
         pending_publish: HashMap::new(),
         syncs: HashMap::new(),
         fetches: HashMap::new(),
@@ -201,9 +205,10 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }
     }
     actor.remember_known_peers()?;
-    // Messages queued before the last stop go out now (or as soon as their peer is back).
-    for peer in waiting {
-        actor.drive_outbox(Input::Queued(peer));
+    // Messages queued before the last stop (read back from disk, so durable) go out now, or
+    // as soon as their peer is back.
+    for (peer, up_to) in waiting {
+        actor.drive_outbox(Input::Durable { peer, up_to });
     }
     actor.publish_own_profile();
     tokio::spawn(actor.run(commands, flush_rx, config.republish_interval, done));

@@ -36,6 +36,9 @@ impl Actor {
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {
                     let _ = reply.send(Ok(peer_id));
                 }
+                for (_, reply) in self.awaiting_peer.remove(&peer_id).unwrap_or_default() {
+                    let _ = reply.send(Ok(peer_id));
+                }
                 if num_established.get() == 1 {
                     self.connected.insert(peer_id);
                     self.emit(Event::PeerConnected { peer: peer_id });
@@ -54,10 +57,15 @@ impl Actor {
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
                 error,
-                ..
+                peer_id,
             } => {
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {
                     let _ = reply.send(Err(Error::Dial(format!("dial failed: {error}"))));
+                }
+                // That dial used other addresses; each waiting caller now dials its own.
+                let waiting = peer_id.and_then(|p| self.awaiting_peer.remove(&p));
+                for (addr, reply) in waiting.unwrap_or_default() {
+                    self.connect(addr, reply);
                 }
             }
             SwarmEvent::IncomingConnectionError {

@@ -4,7 +4,10 @@
 //! [`Outbox::handle`] takes an [`Input`] and the time and returns [`Action`]s for the actor
 //! to carry out against the store and the swarm. It reads nothing itself: to learn what a
 //! recipient's outbox holds it asks with [`Action::Read`], and the actor answers with
-//! [`Input::Rows`]. Rows are the unit of delivery, one per (recipient, message): a message
+//! [`Input::Rows`]. Only rows known to be on disk are ever asked for: a recipient's rows up
+//! to the key named by the last [`Input::Durable`], which the actor feeds only after a flush
+//! that succeeded, so no ciphertext leaves before the ratchet state that made it is durable.
+//! Rows are the unit of delivery, one per (recipient, message): a message
 //! to several recipients (a group) is several rows that share a [`MessageId`] and settle
 //! independently. A second route to a recipient (a mailbox) becomes a second kind of
 //! [`Action::Send`] with its own backoff; the rows and their settling stay as they are.
@@ -69,8 +72,13 @@ pub(crate) enum Settlement {
 /// Something that happened, fed to [`Outbox::handle`].
 #[derive(Debug)]
 pub(crate) enum Input<K> {
-    /// New rows for `peer` are durable and may be sent.
-    Queued(PeerId),
+    /// `peer`'s rows up to and including `up_to` are on disk and may be sent.
+    Durable {
+        /// Whose rows.
+        peer: PeerId,
+        /// The last durable row.
+        up_to: K,
+    },
     /// A connection to `peer` came up: try again at once.
     Connected(PeerId),
     /// Time passed: retry whoever's pause is over.
@@ -102,13 +110,15 @@ pub(crate) enum Input<K> {
 /// Something for the actor to do.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Action<K> {
-    /// Read up to `limit` of `peer`'s rows after `after` (from the oldest if `None`) and
-    /// answer with [`Input::Rows`].
+    /// Read up to `limit` of `peer`'s rows after `after` (from the oldest if `None`) up to
+    /// and including `up_to`, and answer with [`Input::Rows`].
     Read {
         /// Whose rows.
         peer: PeerId,
         /// Start after this key.
         after: Option<K>,
+        /// Stop at this key (the last durable row).
+        up_to: K,
         /// At most this many.
         limit: usize,
     },
@@ -134,6 +144,8 @@ pub(crate) enum Action<K> {
 /// The sending state of one recipient.
 #[derive(Debug)]
 struct Recipient<K> {
+    /// The last row known to be on disk; nothing after it is sent.
+    durable: K,
     /// Requests in flight.
     in_flight: usize,
     /// A [`Action::Read`] is outstanding.
@@ -146,9 +158,10 @@ struct Recipient<K> {
     next_at: Option<u64>,
 }
 
-impl<K> Default for Recipient<K> {
-    fn default() -> Self {
+impl<K> Recipient<K> {
+    fn new(durable: K) -> Self {
         Self {
+            durable,
             in_flight: 0,
             reading: false,
             cursor: None,
@@ -183,7 +196,7 @@ pub(crate) fn backoff_ms(attempts: u32) -> u64 {
         .min(MAX_BACKOFF_MS)
 }
 
-impl<K: Clone> Outbox<K> {
+impl<K: Clone + Ord> Outbox<K> {
     /// An empty outbox whose retry jitter is drawn from `seed`.
     pub(crate) fn new(seed: u64) -> Self {
         Self {
@@ -210,8 +223,13 @@ impl<K: Clone> Outbox<K> {
     pub(crate) fn handle(&mut self, input: Input<K>, now: u64) -> Vec<Action<K>> {
         let mut out = Vec::new();
         match input {
-            Input::Queued(peer) => {
-                self.recipients.entry(peer).or_default();
+            Input::Durable { peer, up_to } => {
+                match self.recipients.get_mut(&peer) {
+                    Some(r) => r.durable = r.durable.clone().max(up_to),
+                    None => {
+                        self.recipients.insert(peer, Recipient::new(up_to));
+                    }
+                }
                 self.dispatch(peer, &mut out);
             }
             Input::Connected(peer) => {
@@ -264,6 +282,7 @@ impl<K: Clone> Outbox<K> {
         out.push(Action::Read {
             peer,
             after: r.cursor.clone(),
+            up_to: r.durable.clone(),
             limit: BATCH,
         });
     }
@@ -273,6 +292,9 @@ impl<K: Clone> Outbox<K> {
             return;
         };
         r.reading = false;
+        // Only durable rows, whatever the reader returned.
+        let durable = r.durable.clone();
+        let rows: Vec<_> = rows.into_iter().filter(|row| row.key <= durable).collect();
         let Some(last) = rows.last().map(|row| row.key.clone()) else {
             // Nothing after the cursor. With nothing in flight either, every row is settled
             // (or will be sent again by a backoff, which resets the cursor): done.
@@ -371,7 +393,9 @@ impl<K: Clone> Outbox<K> {
     /// quarter taken off at random so that recipients that failed together spread out.
     fn back_off(&mut self, peer: PeerId, now: u64) {
         let base = {
-            let r = self.recipients.entry(peer).or_default();
+            let Some(r) = self.recipients.get_mut(&peer) else {
+                return;
+            };
             r.cursor = None;
             r.attempts = r.attempts.saturating_add(1);
             backoff_ms(r.attempts)

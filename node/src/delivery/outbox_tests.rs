@@ -56,11 +56,17 @@ impl Harness {
             let mut next = Vec::new();
             for action in actions {
                 match action {
-                    Action::Read { peer, after, limit } => {
+                    Action::Read {
+                        peer,
+                        after,
+                        up_to,
+                        limit,
+                    } => {
                         let rows: Vec<_> = self
                             .rows
                             .values()
                             .filter(|r| r.key.0 == peer && after.is_none_or(|a| r.key > a))
+                            .filter(|r| r.key <= up_to)
                             .take(limit)
                             .cloned()
                             .collect();
@@ -86,6 +92,18 @@ impl Harness {
         }
     }
 
+    /// Everything queued so far for `to` is on disk.
+    fn durable(&self, to: PeerId) -> Input<(PeerId, u32)> {
+        let up_to = self
+            .rows
+            .keys()
+            .filter(|k| k.0 == to)
+            .max()
+            .copied()
+            .unwrap_or((to, 0));
+        Input::Durable { peer: to, up_to }
+    }
+
     fn take_sent(&mut self) -> Vec<(BatchId, PeerId, Vec<MessageId>)> {
         std::mem::take(&mut self.sent)
     }
@@ -103,7 +121,7 @@ fn queued_rows_go_out_in_order_in_batches_with_at_most_four_in_flight() {
     let mut h = Harness::new();
     let bob = peer(1);
     let ids: Vec<_> = (0..BATCH as u32 * 6).map(|i| h.queue(bob, i)).collect();
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     let sent = h.take_sent();
     assert_eq!(
         sent.len(),
@@ -136,7 +154,7 @@ fn a_failure_backs_off_exponentially_with_jitter_and_resends_everything_unsettle
     let bob = peer(1);
     let a = h.queue(bob, 1);
     let b = h.queue(bob, 2);
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     let mut pauses = Vec::new();
     for attempt in 1..=12u32 {
         let sent = h.take_sent();
@@ -177,7 +195,7 @@ fn the_same_seed_gives_the_same_retry_schedule() {
         h.outbox = Outbox::new(seed);
         let bob = peer(1);
         h.queue(bob, 1);
-        h.feed(Input::Queued(bob));
+        h.feed(h.durable(bob));
         let mut times = Vec::new();
         for _ in 0..8 {
             let sent = h.take_sent();
@@ -198,7 +216,7 @@ fn a_new_connection_retries_at_once_and_resets_the_backoff() {
     let mut h = Harness::new();
     let bob = peer(1);
     let a = h.queue(bob, 1);
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     for _ in 0..5 {
         let sent = h.take_sent();
         h.feed(Input::Failed { batch: sent[0].0 });
@@ -228,7 +246,7 @@ fn rows_older_than_thirty_days_are_given_up_and_the_rest_still_go() {
     h.now += GIVE_UP_AFTER_MS;
     let young = h.queue(bob, 2);
     h.now += 1;
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     assert_eq!(
         h.settled,
         vec![(old, Settlement::Failed(GAVE_UP.to_owned()))]
@@ -245,7 +263,7 @@ fn refusals_settle_as_failed_and_try_later_pauses_without_settling() {
     let a = h.queue(bob, 1);
     let b = h.queue(bob, 2);
     let c = h.queue(bob, 3);
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     let (batch, _, _) = h.take_sent().remove(0);
     h.feed(Input::Answered {
         batch,
@@ -275,7 +293,7 @@ fn an_answer_that_does_not_match_its_request_settles_nothing() {
     let bob = peer(1);
     h.queue(bob, 1);
     h.queue(bob, 2);
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     let (batch, _, _) = h.take_sent().remove(0);
     h.feed(Input::Answered {
         batch,
@@ -300,7 +318,7 @@ fn one_message_to_several_recipients_settles_per_recipient() {
     h.queue(carol, 9);
     h.queue(dave, 9);
     for p in [bob, carol, dave] {
-        h.feed(Input::Queued(p));
+        h.feed(h.durable(p));
     }
     let sent = h.take_sent();
     assert_eq!(sent.len(), 3);
@@ -329,7 +347,7 @@ fn ticks_leave_busy_and_pausing_recipients_alone() {
     let mut h = Harness::new();
     let bob = peer(1);
     h.queue(bob, 1);
-    h.feed(Input::Queued(bob));
+    h.feed(h.durable(bob));
     assert_eq!(h.take_sent().len(), 1);
     h.now += 60_000;
     h.feed(Input::Tick);
@@ -343,11 +361,53 @@ fn ticks_leave_busy_and_pausing_recipients_alone() {
 fn a_store_that_cannot_read_the_outbox_pauses_the_recipient_and_retries() {
     let mut outbox: Outbox<u32> = Outbox::new(1);
     let bob = peer(1);
-    let first = outbox.handle(Input::Queued(bob), T0);
+    let first = outbox.handle(
+        Input::Durable {
+            peer: bob,
+            up_to: 1,
+        },
+        T0,
+    );
     assert!(matches!(first[..], [Action::Read { after: None, .. }]));
     assert!(outbox.handle(Input::Unreadable(bob), T0).is_empty());
     let next = outbox.next_attempt(&bob).expect("pausing");
     assert!(outbox.handle(Input::Tick, next - 1).is_empty());
     let again = outbox.handle(Input::Tick, next);
     assert!(matches!(again[..], [Action::Read { after: None, .. }]));
+}
+
+#[test]
+fn rows_not_yet_durable_are_never_sent() {
+    let mut h = Harness::new();
+    let bob = peer(1);
+    let a = h.queue(bob, 1);
+    h.feed(h.durable(bob));
+    // Written, but its flush failed (or has not finished): not durable.
+    let b = h.queue(bob, 2);
+    let sent = h.take_sent();
+    assert_eq!(sent[0].2, vec![a]);
+    h.feed(Input::Answered {
+        batch: sent[0].0,
+        outcomes: vec![Outcome::Delivered],
+    });
+    h.feed(Input::Connected(bob));
+    h.now += 60 * 60 * 1000;
+    h.feed(Input::Tick);
+    assert!(h.sent.is_empty(), "nothing past the durable mark goes out");
+    // A failure and its retry resend from the start, still only up to the mark.
+    let c = h.queue(bob, 3);
+    h.feed(Input::Durable {
+        peer: bob,
+        up_to: (bob, 2),
+    });
+    let sent = h.take_sent();
+    assert_eq!(sent[0].2, vec![b], "the mark moved to row 2 only");
+    h.feed(Input::Failed { batch: sent[0].0 });
+    h.now = h.outbox.next_attempt(&bob).expect("pausing");
+    h.feed(Input::Tick);
+    assert_eq!(h.take_sent()[0].2, vec![b]);
+    assert!(
+        h.rows.contains_key(&(bob, 3)),
+        "row 3 ({c:?}) waits for its flush"
+    );
 }

@@ -207,12 +207,13 @@ impl Store {
 
     /// Stores messages we are sending to `peer`, each with its sealed envelope as an outbox
     /// row, together with the session advanced past all of them, in one transaction.
+    /// Returns the key of the last row written.
     pub fn queue_outgoing(
         &self,
         peer: &PeerId,
         conversation: &Conversation,
         messages: &[(StoredMessage, Vec<u8>)],
-    ) -> Result<()> {
+    ) -> Result<Option<OutboxKey>> {
         let pk = peer_key(peer);
         let rows: Vec<(Vec<u8>, Vec<u8>)> = messages
             .iter()
@@ -253,7 +254,8 @@ impl Store {
                     chats.insert(pk.as_slice(), ser(&chat))?;
                     Ok(())
                 }),
-        )
+        )?;
+        Ok(rows.last().map(|(key, _)| OutboxKey(key.clone())))
     }
 
     /// The current delivery state of an outgoing message read as `Pending` from its row:
@@ -474,23 +476,23 @@ impl Store {
         Ok(messages.len())
     }
 
-    /// Outbox rows for `peer` after the row `after` (or from the oldest), oldest first, at
-    /// most `limit`, with their keys.
+    /// Outbox rows for `peer` after the row `after` (or from the oldest) up to and including
+    /// `up_to`, oldest first, at most `limit`, with their keys.
     pub fn outbox_for(
         &self,
         peer: &PeerId,
         after: Option<&OutboxKey>,
+        up_to: &OutboxKey,
         limit: usize,
     ) -> Result<Vec<(OutboxKey, OutboxEntry)>> {
-        let prefix = peer_key(peer);
-        let end = [&prefix[..], &[0xFF; 24]].concat();
-        let range = match after {
-            Some(k) => self.outbox.range((
-                std::ops::Bound::Excluded(k.as_bytes().to_vec()),
-                std::ops::Bound::Excluded(end),
-            )),
-            None => self.outbox.range(prefix..end),
+        use std::ops::Bound::{Excluded, Included};
+        let start = match after {
+            Some(k) => Excluded(k.as_bytes().to_vec()),
+            None => Included(peer_key(peer)),
         };
+        let range = self
+            .outbox
+            .range::<Vec<u8>, _>((start, Included(up_to.as_bytes().to_vec())));
         range
             .take(limit)
             .map(|item| {
@@ -500,16 +502,17 @@ impl Store {
             .collect()
     }
 
-    /// Peers with something in the outbox.
-    pub fn outbox_peers(&self) -> Result<Vec<PeerId>> {
-        let mut out: Vec<PeerId> = Vec::new();
+    /// Peers with something in the outbox, each with its last row's key.
+    pub fn outbox_peers(&self) -> Result<Vec<(PeerId, OutboxKey)>> {
+        let mut out: Vec<(PeerId, OutboxKey)> = Vec::new();
         for item in self.outbox.iter() {
-            let e: OutboxEntry = dec("outbox", &item?.1)?;
-            if out.last() != Some(&e.peer) {
-                out.push(e.peer);
+            let (k, v) = item?;
+            let e: OutboxEntry = dec("outbox", &v)?;
+            match out.last_mut() {
+                Some((peer, last)) if *peer == e.peer => *last = OutboxKey(k.to_vec()),
+                _ => out.push((e.peer, OutboxKey(k.to_vec()))),
             }
         }
-        out.dedup();
         Ok(out)
     }
 

@@ -243,9 +243,24 @@ fn settling_the_outbox_decides_each_messages_state() {
         state: DeliveryState::Pending,
     };
     let rows: Vec<_> = (1..=3).map(|n| (outgoing(n), vec![n; 40])).collect();
-    s.queue_outgoing(&bob, &conv, &rows).expect("queue");
-    let queued = s.outbox_for(&bob, None, 10).expect("outbox");
+    let last = s
+        .queue_outgoing(&bob, &conv, &rows)
+        .expect("queue")
+        .expect("rows written");
+    assert_eq!(
+        s.outbox_peers().expect("peers"),
+        vec![(bob, last.clone())],
+        "the peer with its last row"
+    );
+    let queued = s.outbox_for(&bob, None, &last, 10).expect("outbox");
     assert_eq!(queued.len(), 3);
+    assert_eq!(
+        s.outbox_for(&bob, None, &queued[1].0, 10)
+            .expect("outbox")
+            .len(),
+        2,
+        "nothing past the durable mark"
+    );
     // The outbox is in the order the messages were sent.
     let ids: Vec<_> = queued.iter().map(|(_, e)| e.message).collect();
     assert_eq!(ids, (1..=3).map(|n| MessageId([n; 16])).collect::<Vec<_>>());
@@ -275,7 +290,9 @@ fn settling_the_outbox_decides_each_messages_state() {
         s.first_message(&bob).expect("first").map(|m| m.state),
         Some(state(1))
     );
-    let left = s.outbox_for(&bob, Some(&queued[0].0), 10).expect("outbox");
+    let left = s
+        .outbox_for(&bob, Some(&queued[0].0), &last, 10)
+        .expect("outbox");
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].1.message, MessageId([3; 16]));
 }
