@@ -53,6 +53,9 @@ use crate::{
     views::Status,
 };
 
+/// Where a `connect` call's answer goes.
+type ConnectReply = oneshot::Sender<Result<PeerId>>;
+
 /// What [`spawn`] needs.
 pub(crate) struct Parts {
     /// Settings.
@@ -86,7 +89,7 @@ struct Actor {
     pending_dials: HashMap<ConnectionId, oneshot::Sender<Result<PeerId>>>,
     /// `connect` calls (address and reply) for a peer the node was already dialling: answered
     /// when that dial connects, and dialled themselves if it fails.
-    awaiting_peer: HashMap<PeerId, Vec<(String, oneshot::Sender<Result<PeerId>>)>>,
+    awaiting_peer: HashMap<PeerId, Vec<(String, ConnectReply)>>,
     pending_publish: HashMap<TopicHash, Vec<Vec<u8>>>,
     syncs: HashMap<OutboundRequestId, sync::Pending>,
     fetches: HashMap<BlobHash, blobs::Fetch>,
