@@ -1,6 +1,6 @@
 //! The command line: `paperplane init` and `paperplane daemon` work on the home directory
 //! directly; every other command is a thin client of the daemon's local API
-//! ([`crate::api::Client`]).
+//! ([`crate::client::Client`]).
 //!
 //! Layout: this file parses arguments (clap) and runs each command; [`daemon`] hosts the node
 //! and [`notify`] runs its notification command; [`print`] renders views for people;
@@ -17,21 +17,21 @@ use std::{
     fs,
     io::{self, Write},
     path::{Path, PathBuf},
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use futures::StreamExt;
-use paperplane_protocol::{limits::MAX_PHOTO_BYTES, PhotoRef, ValidationError};
-use serde::Serialize;
-
-use crate::{
-    api::{client::encode_base64, types::ProfilePatch, Client},
-    clock::now_ms,
+use paperplane::{
+    api::types::ProfilePatch,
     event::Event,
     home::Home,
+    protocol::{limits::MAX_PHOTO_BYTES, PhotoRef, ValidationError},
 };
+use serde::Serialize;
+
+use crate::client::{encode_base64, Client};
 
 pub use daemon::DaemonArgs;
 
@@ -39,7 +39,12 @@ pub use daemon::DaemonArgs;
 /// `paperplane init` once, keep `paperplane daemon` running, and use the other commands from
 /// another terminal.
 #[derive(Debug, Parser)]
-#[command(name = "paperplane", version, about, max_term_width = 100)]
+#[command(
+    name = "paperplane",
+    version,
+    about = "paperplane node: store, network, actor, library API, daemon and CLI.",
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Home directory (identity, store, API token). Default: $PAPERPLANE_HOME, else the
     /// platform data directory.
@@ -250,7 +255,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output { json: cli.json };
     match cli.command {
         Command::Init { handle, name } => {
-            let peer = crate::node::init(&home, &handle, name.as_deref())?;
+            let peer = paperplane::init(&home, &handle, name.as_deref())?;
             out.value(
                 &serde_json::json!({ "id": peer, "peer_id": peer, "handle": handle }),
                 || format!("{peer}\n"),
@@ -588,6 +593,14 @@ async fn watch(client: &Client, out: Output) -> anyhow::Result<()> {
         }
     }
     bail!("the daemon stopped, so the event stream ended")
+}
+
+/// The wall clock in milliseconds since the Unix epoch: the "now" of relative times.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// An error and its causes on one line, each cause only if the text before it does not

@@ -1,11 +1,10 @@
 //! Profiles, posts, photos, likes, comments and follows across three or more nodes on
 //! loopback.
 
-mod common;
-
-use common::{eventually, png, TestNode};
 use paperplane::{Event, ProfileUpdate};
 use sha2::{Digest, Sha256};
+
+use crate::common::{eventually, png, TestNode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_change_reaches_every_node_through_a_chain() {

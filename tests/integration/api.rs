@@ -1,11 +1,16 @@
-//! The server and client together over loopback, on real nodes.
+//! The library's API server and the CLI's API client together over loopback, on real nodes.
 
 use std::time::Duration;
 
 use futures::StreamExt;
-
-use super::{types::ProfilePatch, Client, ClientError, Server};
-use crate::{config::NodeConfig, event::Event, home::Home, node::Node};
+use paperplane::{
+    api::{
+        types::{Decision, ProfilePatch},
+        Server,
+    },
+    Event, Home, Node, NodeConfig,
+};
+use paperplane_cli::client::{Client, ClientError};
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
@@ -21,7 +26,7 @@ async fn daemon(
     handle: &str,
 ) -> (Node, Client, tokio::sync::oneshot::Sender<()>) {
     let home = Home::new(dir);
-    crate::node::init(&home, handle, Some("Alice")).expect("init");
+    paperplane::init(&home, handle, Some("Alice")).expect("init");
     let node = Node::start(NodeConfig::loopback(home.clone()))
         .await
         .expect("start");
@@ -238,7 +243,7 @@ async fn direct_messages_through_the_api() {
     let decision = b.accept("@alice").await.expect("accept");
     assert_eq!(
         (decision.peer_id, decision.decision),
-        (alice, super::types::Decision::Accepted)
+        (alice, Decision::Accepted)
     );
     assert_eq!(b.inbox().await.expect("inbox").len(), 1);
     assert!(b.requests().await.expect("requests").is_empty());

@@ -1,12 +1,11 @@
 //! End-to-end encrypted direct messages between nodes on loopback: delivery, order, offline
 //! recipients, simultaneous starts, requests, blocking, limits.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, TestNode};
 use paperplane::{Error, Event, Folder, MessageView};
+
+use crate::common::{eventually, TestNode};
 
 async fn wait_message(n: &mut TestNode, text: &str) -> (MessageView, bool) {
     n.wait_for(&format!("message {text:?}"), |e| match e {

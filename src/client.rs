@@ -8,19 +8,18 @@ use std::{collections::VecDeque, time::Duration};
 
 use base64::Engine;
 use futures::{stream::BoxStream, StreamExt};
-use reqwest::{header, Method, RequestBuilder, Response, Url};
-use serde::{de::DeserializeOwned, Serialize};
-
-use super::types::{
-    BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
-    FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
-    RequestDecision, Resolved, SafetyNumber,
-};
-use crate::{
+use paperplane::{
+    api::types::{
+        BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
+        FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
+        RequestDecision, Resolved, SafetyNumber,
+    },
     event::Event,
     home::Home,
     views::{ChatView, FollowView, MessageView, PostView, ProfileView},
 };
+use reqwest::{header, Method, RequestBuilder, Response, Url};
+use serde::{de::DeserializeOwned, Serialize};
 
 /// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]
