@@ -397,7 +397,7 @@ async fn run(args: Args) {
     drop(sender); // the handle holds the store open
     let keys = {
         let store =
-            paperplane_node::store::Store::open(&Home::new(tmp.path().join("sender")).store_path())
+            paperplane::store::Store::open(&Home::new(tmp.path().join("sender")).store_path())
                 .expect("the sender's store");
         let profile = store
             .profile(&peer)
@@ -504,7 +504,7 @@ async fn light_clients(
 /// The store's own cost per message, without network or crypto: queueing outgoing messages
 /// in transactions of 128, reading them back and settling them, and accepting incoming ones.
 fn store_cost(n: u64) {
-    use paperplane_node::store::{
+    use paperplane::store::{
         messages::{DeliveryState, Folder, StoredMessage},
         Store,
     };
@@ -574,7 +574,7 @@ fn store_cost(n: u64) {
 
 /// Fills a home with `n` received messages through the library, then times a cold start.
 async fn open_large_store(n: usize) {
-    use paperplane_node::store::{
+    use paperplane::store::{
         messages::{DeliveryState, Folder, StoredMessage},
         Store,
     };

@@ -1,32 +1,14 @@
-//! paperplane: Instagram Direct without Instagram — a personal node that publishes a signed
-//! profile and photo feed, follows people and (soon) messages them end to end, peer to peer
-//! over libp2p, with no server.
+//! The `paperplane` command line, outside the library: the `paperplane` binary (`src/main.rs`)
+//! parses arguments and calls this crate, which hosts the daemon on the `paperplane` library
+//! and talks to a running daemon through its local HTTP API.
 //!
-//! This crate is the public face of the workspace: it re-exports the library API of
-//! `paperplane-node` ([`Node`], [`NodeConfig`], [`Event`], …) and the wire types of
-//! `paperplane-protocol` (as [`protocol`]).
-//!
-//! ```no_run
-//! # async fn demo() -> paperplane::Result<()> {
-//! use paperplane::{Home, Node, NodeConfig};
-//! let home = Home::new("/tmp/alice");
-//! if !home.is_initialised() {
-//!     paperplane::init(&home, "alice", Some("Alice"))?;
-//! }
-//! let node = Node::start(NodeConfig::from_home(home)?).await?;
-//! let mut events = node.events();
-//! node.connect("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...").await?;
-//! while let Some(event) = events.next().await {
-//!     println!("{event:?}");
-//! }
-//! # Ok(()) }
-//! ```
+//! Layout:
+//! - [`cli`]: the commands (clap), the daemon host, notification commands and the text
+//!   rendering for people; errors are `anyhow` here, at the binary's edge.
+//! - [`client`]: [`client::Client`], a typed client of the daemon's local API, one async
+//!   method per route.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use paperplane_node::{
-    init, BlobHash, ChatView, Clock, CommentView, Error, Event, EventStream, Folder, FollowView,
-    Home, IdKind, MessageId, MessageState, MessageView, Node, NodeConfig, PeerId, PhotoView,
-    PostView, ProfileUpdate, ProfileView, RecordId, Result, SendError, Status, Wait,
-};
-pub use paperplane_protocol as protocol;
+pub mod cli;
+pub mod client;

@@ -21,6 +21,7 @@ use libp2p::{
     tcp, yamux, Multiaddr, SwarmBuilder,
 };
 use paperplane::{
+    net::dm_behaviour,
     protocol::{
         decode, dm::MAX_DM_RESPONSE_BYTES, encode, DirectMessage, DmRequest, DmResponse, DmResult,
         MessageBody, MessageId, MessagingKeys, SealedEnvelope,
@@ -28,7 +29,6 @@ use paperplane::{
     PeerId,
 };
 use paperplane_crypto::{Conversation, Identity, MessagingIdentity};
-use paperplane_node::net::dm_behaviour;
 use tokio::time::Instant;
 
 /// Envelopes per request a client sends, one request in flight at a time.

@@ -1,8 +1,26 @@
-//! The paperplane node: everything that does I/O.
+//! paperplane: Instagram Direct without Instagram — a personal node that publishes a signed
+//! profile and photo feed, follows people and messages them end to end, peer to peer over
+//! libp2p, with no server. This crate is the node as a library: everything that does I/O.
 //!
 //! An app builds a [`Node`] from a home directory ([`NodeConfig`]), calls its async methods
-//! and consumes its [`EventStream`]. The daemon (`paperplane daemon`) is a thin host of this
-//! library that serves the local HTTP API ([`api`]); the CLI is a thin client of that API.
+//! and consumes its [`EventStream`]. The daemon (`paperplane daemon`, in the `paperplane-cli`
+//! package) is a thin host of this library that serves the local HTTP API ([`api`]).
+//!
+//! ```no_run
+//! # async fn demo() -> paperplane::Result<()> {
+//! use paperplane::{Home, Node, NodeConfig};
+//! let home = Home::new("/tmp/alice");
+//! if !home.is_initialised() {
+//!     paperplane::init(&home, "alice", Some("Alice"))?;
+//! }
+//! let node = Node::start(NodeConfig::from_home(home)?).await?;
+//! let mut events = node.events();
+//! node.connect("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...").await?;
+//! while let Some(event) = events.next().await {
+//!     println!("{event:?}");
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! Layout:
 //! - [`home`]: the home directory: identity key, config file, API token and address.
@@ -13,13 +31,13 @@
 //! - [`ingest`]: the acceptance rules for records from the network.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
 //! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods.
-//! - [`api`]: the daemon's local HTTP API (server and client); [`cli`]: the command line.
+//! - [`api`]: the daemon's local HTTP API server and the bodies it speaks.
+//! - [`protocol`]: the wire types (`paperplane-protocol`), re-exported.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod actor;
 pub mod api;
-pub mod cli;
 pub mod clock;
 pub mod config;
 mod delivery;
@@ -43,6 +61,7 @@ pub use event::Event;
 pub use home::Home;
 pub use messaging::Wait;
 pub use node::{init, EventStream, Node};
+pub use paperplane_protocol as protocol;
 pub use paperplane_protocol::MessageId;
 pub use paperplane_protocol::{BlobHash, PeerId, RecordId};
 pub use profile::ProfileUpdate;

@@ -1,5 +1,5 @@
-//! The daemon's local HTTP JSON API: the [`server`] the daemon runs on loopback and the typed
-//! [`client`] the CLI uses.
+//! The daemon's local HTTP JSON API: the [`server`] the daemon runs on loopback. (Its typed
+//! client, the one the CLI uses, lives with the CLI in the `paperplane-cli` package.)
 //!
 //! Every route lives under `/v1`, needs `Authorization: Bearer <token>` (the token is
 //! `<home>/api.token`, mode 0600) and answers JSON; errors are `{"error": "<one line>"}` with a
@@ -8,23 +8,18 @@
 //! route.
 //!
 //! Layout:
-//! - [`types`]: the request and response bodies both sides share.
+//! - [`types`]: the request and response bodies, shared with clients.
 //! - [`server`]: the router and [`server::Server`], which binds and serves it; `handlers`:
 //!   one function per route.
 //! - [`auth`]: the bearer-token check.
 //! - [`error`]: library errors as HTTP responses.
-//! - [`client`]: [`client::Client`], one async method per route.
 
 pub mod auth;
-pub mod client;
 pub mod error;
 mod handlers;
 pub mod server;
-#[cfg(test)]
-mod tests;
 pub mod types;
 
-pub use client::{Client, ClientError};
 pub use server::{BindError, Server};
 
 /// Where the daemon serves its API unless told otherwise (flag `--api` or `api` in the config

@@ -4,14 +4,14 @@
 
 use anyhow::Context;
 use clap::Args;
-
-use super::notify::Notifier;
-use crate::{
+use paperplane::{
     api::{server::parse_api_addr, Server, DEFAULT_API_ADDR},
     config::NodeConfig,
     home::Home,
     node::Node,
 };
+
+use super::notify::Notifier;
 
 /// Options of `paperplane daemon`; each overrides the config file.
 #[derive(Debug, Clone, Default, Args)]

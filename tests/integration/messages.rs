@@ -1,12 +1,11 @@
 //! End-to-end encrypted direct messages between nodes on loopback: delivery, order, offline
 //! recipients, simultaneous starts, requests, blocking, limits.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, TestNode};
 use paperplane::{Event, Folder, MessageView, SendError, Wait};
+
+use crate::common::{eventually, TestNode};
 
 async fn wait_message(n: &mut TestNode, text: &str) -> (MessageView, bool) {
     n.wait_for(&format!("message {text:?}"), |e| match e {
@@ -289,4 +288,72 @@ async fn concurrent_sends_all_arrive_exactly_once() {
     assert_eq!(got, ids, "every message exactly once");
     // The chat is in the order the sender stamped, strictly increasing.
     assert!(history.windows(2).all(|w| w[0].sent_at < w[1].sent_at));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_to_a_chat_is_announced() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    let mut c = TestNode::start("carol").await;
+    a.meet(&mut b).await;
+    c.meet(&mut b).await;
+    let (alice, bob, carol) = (a.node.peer_id(), b.node.peer_id(), c.node.peer_id());
+    a.node
+        .send(bob, "hi, a question", Wait::Queued)
+        .await
+        .expect("send");
+    wait_message(&mut b, "hi, a question").await;
+    assert_eq!(b.node.requests().expect("requests")[0].unread, 1);
+
+    // Opening the chat marks it read, once.
+    b.node.chat(alice, None, 10).await.expect("chat");
+    let read = b
+        .wait_for("read", |e| match e {
+            Event::ChatRead { peer } => Some(*peer),
+            _ => None,
+        })
+        .await;
+    assert_eq!(read, alice);
+    assert_eq!(b.node.requests().expect("requests")[0].unread, 0);
+
+    b.node.accept(alice).await.expect("accept");
+    let accepted = b
+        .wait_for("accepted", |e| match e {
+            Event::RequestAccepted { peer } => Some(*peer),
+            Event::ChatRead { .. } => panic!("an already read chat is not read again"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(accepted, alice);
+    assert!(
+        b.node.accept(carol).await.is_err(),
+        "no conversation with carol"
+    );
+
+    c.node.send(bob, "spam", Wait::Queued).await.expect("send");
+    wait_message(&mut b, "spam").await;
+    b.node.decline(carol).await.expect("decline");
+    b.wait_for("declined", |e| match e {
+        Event::RequestDeclined { peer } if *peer == carol => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        b.node.decline(alice).await.is_err(),
+        "alice is in the inbox"
+    );
+    b.node.block(carol).await.expect("block");
+    b.node.unblock(carol).await.expect("unblock");
+    let mut changes = Vec::new();
+    while changes.len() < 2 {
+        let change = b
+            .wait_for("blocking", |e| match e {
+                Event::Blocked { peer, blocked } if *peer == carol => Some(*blocked),
+                _ => None,
+            })
+            .await;
+        changes.push(change);
+    }
+    assert_eq!(changes, vec![true, false]);
+    assert!(b.node.block(bob).await.is_err(), "not yourself");
 }

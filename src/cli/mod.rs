@@ -1,6 +1,6 @@
 //! The command line: `paperplane init` and `paperplane daemon` work on the home directory
 //! directly; every other command is a thin client of the daemon's local API
-//! ([`crate::api::Client`]).
+//! ([`crate::client::Client`]).
 //!
 //! Layout: this file parses arguments (clap) and runs each command; [`daemon`] hosts the node
 //! and [`notify`] runs its notification command; [`print`] renders views for people;
@@ -17,21 +17,21 @@ use std::{
     fs,
     io::{self, Write},
     path::{Path, PathBuf},
-    time::Duration,
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use futures::StreamExt;
-use paperplane_protocol::{limits::MAX_PHOTO_BYTES, PhotoRef, ValidationError};
-use serde::Serialize;
-
-use crate::{
-    api::{client::encode_base64, types::ProfilePatch, Client},
-    clock::now_ms,
+use paperplane::{
+    api::types::{NewMessage, ProfilePatch},
     event::Event,
     home::Home,
+    protocol::{limits::MAX_PHOTO_BYTES, PhotoRef, ValidationError},
 };
+use serde::Serialize;
+
+use crate::client::{encode_base64, Client};
 
 pub use daemon::DaemonArgs;
 
@@ -39,7 +39,12 @@ pub use daemon::DaemonArgs;
 /// `paperplane init` once, keep `paperplane daemon` running, and use the other commands from
 /// another terminal.
 #[derive(Debug, Parser)]
-#[command(name = "paperplane", version, about, max_term_width = 100)]
+#[command(
+    name = "paperplane",
+    version,
+    about = "paperplane node: store, network, actor, library API, daemon and CLI.",
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Home directory (identity, store, API token). Default: $PAPERPLANE_HOME, else the
     /// platform data directory.
@@ -250,7 +255,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output { json: cli.json };
     match cli.command {
         Command::Init { handle, name } => {
-            let peer = crate::node::init(&home, &handle, name.as_deref())?;
+            let peer = paperplane::init(&home, &handle, name.as_deref())?;
             out.value(
                 &serde_json::json!({ "id": peer, "peer_id": peer, "handle": handle }),
                 || format!("{peer}\n"),
@@ -455,19 +460,26 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
     }
 }
 
-/// How often `send --wait` asks for the message's state besides listening for events (which
-/// a busy daemon may drop for a slow listener).
-const WAIT_POLL: Duration = Duration::from_secs(2);
-
-/// How long `paperplane send` waits for the acknowledgement.
+/// How long `paperplane send` asks the daemon to wait for the acknowledgement: the library's
+/// wait policy, passed through the API's `wait_ms`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wait {
-    /// Not at all (`--no-wait`).
+    /// Not at all (`--no-wait`): `wait_ms` 0.
     No,
-    /// The daemon's "moment" (the default).
+    /// The daemon's "moment" (the default): no `wait_ms`.
     Moment,
-    /// Until delivered or failed (`--wait`).
+    /// Until delivered or failed (`--wait`): the longest wait the API allows (24 h).
     UntilSettled,
+}
+
+impl Wait {
+    fn wait_ms(self) -> Option<u64> {
+        match self {
+            Self::No => Some(0),
+            Self::Moment => None,
+            Self::UntilSettled => Some(NewMessage::MAX_WAIT_MS),
+        }
+    }
 }
 
 /// `paperplane send`: prints the id and state; fails if the message did.
@@ -478,30 +490,12 @@ async fn send(
     wait: Wait,
     out: Output,
 ) -> anyhow::Result<()> {
-    // Listen before sending, so the acknowledgement cannot slip by unseen.
-    let events = if wait == Wait::UntilSettled {
-        Some(client.events().await?)
-    } else {
-        None
-    };
-    let wait_for = (wait == Wait::No).then_some(Duration::ZERO);
-    let mut message = client.send_message(peer, text, wait_for).await?;
-    if let Some(mut events) = events {
-        let id = message.id.to_hex();
-        let mut poll = tokio::time::interval(WAIT_POLL);
-        while message.state == "pending" {
-            tokio::select! {
-                event = events.next() => match event {
-                    Some(Ok(Event::MessageDelivered { id: d, .. } | Event::MessageFailed { id: d, .. }))
-                        if d == message.id => {}
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(e.into()),
-                    None => bail!("the daemon stopped before message {id} was delivered"),
-                },
-                _ = poll.tick() => {}
-            }
-            message = client.message(&id).await?;
-        }
+    let message = client.send_message(peer, text, wait.wait_ms()).await?;
+    if wait == Wait::UntilSettled && message.state == "pending" {
+        bail!(
+            "message {} is still pending (the daemon stopped, or 24 hours passed); it stays queued",
+            format::short_id(&message.id.to_hex())
+        );
     }
     out.value(&message, || print::sent(&message))?;
     if message.state == "failed" {
@@ -588,6 +582,14 @@ async fn watch(client: &Client, out: Output) -> anyhow::Result<()> {
         }
     }
     bail!("the daemon stopped, so the event stream ended")
+}
+
+/// The wall clock in milliseconds since the Unix epoch: the "now" of relative times.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// An error and its causes on one line, each cause only if the text before it does not

@@ -1,6 +1,5 @@
 //! Helpers for multi-node tests: nodes on 127.0.0.1 with temporary homes, explicit dials, no
 //! mDNS, and waiting for events with a timeout instead of sleeping.
-#![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::time::Duration;
 

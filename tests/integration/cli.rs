@@ -2,15 +2,12 @@
 //! user would. Feed and social commands; direct messages, requests, blocking, notifications;
 //! and the delivery guarantees when the receiver or the sender is killed with SIGKILL in the
 //! middle of a burst of 500 `paperplane send` commands.
-//!
-//! See `common_cli` for how the binary is found (built once per test process).
-
-mod common_cli;
 
 use std::{collections::HashSet, fs, sync::mpsc, thread};
 
-use common_cli::{cli, eventually, User, PNG};
 use serde_json::Value;
+
+use crate::common_cli::{self, cli, eventually, User, PNG};
 
 /// Messages in each burst.
 const BURST: usize = 500;

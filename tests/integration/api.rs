@@ -1,11 +1,16 @@
-//! The server and client together over loopback, on real nodes.
+//! The library's API server and the CLI's API client together over loopback, on real nodes.
 
 use std::time::Duration;
 
 use futures::StreamExt;
-
-use super::{types::ProfilePatch, Client, ClientError, Server};
-use crate::{config::NodeConfig, event::Event, home::Home, node::Node};
+use paperplane::{
+    api::{
+        types::{Decision, ProfilePatch},
+        Server,
+    },
+    Event, Home, Node, NodeConfig,
+};
+use paperplane_cli::client::{Client, ClientError};
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
@@ -21,7 +26,7 @@ async fn daemon(
     handle: &str,
 ) -> (Node, Client, tokio::sync::oneshot::Sender<()>) {
     let home = Home::new(dir);
-    crate::node::init(&home, handle, Some("Alice")).expect("init");
+    paperplane::init(&home, handle, Some("Alice")).expect("init");
     let node = Node::start(NodeConfig::loopback(home.clone()))
         .await
         .expect("start");
@@ -173,7 +178,7 @@ async fn direct_messages_through_the_api() {
     })
     .await;
 
-    let wait = Some(Duration::from_secs(10));
+    let wait = Some(10_000);
     let sent = a.send_message("@bob", "hi 👋", wait).await.expect("send");
     assert_eq!(
         (sent.from, sent.to, sent.state.as_str()),
@@ -225,7 +230,7 @@ async fn direct_messages_through_the_api() {
             400,
         ),
         (
-            a.send_message("@bob", "x", Some(Duration::from_secs(25 * 3600)))
+            a.send_message("@bob", "x", Some(25 * 3600 * 1000))
                 .await
                 .expect_err("wait too long"),
             400,
@@ -238,7 +243,7 @@ async fn direct_messages_through_the_api() {
     let decision = b.accept("@alice").await.expect("accept");
     assert_eq!(
         (decision.peer_id, decision.decision),
-        (alice, super::types::Decision::Accepted)
+        (alice, Decision::Accepted)
     );
     assert_eq!(b.inbox().await.expect("inbox").len(), 1);
     assert!(b.requests().await.expect("requests").is_empty());

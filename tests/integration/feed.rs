@@ -1,11 +1,10 @@
 //! Profiles, posts, photos, likes, comments and follows across three or more nodes on
 //! loopback.
 
-mod common;
-
-use common::{eventually, png, TestNode};
 use paperplane::{Event, ProfileUpdate};
 use sha2::{Digest, Sha256};
+
+use crate::common::{eventually, png, TestNode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_change_reaches_every_node_through_a_chain() {
@@ -122,8 +121,13 @@ async fn late_joiner_catches_up_through_sync_from_a_third_node() {
                 .expect("post"),
         );
     }
-    eventually("bob has alice's posts", || {
-        b.node.feed(10).map(|f| f.len() == 3).unwrap_or(false)
+    // Bob fetches the photos in the background; dave will need them from him once alice
+    // is gone, so wait until bob holds them.
+    eventually("bob has alice's posts and their photos", || {
+        b.node
+            .feed(10)
+            .map(|f| f.len() == 3 && f.iter().all(|p| p.photos.iter().all(|ph| ph.local)))
+            .unwrap_or(false)
     })
     .await;
     b.node.like(ids[0]).await.expect("like");

@@ -3,7 +3,7 @@
 use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
-use paperplane_node::cli::{self, Cli};
+use paperplane_cli::cli::{self, Cli};
 use tracing_subscriber::EnvFilter;
 
 /// sled copies a small tree node on every write; mimalloc makes those allocations about

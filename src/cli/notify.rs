@@ -23,13 +23,12 @@ use std::{
     time::Duration,
 };
 
+use paperplane::{event::Event, node::Node, profile::fingerprint, views::MessageView};
 use tokio::{
     process::Command,
     sync::{OwnedSemaphorePermit, Semaphore},
     task::JoinHandle,
 };
-
-use crate::{event::Event, node::Node, profile::fingerprint, views::MessageView};
 
 /// How many characters of a message `{preview}` holds.
 pub const PREVIEW_CHARS: usize = 100;
@@ -219,8 +218,9 @@ async fn run(argv: Vec<String>, _permit: OwnedSemaphorePermit) {
 
 #[cfg(test)]
 mod tests {
+    use paperplane::{MessageId, PeerId};
+
     use super::*;
-    use crate::{MessageId, PeerId};
 
     fn peer() -> PeerId {
         paperplane_crypto::Identity::from_seed([9; 32]).peer_id()
@@ -237,7 +237,7 @@ mod tests {
             text: text.into(),
             sent_at: 1,
             stored_at: 2,
-            state: crate::MessageState::Received,
+            state: paperplane::MessageState::Received,
             error: None,
         }
     }

@@ -1,23 +1,13 @@
-//! Helpers for tests that run the real `paperplane` binary: homes in temporary directories,
-//! daemons on loopback (no mDNS, ephemeral ports) killed when dropped, CLI commands with
-//! their output, and polling with a deadline instead of sleeping.
-//!
-//! Finding the binary: `CARGO_BIN_EXE_paperplane` exists only in the tests of the package that
-//! defines the binary (`paperplane-node`), not in the root package's. So the first helper that
-//! needs it runs `cargo build -p paperplane-node --bin paperplane` once per test process, with
-//! the profile these tests were built with, and takes the path cargo reports for the
-//! executable (`--message-format=json`), in an environment without the variables cargo sets
-//! for this test's package. That is a no-op when the binary is fresh, it follows
-//! whatever target directory the build uses (`.cargo/config.toml`, `CARGO_TARGET_DIR`), and a
-//! stale binary can never be tested by mistake. `PAPERPLANE_BIN` overrides it.
-#![allow(dead_code, reason = "helpers for several tests")]
+//! Helpers for tests that run the real `paperplane` binary (the one cargo builds for these
+//! tests, `CARGO_BIN_EXE_paperplane`; `PAPERPLANE_BIN` overrides it): homes in temporary
+//! directories, daemons on loopback (no mDNS, ephemeral ports) killed when dropped, CLI
+//! commands with their output, and polling with a deadline instead of sleeping.
 
 use std::{
     fs,
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
-    sync::OnceLock,
     time::{Duration, Instant},
 };
 
@@ -36,75 +26,12 @@ pub(crate) const PNG: &[u8] = &[
 /// How long any one wait in these tests may take.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The `paperplane` binary, built (or found fresh) once per process.
-pub(crate) fn binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os("PAPERPLANE_BIN") {
-            return PathBuf::from(path);
-        }
-        let mut cargo = Command::new(env!("CARGO"));
-        // Cargo describes this test's package in the environment of the test; the build must
-        // not see that (ring's build script, for one, reruns when `CARGO_PKG_NAME` changes,
-        // and the whole node would be rebuilt on every test run).
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                ]
-                .contains(&name.as_ref())
-            {
-                cargo.env_remove(name.as_ref());
-            }
-        }
-        let output = cargo
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "paperplane-node",
-                "--bin",
-                "paperplane",
-            ])
-            .args(["--message-format", "json-render-diagnostics"])
-            .args(profile_args())
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run cargo build");
-        assert!(
-            output.status.success(),
-            "cargo build of the paperplane binary failed"
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "paperplane")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no paperplane executable")
-    })
-}
-
-/// The cargo profile flag matching this test binary: it lives in `<target>/<profile>/deps/`.
-fn profile_args() -> Vec<String> {
-    let exe = std::env::current_exe().expect("current exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str())
-        .unwrap_or("debug");
-    match profile_dir {
-        "debug" => Vec::new(),
-        "release" => vec!["--release".into()],
-        other => vec!["--profile".into(), other.into()],
-    }
+/// The `paperplane` binary under test.
+pub(crate) fn binary() -> PathBuf {
+    std::env::var_os("PAPERPLANE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_paperplane")),
+        PathBuf::from,
+    )
 }
 
 /// Runs `paperplane --home HOME ARGS…` to completion.

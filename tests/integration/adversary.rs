@@ -2,11 +2,8 @@
 //! forged, misplaced and malformed records and serves wrong blob bytes; honest nodes reject
 //! all of it and keep working.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{png, TestNode};
 use futures::StreamExt;
 use libp2p::{
     gossipsub, noise,
@@ -15,16 +12,19 @@ use libp2p::{
     tcp, yamux, Multiaddr, SwarmBuilder,
 };
 use paperplane::{
+    net::{FrameCodec, BLOB_PROTOCOL, GOSSIP_MAX_TRANSMIT},
     protocol::{
-        decode, encode, BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, MessageId,
-        PeerId, PhotoRef, Post, Profile, Topic,
+        decode, encode,
+        limits::{MAX_BLOB_REQUEST_BYTES, MAX_BLOB_RESPONSE_BYTES},
+        BlobHash, BlobRequest, BlobResponse, FeedMessage, Handle, MessageId, PeerId, PhotoRef,
+        Post, Profile, Topic,
     },
     Error, Event, Home, Wait,
 };
 use paperplane_crypto::Identity;
-use paperplane_node::net::{FrameCodec, BLOB_PROTOCOL, GOSSIP_MAX_TRANSMIT};
-use paperplane_protocol::limits::{MAX_BLOB_REQUEST_BYTES, MAX_BLOB_RESPONSE_BYTES};
 use tokio::sync::mpsc;
+
+use crate::common::{png, TestNode};
 
 #[derive(NetworkBehaviour)]
 struct MalloryBehaviour {
@@ -335,7 +335,7 @@ async fn send_raw_dm(
             yamux::Config::default,
         )
         .expect("tcp")
-        .with_behaviour(|_| paperplane_node::net::dm_behaviour(ProtocolSupport::Outbound))
+        .with_behaviour(|_| paperplane::net::dm_behaviour(ProtocolSupport::Outbound))
         .expect("behaviour")
         .build();
     swarm.add_peer_address(to, addr);
@@ -434,7 +434,7 @@ async fn captured_and_tampered_envelopes_are_refused() {
 /// The message id and sealed bytes of the newest envelope waiting in the outbox of the
 /// (stopped) node in `home` (an older one may wait for an acknowledgement that came too late).
 fn newest_outbox_entry(home: &std::path::Path, to: &PeerId) -> (MessageId, Vec<u8>) {
-    let store = paperplane_node::store::Store::open(&Home::new(home).store_path()).expect("store");
+    let store = paperplane::store::Store::open(&Home::new(home).store_path()).expect("store");
     let (_, last) = store
         .outbox_peers()
         .expect("outbox")

@@ -8,19 +8,18 @@ use std::{collections::VecDeque, time::Duration};
 
 use base64::Engine;
 use futures::{stream::BoxStream, StreamExt};
-use reqwest::{header, Method, RequestBuilder, Response, Url};
-use serde::{de::DeserializeOwned, Serialize};
-
-use super::types::{
-    BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
-    FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
-    RequestDecision, Resolved, SafetyNumber,
-};
-use crate::{
+use paperplane::{
+    api::types::{
+        BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
+        FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
+        RequestDecision, Resolved, SafetyNumber,
+    },
     event::Event,
     home::Home,
     views::{ChatView, FollowView, MessageView, PostView, ProfileView},
 };
+use reqwest::{header, Method, RequestBuilder, Response, Url};
+use serde::{de::DeserializeOwned, Serialize};
 
 /// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]
@@ -226,18 +225,19 @@ impl Client {
         Ok((bytes.to_vec(), mime))
     }
 
-    /// `POST /v1/messages`: sends `text` to `to` (a peer id or `@handle`). `wait` overrides
-    /// how long the daemon waits for the acknowledgement before answering.
+    /// `POST /v1/messages`: sends `text` to `to` (a peer id or `@handle`). `wait_ms` overrides
+    /// how long the daemon waits for the acknowledgement before answering (see
+    /// [`NewMessage::wait_ms`]).
     pub async fn send_message(
         &self,
         to: &str,
         text: &str,
-        wait: Option<Duration>,
+        wait_ms: Option<u64>,
     ) -> Result<MessageView, ClientError> {
         let body = NewMessage {
             to: to.into(),
             text: text.into(),
-            wait_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
+            wait_ms,
         };
         self.call(Method::POST, &["messages"], Some(&body)).await
     }

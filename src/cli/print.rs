@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 
-use super::format::{self, at_handle, count, one_line, relative_time, short_id, size, table};
-use crate::{
+use paperplane::{
     api::types::{BlockedPeer, NodeStatus, SafetyNumber},
     event::Event,
     profile::fingerprint,
     views::{ChatView, FollowView, MessageView, PostView, ProfileView},
     PeerId,
 };
+
+use super::format::{self, at_handle, count, one_line, relative_time, short_id, size, table};
 
 /// How many characters of a message a one-line preview shows.
 const PREVIEW_CHARS: usize = 60;
@@ -408,16 +409,24 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
         ),
         Event::PeerConnected { peer } => format!("peer     {} connected", who(peer)),
         Event::PeerDisconnected { peer } => format!("peer     {} disconnected", who(peer)),
+        // `Event` may grow (it is `#[non_exhaustive]`); a kind this renderer does not know yet
+        // shows as its JSON, which names it.
+        other => format!(
+            "event    {}",
+            serde_json::to_string(other).unwrap_or_else(|_| format!("{other:?}"))
+        ),
     };
     line + "\n"
 }
 
 #[cfg(test)]
 mod tests {
-    use paperplane_protocol::{BlobHash, RecordId};
+    use paperplane::{
+        views::{CommentView, PhotoView},
+        BlobHash, RecordId,
+    };
 
     use super::*;
-    use crate::views::{CommentView, PhotoView};
 
     fn peer_id(seed: u8) -> PeerId {
         paperplane_crypto::Identity::from_seed([seed; 32]).peer_id()
@@ -486,7 +495,7 @@ mod tests {
     fn message(id: u8, outgoing: bool, text: &str, state: &str, at: u64) -> MessageView {
         let (me, bob) = (peer_id(2), peer_id(1));
         MessageView {
-            id: crate::MessageId([id; 16]),
+            id: paperplane::MessageId([id; 16]),
             peer: bob,
             from: if outgoing { me } else { bob },
             to: if outgoing { bob } else { me },
@@ -538,7 +547,7 @@ mod tests {
             peer: bob,
             handle: Some("bob".into()),
             display_name: Some("Bob".into()),
-            folder: crate::Folder::Inbox,
+            folder: paperplane::Folder::Inbox,
             last_activity: last.sent_at,
             unread,
             last_message: Some(last),

@@ -1,0 +1,12 @@
+//! The integration tests, one binary so the node links once: nodes on loopback driven through
+//! the library, a hostile peer, the local API's server and client together, and the real
+//! `paperplane` binary driven through its command line.
+
+mod common;
+mod common_cli;
+
+mod adversary;
+mod api;
+mod cli;
+mod feed;
+mod messages;
