@@ -9,4 +9,5 @@ mod adversary;
 mod api;
 mod cli;
 mod feed;
+mod flood;
 mod messages;

@@ -12,7 +12,7 @@
 //! advanced session in one transaction; the response goes out only after the flush that
 //! makes them durable (group commit, see `flush`).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use libp2p::request_response::{self, Message, OutboundRequestId, ResponseChannel};
 use paperplane_crypto::{Conversation, Envelope};
@@ -328,7 +328,7 @@ impl Actor {
             followed: self.followees.contains(&peer),
             chat: chat.as_ref().map(|c| (c.folder, c.request_window())),
         };
-        let (folder, mut allowance) = match self.inbox.admit(&standing, now) {
+        let (folder, mut allowance) = match self.inbox.admit(&peer, &standing, now) {
             Admission::Refused(r) => return Ok((vec![DmResult::Rejected(r); n], Vec::new())),
             Admission::Admitted { folder, allowance } => (folder, allowance),
         };
@@ -338,10 +338,15 @@ impl Actor {
             .unwrap_or_else(|| Conversation::new(peer));
         let mut results: Vec<Option<DmResult>> = vec![None; n];
         let mut accepted: Vec<(usize, StoredMessage)> = Vec::new();
-        // Ids accepted so far in this request: the same id again is a duplicate.
-        let mut ids = HashSet::new();
+        // Ids accepted and payloads seen so far in this request.
+        let mut seen = inbox::Seen::default();
+        let mut banned = false;
         for (i, env) in envelopes.iter().enumerate() {
-            if let Some(verdict) = inbox::precheck(env, &self.me, &ids) {
+            if banned {
+                results[i] = Some(DmResult::Rejected(DmRejection::RateLimited));
+                continue;
+            }
+            if let Some(verdict) = inbox::precheck(env, &self.me, &mut seen) {
                 results[i] = Some(verdict);
                 continue;
             }
@@ -367,6 +372,18 @@ impl Actor {
                 });
                 continue;
             }
+            // A handshake that would open a new session costs a signature check and several
+            // X25519 operations: charged before it is done. (An initiator repeats its
+            // handshake on every message until the first reply; those open no session.)
+            let opens_session = envelope.handshake.is_some()
+                && !conv
+                    .sessions()
+                    .iter()
+                    .any(|s| s.id() == envelope.session_id);
+            if opens_session && !self.inbox.charge_handshake(peer, now) {
+                results[i] = Some(DmResult::Rejected(DmRejection::RateLimited));
+                continue;
+            }
             // Advances `conv` only if the envelope opens. One that opens but holds no valid
             // message has used up its key: refused as malformed, it is not stored.
             let plaintext = match conv.decrypt_in_place(&self.messaging, &self.prekeys, &envelope) {
@@ -378,6 +395,7 @@ impl Actor {
                 Err(e) => {
                     tracing::debug!(%peer, error = %e, "undecryptable envelope");
                     results[i] = reject(DmRejection::Undecryptable);
+                    banned = self.inbox.undecryptable(peer, now);
                     continue;
                 }
             };
@@ -389,7 +407,7 @@ impl Actor {
                 }
             };
             allowance = allowance.saturating_sub(1);
-            ids.insert(message.id);
+            seen.ids.insert(message.id);
             accepted.push((
                 i,
                 StoredMessage {
@@ -424,6 +442,10 @@ impl Actor {
                 });
             }
             self.inbox.accepted_requests(new_requests, now);
+        }
+        if banned {
+            tracing::info!(%peer, "refusing a peer that keeps sending undecryptable messages");
+            let _ = self.swarm.disconnect_peer_id(peer);
         }
         let results = results
             .into_iter()

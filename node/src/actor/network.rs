@@ -33,6 +33,11 @@ impl Actor {
                 num_established,
                 ..
             } => {
+                if self.inbox.is_banned(&peer_id, self.now()) {
+                    tracing::debug!(%peer_id, "closing a connection from a refused peer");
+                    self.swarm.close_connection(connection_id);
+                    return;
+                }
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {
                     let _ = reply.send(Ok(peer_id));
                 }

@@ -20,6 +20,17 @@ pub(crate) const REQUESTS_PER_MINUTE: u32 = 30;
 pub(crate) const REQUESTS_PER_MINUTE_OVERALL: u32 = 300;
 /// The length of a rate window.
 pub(crate) const RATE_WINDOW_MS: u64 = 60_000;
+/// Most handshakes for a new session one peer may have answered a minute: each costs a
+/// signature check and several X25519 operations, and a legitimate peer needs one per
+/// session.
+pub(crate) const HANDSHAKES_PER_MINUTE: u32 = 16;
+/// Undecryptable envelopes one peer may send in a minute before it is refused for
+/// [`BAN_MS`]: each may have cost up to a thousand key derivations.
+pub(crate) const UNDECRYPTABLE_PER_MINUTE: u32 = 32;
+/// How long a peer that kept sending undecryptable envelopes is refused (10 minutes).
+pub(crate) const BAN_MS: u64 = 10 * 60_000;
+/// Peers whose budgets are remembered; beyond it, those with nothing to remember go first.
+const MAX_TRACKED_PEERS: usize = 4096;
 
 /// Where a chat is listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,17 +97,89 @@ pub(crate) enum Admission {
     },
 }
 
-/// The receiving side's state across senders: the overall budget for requests.
+/// What one peer has spent of its budgets for expensive work.
+#[derive(Clone, Copy, Debug, Default)]
+struct Budget {
+    handshakes: RateWindow,
+    undecryptable: RateWindow,
+    banned_until: u64,
+}
+
+impl Budget {
+    /// Whether nothing here matters any more at `now`.
+    fn is_spent(&self, now: u64) -> bool {
+        self.banned_until <= now
+            && self.handshakes.remaining(1, now) == 1
+            && self.undecryptable.remaining(1, now) == 1
+    }
+}
+
+/// The receiving side's state across senders: the overall budget for requests and each
+/// peer's budget for expensive work, charged before the work is done.
 #[derive(Debug, Default)]
 pub(crate) struct Inbox {
     requests: RateWindow,
+    budgets: std::collections::HashMap<PeerId, Budget>,
 }
 
 impl Inbox {
-    /// Decides on a request from a sender of `standing` at `now`.
-    pub(crate) fn admit(&self, standing: &Standing, now: u64) -> Admission {
+    /// Whether `peer` is refused at `now` for having sent too many undecryptable envelopes.
+    pub(crate) fn is_banned(&self, peer: &PeerId, now: u64) -> bool {
+        self.budgets.get(peer).is_some_and(|b| b.banned_until > now)
+    }
+
+    /// Charges `peer` one handshake; `false` if its budget for the minute is spent (the
+    /// envelope is then refused as rate limited without being opened).
+    pub(crate) fn charge_handshake(&mut self, peer: PeerId, now: u64) -> bool {
+        let budget = self.budget(peer, now);
+        if budget.handshakes.remaining(HANDSHAKES_PER_MINUTE, now) == 0 {
+            return false;
+        }
+        budget.handshakes.record(now);
+        true
+    }
+
+    /// Records an envelope from `peer` that did not decrypt; `true` if `peer` is now
+    /// refused for [`BAN_MS`] (the actor then disconnects it).
+    pub(crate) fn undecryptable(&mut self, peer: PeerId, now: u64) -> bool {
+        let budget = self.budget(peer, now);
+        budget.undecryptable.record(now);
+        if budget
+            .undecryptable
+            .remaining(UNDECRYPTABLE_PER_MINUTE, now)
+            == 0
+        {
+            budget.banned_until = now.saturating_add(BAN_MS);
+            return true;
+        }
+        false
+    }
+
+    fn budget(&mut self, peer: PeerId, now: u64) -> &mut Budget {
+        if self.budgets.len() >= MAX_TRACKED_PEERS && !self.budgets.contains_key(&peer) {
+            self.budgets.retain(|_, b| !b.is_spent(now));
+            if self.budgets.len() >= MAX_TRACKED_PEERS {
+                // Every one is busy: forget an unbanned one rather than grow.
+                if let Some(p) = self
+                    .budgets
+                    .iter()
+                    .find(|(_, b)| b.banned_until <= now)
+                    .map(|(p, _)| *p)
+                {
+                    self.budgets.remove(&p);
+                }
+            }
+        }
+        self.budgets.entry(peer).or_default()
+    }
+
+    /// Decides on a request from `peer`, a sender of `standing`, at `now`.
+    pub(crate) fn admit(&self, peer: &PeerId, standing: &Standing, now: u64) -> Admission {
         if standing.blocked {
             return Admission::Refused(DmRejection::Blocked);
+        }
+        if self.is_banned(peer, now) {
+            return Admission::Refused(DmRejection::RateLimited);
         }
         let (folder, window) = match standing.chat {
             Some((folder, window)) => (folder, window),
@@ -120,19 +203,30 @@ impl Inbox {
     }
 }
 
-/// Checks an envelope needs no key for: addressee, size, and whether its id came earlier in
-/// the same request. `None` means it may be opened.
-pub(crate) fn precheck(
-    envelope: &SealedEnvelope,
+/// What one request has shown so far: the ids accepted and every payload seen.
+#[derive(Debug, Default)]
+pub(crate) struct Seen<'a> {
+    /// Ids of the messages accepted from this request.
+    pub(crate) ids: HashSet<MessageId>,
+    payloads: HashSet<&'a [u8]>,
+}
+
+/// Checks an envelope needs no key for: addressee, size, whether its id was accepted earlier
+/// in the same request, and whether the same bytes came earlier in it (a copy is refused
+/// without being opened again). `None` means it may be opened.
+pub(crate) fn precheck<'a>(
+    envelope: &'a SealedEnvelope,
     me: &PeerId,
-    earlier: &HashSet<MessageId>,
+    seen: &mut Seen<'a>,
 ) -> Option<DmResult> {
     if envelope.recipient != *me {
         Some(DmResult::Rejected(DmRejection::NotForMe))
     } else if envelope.payload.len() > MAX_SEALED_BYTES {
         Some(DmResult::Rejected(DmRejection::TooLarge))
-    } else if earlier.contains(&envelope.id) {
+    } else if seen.ids.contains(&envelope.id) {
         Some(DmResult::Duplicate)
+    } else if !seen.payloads.insert(&envelope.payload) {
+        Some(DmResult::Rejected(DmRejection::Malformed))
     } else {
         None
     }

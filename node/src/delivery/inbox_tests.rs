@@ -1,7 +1,5 @@
 //! The receiving rules with a fake clock.
 
-use std::collections::HashSet;
-
 use paperplane_protocol::{DmRejection, DmResult, MessageId, SealedEnvelope};
 
 use super::*;
@@ -37,7 +35,7 @@ fn blocked_senders_are_refused_whatever_else_holds() {
         chat: Some((Folder::Inbox, RateWindow::default())),
     };
     assert_eq!(
-        inbox.admit(&s, T0),
+        inbox.admit(&peer(9), &s, T0),
         Admission::Refused(DmRejection::Blocked)
     );
 }
@@ -46,7 +44,7 @@ fn blocked_senders_are_refused_whatever_else_holds() {
 fn first_contact_goes_to_requests_unless_followed_and_a_chat_keeps_its_folder() {
     let inbox = Inbox::default();
     assert_eq!(
-        allowance(inbox.admit(&stranger(), T0)),
+        allowance(inbox.admit(&peer(9), &stranger(), T0)),
         (Folder::Requests, REQUESTS_PER_MINUTE)
     );
     let followed = Standing {
@@ -54,7 +52,7 @@ fn first_contact_goes_to_requests_unless_followed_and_a_chat_keeps_its_folder() 
         ..stranger()
     };
     assert_eq!(
-        allowance(inbox.admit(&followed, T0)),
+        allowance(inbox.admit(&peer(9), &followed, T0)),
         (Folder::Inbox, u32::MAX)
     );
     // Accepted earlier, not followed: the inbox, unlimited.
@@ -62,14 +60,20 @@ fn first_contact_goes_to_requests_unless_followed_and_a_chat_keeps_its_folder() 
         chat: Some((Folder::Inbox, RateWindow::default())),
         ..stranger()
     };
-    assert_eq!(allowance(inbox.admit(&accepted, T0)).0, Folder::Inbox);
+    assert_eq!(
+        allowance(inbox.admit(&peer(9), &accepted, T0)).0,
+        Folder::Inbox
+    );
     // Followed now, but the chat is still a request: stays a request until accepted.
     let pending = Standing {
         followed: true,
         chat: Some((Folder::Requests, RateWindow::default())),
         ..stranger()
     };
-    assert_eq!(allowance(inbox.admit(&pending, T0)).0, Folder::Requests);
+    assert_eq!(
+        allowance(inbox.admit(&peer(9), &pending, T0)).0,
+        Folder::Requests
+    );
 }
 
 #[test]
@@ -82,7 +86,10 @@ fn a_strangers_allowance_is_thirty_a_minute_and_comes_back_after_the_window() {
             chat: Some((Folder::Requests, window)),
             ..stranger()
         };
-        assert_eq!(allowance(inbox.admit(&s, now)).1, REQUESTS_PER_MINUTE - i);
+        assert_eq!(
+            allowance(inbox.admit(&peer(9), &s, now)).1,
+            REQUESTS_PER_MINUTE - i
+        );
         window.record(now);
         now += 1_000;
     }
@@ -90,14 +97,18 @@ fn a_strangers_allowance_is_thirty_a_minute_and_comes_back_after_the_window() {
         chat: Some((Folder::Requests, w)),
         ..stranger()
     };
-    assert_eq!(allowance(inbox.admit(&s(window), now)).1, 0, "used up");
     assert_eq!(
-        allowance(inbox.admit(&s(window), T0 + RATE_WINDOW_MS)).1,
+        allowance(inbox.admit(&peer(9), &s(window), now)).1,
+        0,
+        "used up"
+    );
+    assert_eq!(
+        allowance(inbox.admit(&peer(9), &s(window), T0 + RATE_WINDOW_MS)).1,
         0,
         "the window includes its last millisecond"
     );
     assert_eq!(
-        allowance(inbox.admit(&s(window), T0 + RATE_WINDOW_MS + 1)).1,
+        allowance(inbox.admit(&peer(9), &s(window), T0 + RATE_WINDOW_MS + 1)).1,
         REQUESTS_PER_MINUTE,
         "a new minute"
     );
@@ -113,17 +124,20 @@ fn a_strangers_allowance_is_thirty_a_minute_and_comes_back_after_the_window() {
 fn all_strangers_together_share_an_overall_budget() {
     let mut inbox = Inbox::default();
     inbox.accepted_requests(REQUESTS_PER_MINUTE_OVERALL as usize - 5, T0);
-    assert_eq!(allowance(inbox.admit(&stranger(), T0 + 10)).1, 5);
+    assert_eq!(allowance(inbox.admit(&peer(9), &stranger(), T0 + 10)).1, 5);
     inbox.accepted_requests(5, T0 + 20);
-    assert_eq!(allowance(inbox.admit(&stranger(), T0 + 30)).1, 0);
+    assert_eq!(allowance(inbox.admit(&peer(9), &stranger(), T0 + 30)).1, 0);
     // Followed people are not affected.
     let followed = Standing {
         followed: true,
         ..stranger()
     };
-    assert_eq!(allowance(inbox.admit(&followed, T0 + 30)).1, u32::MAX);
     assert_eq!(
-        allowance(inbox.admit(&stranger(), T0 + RATE_WINDOW_MS + 1)).1,
+        allowance(inbox.admit(&peer(9), &followed, T0 + 30)).1,
+        u32::MAX
+    );
+    assert_eq!(
+        allowance(inbox.admit(&peer(9), &stranger(), T0 + RATE_WINDOW_MS + 1)).1,
         REQUESTS_PER_MINUTE
     );
 }
@@ -131,26 +145,98 @@ fn all_strangers_together_share_an_overall_budget() {
 #[test]
 fn prechecks_refuse_misaddressed_oversized_and_repeated_envelopes() {
     let me = peer(1);
-    let env = |to, id: u8, len| SealedEnvelope {
+    let env = |to, id: u8, len, fill: u8| SealedEnvelope {
         recipient: to,
         id: MessageId([id; 16]),
-        payload: vec![0; len],
+        payload: vec![fill; len],
     };
-    let mut earlier = HashSet::new();
-    assert_eq!(precheck(&env(me, 1, 100), &me, &earlier), None);
+    let (a, to_bob, huge, again) = (
+        env(me, 1, 100, 0),
+        env(peer(2), 2, 100, 1),
+        env(me, 3, MAX_SEALED_BYTES + 1, 2),
+        env(me, 1, 100, 3),
+    );
+    let copy = env(me, 4, 100, 0);
+    let fresh = env(me, 5, 100, 4);
+    let mut seen = Seen::default();
+    assert_eq!(precheck(&a, &me, &mut seen), None);
+    seen.ids.insert(a.id);
     assert_eq!(
-        precheck(&env(peer(2), 1, 100), &me, &earlier),
+        precheck(&to_bob, &me, &mut seen),
         Some(DmResult::Rejected(DmRejection::NotForMe))
     );
     assert_eq!(
-        precheck(&env(me, 1, MAX_SEALED_BYTES + 1), &me, &earlier),
+        precheck(&huge, &me, &mut seen),
         Some(DmResult::Rejected(DmRejection::TooLarge))
     );
-    earlier.insert(MessageId([1; 16]));
     assert_eq!(
-        precheck(&env(me, 1, 100), &me, &earlier),
-        Some(DmResult::Duplicate)
+        precheck(&again, &me, &mut seen),
+        Some(DmResult::Duplicate),
+        "an id accepted earlier in the request"
     );
+    assert_eq!(
+        precheck(&copy, &me, &mut seen),
+        Some(DmResult::Rejected(DmRejection::Malformed)),
+        "the same bytes under another id are not opened again"
+    );
+    assert_eq!(precheck(&fresh, &me, &mut seen), None);
+}
+
+#[test]
+fn handshakes_are_budgeted_per_peer_before_any_work() {
+    let mut inbox = Inbox::default();
+    let (mallory, alice) = (peer(3), peer(4));
+    for _ in 0..HANDSHAKES_PER_MINUTE {
+        assert!(inbox.charge_handshake(mallory, T0));
+    }
+    assert!(
+        !inbox.charge_handshake(mallory, T0 + 1),
+        "spent for the minute"
+    );
+    assert!(
+        inbox.charge_handshake(alice, T0 + 1),
+        "others are not affected"
+    );
+    assert!(
+        inbox.charge_handshake(mallory, T0 + RATE_WINDOW_MS + 1),
+        "a new minute"
+    );
+}
+
+#[test]
+fn a_peer_that_keeps_sending_undecryptable_envelopes_is_refused_for_a_while() {
+    let mut inbox = Inbox::default();
+    let mallory = peer(3);
+    for i in 1..UNDECRYPTABLE_PER_MINUTE {
+        assert!(!inbox.undecryptable(mallory, T0 + u64::from(i)));
+    }
+    assert!(
+        inbox.undecryptable(mallory, T0 + 100),
+        "the last straw bans"
+    );
+    assert_eq!(
+        inbox.admit(&mallory, &stranger(), T0 + 101),
+        Admission::Refused(DmRejection::RateLimited)
+    );
+    assert!(inbox.is_banned(&mallory, T0 + 100 + BAN_MS - 1));
+    assert!(!inbox.is_banned(&mallory, T0 + 100 + BAN_MS));
+    assert!(matches!(
+        inbox.admit(&mallory, &stranger(), T0 + 100 + BAN_MS),
+        Admission::Admitted { .. }
+    ));
+    assert!(!inbox.is_banned(&peer(4), T0 + 101));
+}
+
+#[test]
+fn remembered_budgets_stay_bounded() {
+    let mut inbox = Inbox::default();
+    for i in 0..(MAX_TRACKED_PEERS as u32 + 100) {
+        let mut seed = [0; 32];
+        seed[..4].copy_from_slice(&i.to_be_bytes());
+        let p = paperplane_crypto::Identity::from_seed(seed).peer_id();
+        inbox.charge_handshake(p, T0);
+    }
+    assert!(inbox.budgets.len() <= MAX_TRACKED_PEERS);
 }
 
 #[test]

@@ -62,6 +62,10 @@ pub fn topic_score_params() -> gossipsub::TopicScoreParams {
     }
 }
 
+/// Concurrent `/paperplane/dm/1` streams per connection: a sender keeps at most four
+/// requests in flight per peer, so more only serve someone flooding the node.
+pub const MAX_DM_STREAMS: usize = 16;
+
 /// The `/paperplane/dm/1` behaviour with its frame limits. A node speaks both sides
 /// ([`ProtocolSupport::Full`]); a tool or test that only sends, [`ProtocolSupport::Outbound`].
 pub fn dm_behaviour(support: ProtocolSupport) -> request_response::Behaviour<FrameCodec> {
@@ -70,7 +74,7 @@ pub fn dm_behaviour(support: ProtocolSupport) -> request_response::Behaviour<Fra
         [(DM_PROTOCOL, support)],
         request_response::Config::default()
             .with_request_timeout(REQUEST_TIMEOUT)
-            .with_max_concurrent_streams(256),
+            .with_max_concurrent_streams(MAX_DM_STREAMS),
     )
 }
 

@@ -16,7 +16,10 @@ use sled::{
     Transactional,
 };
 
-use super::{keys::peer_key, Result, Store, StoreError};
+use super::{
+    keys::{peer_key, PEER_KEY_LEN},
+    Result, Store, StoreError,
+};
 use crate::delivery::inbox::RateWindow;
 pub use crate::delivery::Folder;
 
@@ -139,6 +142,12 @@ fn message_key(peer: &PeerId, sent_at: u64, id: &MessageId) -> Vec<u8> {
     [&peer_key(peer)[..], &sent_at.to_be_bytes(), &id.0].concat()
 }
 
+/// The message index's key: the id, then the peer of the chat. Ids are the sender's choice,
+/// so they are unique only per sender: the same id from two peers is two messages.
+fn index_key(peer: &PeerId, id: &MessageId) -> Vec<u8> {
+    [&id.0[..], &peer_key(peer)[..]].concat()
+}
+
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
@@ -162,6 +171,31 @@ fn ser<T: Serialize>(v: &T) -> Vec<u8> {
 }
 
 impl Store {
+    /// Rewrites a message index of the first layout (keyed by the id alone) to the current
+    /// one (id, then the chat's peer), in one batch. Runs at open; a no-op once done.
+    pub(super) fn migrate_message_index(&self) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut moved = 0usize;
+        for item in self.message_index.iter() {
+            let (k, v) = item?;
+            if k.len() != 16 {
+                continue;
+            }
+            let peer = v.get(..PEER_KEY_LEN).ok_or_else(|| StoreError::Corrupt {
+                tree: "message_index",
+                reason: "a message key shorter than a peer id".into(),
+            })?;
+            batch.insert([&k[..], peer].concat(), v.clone());
+            batch.remove(k);
+            moved += 1;
+        }
+        if moved > 0 {
+            self.message_index.apply_batch(batch)?;
+            tracing::info!(moved, "message index rewritten to the per-peer layout");
+        }
+        Ok(())
+    }
+
     /// The end-to-end conversation state with `peer`.
     pub fn conversation(&self, peer: &PeerId) -> Result<Option<Conversation>> {
         self.conversations
@@ -247,7 +281,7 @@ impl Store {
                         chat.last_message = Some(message.id);
                         chat.last_sent_at = message.sent_at;
                         msgs.insert(key.as_slice(), ser(message))?;
-                        index.insert(&message.id.0, key.as_slice())?;
+                        index.insert(index_key(peer, &message.id), key.as_slice())?;
                         outbox.insert(key.as_slice(), entry.as_slice())?;
                     }
                     conv.insert(pk.as_slice(), ser(conversation))?;
@@ -288,10 +322,7 @@ impl Store {
     /// Whether a message `id` is stored in the chat with `peer` (so an envelope naming that
     /// id, sent again by that peer, is a retry; from anyone else it is not).
     pub fn has_message_with(&self, peer: &PeerId, id: &MessageId) -> Result<bool> {
-        Ok(self
-            .message_index
-            .get(id.0)?
-            .is_some_and(|key| key.starts_with(&peer_key(peer))))
+        Ok(self.message_index.contains_key(index_key(peer, id))?)
     }
 
     /// Stores messages received from one peer together with the session advanced past all
@@ -324,7 +355,8 @@ impl Store {
                     };
                     let mut out = Vec::with_capacity(messages.len());
                     for (message, mkey) in messages.iter().zip(&keys) {
-                        if index.get(message.id.0)?.is_some() {
+                        let ikey = index_key(peer, &message.id);
+                        if index.get(&ikey)?.is_some() {
                             out.push(Received::Duplicate);
                             continue;
                         }
@@ -340,7 +372,7 @@ impl Store {
                             chat.window_count = window.count;
                         }
                         msgs.insert(mkey.as_slice(), ser(message))?;
-                        index.insert(&message.id.0, mkey.as_slice())?;
+                        index.insert(ikey, mkey.as_slice())?;
                         out.push(Received::New {
                             folder: chat.folder,
                             first,
@@ -353,9 +385,16 @@ impl Store {
         )
     }
 
-    /// A message by id.
+    /// A message by id. Should two peers have used the same id, the one in the chat whose
+    /// peer id sorts first.
     pub fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>> {
-        match self.message_index.get(id.0)? {
+        match self
+            .message_index
+            .scan_prefix(id.0)
+            .values()
+            .next()
+            .transpose()?
+        {
             Some(key) => self
                 .messages
                 .get(&key)?
@@ -375,7 +414,7 @@ impl Store {
     ) -> Result<Vec<StoredMessage>> {
         let prefix = peer_key(peer);
         let end = match before {
-            Some(id) => match self.message_index.get(id.0)? {
+            Some(id) => match self.message_index.get(index_key(peer, id))? {
                 Some(k) => k.to_vec(),
                 None => return Ok(Vec::new()),
             },
@@ -437,8 +476,10 @@ impl Store {
             .transpose()
     }
 
-    /// Deletes the chat with `peer` and its messages in one transaction (the session is
-    /// kept). Outgoing messages still queued are dropped from the outbox too. The rows are
+    /// Deletes the chat with `peer`, its messages and the end-to-end sessions with `peer` in
+    /// one transaction (a declined stranger leaves nothing behind; should they write again,
+    /// their handshake starts over). Outgoing messages still queued are dropped from the
+    /// outbox too. The rows are
     /// listed before the transaction, so only the store's one writer (the actor) may call
     /// this: no message can arrive in between.
     pub fn delete_chat(&self, peer: &PeerId) -> Result<usize> {
@@ -460,11 +501,13 @@ impl Store {
                 &self.message_index,
                 &self.outbox,
                 &self.chats,
+                &self.conversations,
             )
-                .transaction(|(msgs, index, out, chats)| {
+                .transaction(|(msgs, index, out, chats, convs)| {
+                    convs.remove(prefix.as_slice())?;
                     for (k, id) in &messages {
                         msgs.remove(k)?;
-                        index.remove(&id.0)?;
+                        index.remove(index_key(peer, id))?;
                     }
                     for k in &outbox {
                         out.remove(k)?;

@@ -112,7 +112,7 @@ impl Store {
             }
         };
         let t = |name: &str| db.open_tree(name);
-        Ok(Self {
+        let store = Self {
             profiles: t("profiles")?,
             handles: t("handles")?,
             posts: t("posts")?,
@@ -133,7 +133,9 @@ impl Store {
             blocked: t("blocked")?,
             addresses: t("addresses")?,
             db,
-        })
+        };
+        store.migrate_message_index()?;
+        Ok(store)
     }
 
     /// Writes everything to disk, blocking the calling thread (for code outside a runtime).

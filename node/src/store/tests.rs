@@ -296,3 +296,103 @@ fn settling_the_outbox_decides_each_messages_state() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].1.message, MessageId([3; 16]));
 }
+
+#[test]
+fn message_ids_are_unique_per_sender_not_across_senders() {
+    use messages::{DeliveryState, Folder, Received, StoredMessage};
+    use paperplane_protocol::{MessageBody, MessageId};
+    let (_d, s) = store();
+    let (alice, mallory) = (id(1).peer_id(), id(3).peer_id());
+    let incoming = |from: PeerId, text: &str| StoredMessage {
+        id: MessageId([7; 16]),
+        peer: from,
+        outgoing: false,
+        sent_at: 10,
+        stored_at: 10,
+        body: MessageBody::Text(text.into()),
+        state: DeliveryState::Received,
+    };
+    let accept = |m: &StoredMessage| {
+        let conv = paperplane_crypto::Conversation::new(m.peer);
+        s.accept_incoming(&m.peer, &conv, std::slice::from_ref(m), Folder::Requests)
+            .expect("accept")
+    };
+    // Mallory learned the id alice will use and sends it first: alice's message is still new.
+    assert!(matches!(
+        accept(&incoming(mallory, "first!"))[..],
+        [Received::New { .. }]
+    ));
+    assert!(matches!(
+        accept(&incoming(alice, "hello"))[..],
+        [Received::New { .. }]
+    ));
+    // Alice's retry is a duplicate.
+    assert_eq!(accept(&incoming(alice, "hello")), vec![Received::Duplicate]);
+    assert!(s
+        .has_message_with(&alice, &MessageId([7; 16]))
+        .expect("has"));
+    let texts = |p: &PeerId| -> Vec<String> {
+        s.messages(p, None, 10)
+            .expect("messages")
+            .iter()
+            .map(|m| m.body.text().to_owned())
+            .collect()
+    };
+    assert_eq!(texts(&alice), ["hello"]);
+    assert_eq!(texts(&mallory), ["first!"]);
+    // Deleting mallory's chat leaves alice's message and its index entry, and takes
+    // mallory's sessions with it.
+    s.delete_chat(&mallory).expect("delete");
+    assert!(s.conversation(&mallory).expect("read").is_none());
+    assert!(s.conversation(&alice).expect("read").is_some());
+    assert!(s
+        .has_message_with(&alice, &MessageId([7; 16]))
+        .expect("has"));
+    assert!(!s
+        .has_message_with(&mallory, &MessageId([7; 16]))
+        .expect("has"));
+}
+
+#[test]
+fn an_index_of_the_first_layout_is_rewritten_at_open() {
+    use messages::{DeliveryState, Folder, StoredMessage};
+    use paperplane_protocol::{MessageBody, MessageId};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let alice = id(1).peer_id();
+    {
+        let s = Store::open(&path).expect("open");
+        let m = StoredMessage {
+            id: MessageId([5; 16]),
+            peer: alice,
+            outgoing: false,
+            sent_at: 10,
+            stored_at: 10,
+            body: MessageBody::Text("old".into()),
+            state: DeliveryState::Received,
+        };
+        let conv = paperplane_crypto::Conversation::new(alice);
+        s.accept_incoming(&alice, &conv, &[m], Folder::Inbox)
+            .expect("accept");
+        // Turn the entry into the first layout: the id alone.
+        let (k, v) = s.message_index.iter().next().expect("entry").expect("read");
+        s.message_index.remove(&k).expect("remove");
+        s.message_index.insert(&k[..16], v).expect("insert");
+        s.flush_blocking().expect("flush");
+    }
+    let s = Store::open(&path).expect("reopen");
+    assert!(s
+        .has_message_with(&alice, &MessageId([5; 16]))
+        .expect("has"));
+    assert_eq!(
+        s.message(&MessageId([5; 16]))
+            .expect("read")
+            .map(|m| m.body.text().to_owned()),
+        Some("old".to_owned())
+    );
+    assert!(s
+        .message_index
+        .iter()
+        .keys()
+        .all(|k| k.expect("key").len() == 16 + 38));
+}
