@@ -215,8 +215,52 @@ impl Actor {
                     self.dm_requests.insert(request, batch);
                 }
                 Action::Settle { peer, rows } => self.settle(peer, rows),
+                Action::Reseal { peer } => match self.reseal(peer) {
+                    Ok(up_to) => self.after_flush(AfterFlush::Resealed { peer, up_to }),
+                    Err(e) => {
+                        tracing::warn!(%peer, error = %e, "cannot start a fresh session");
+                        actions.extend(self.outbox.handle(Input::ResealFailed(peer), now));
+                    }
+                },
             }
         }
+    }
+
+    /// `peer` cannot decrypt what we send (they lost their session state, restored a backup,
+    /// or ours was rolled back): starts a fresh session from their current profile and seals
+    /// every unsettled message to them again on it (same ids, same timestamps, so nothing
+    /// shows twice), in one transaction. Returns the last row.
+    fn reseal(&mut self, peer: PeerId) -> Result<Option<OutboxKey>, SendError> {
+        let now = self.now();
+        let profile = self
+            .store
+            .profile(&peer)?
+            .ok_or(SendError::UnknownPeer(peer))?;
+        let keys =
+            profile.body.messaging.as_ref().ok_or_else(|| {
+                SendError::NoMessagingKeys(profile.body.handle.as_str().to_owned())
+            })?;
+        let mut rng = rand::rng();
+        let mut conv = self
+            .store
+            .conversation(&peer)?
+            .unwrap_or_else(|| Conversation::new(peer))
+            .start(&mut rng, &self.messaging, keys, now)?;
+        let mut rows = Vec::new();
+        for (key, _) in self.store.outbox_all(&peer)? {
+            let Some(m) = self.store.message_at(&key)? else {
+                continue;
+            };
+            let message = DirectMessage {
+                id: m.id,
+                sent_at: m.sent_at,
+                body: m.body,
+            };
+            let envelope = conv.encrypt_in_place(&mut rng, &encode(&message))?;
+            rows.push((key, envelope.to_bytes()));
+        }
+        tracing::info!(%peer, messages = rows.len(), "sealing again on a fresh session");
+        Ok(self.store.reseal_outgoing(&peer, &conv, &rows)?)
     }
 
     /// Settles outbox rows (in one transaction) and announces the outcomes.
@@ -382,6 +426,24 @@ impl Actor {
                     .any(|s| s.id() == envelope.session_id);
             if opens_session && !self.inbox.charge_handshake(peer, now) {
                 results[i] = Some(DmResult::Rejected(DmRejection::RateLimited));
+                continue;
+            }
+            // A peer whose envelopes keep failing is not opened again this minute.
+            if !self.inbox.may_open(&peer, now) {
+                results[i] = Some(if stored(&self.store)? {
+                    DmResult::Duplicate
+                } else {
+                    DmResult::Rejected(DmRejection::RateLimited)
+                });
+                continue;
+            }
+            // A peer whose envelopes keep failing is not opened again this minute.
+            if !self.inbox.may_open(&peer, now) {
+                results[i] = Some(if stored(&self.store)? {
+                    DmResult::Duplicate
+                } else {
+                    DmResult::Rejected(DmRejection::RateLimited)
+                });
                 continue;
             }
             // Advances `conv` only if the envelope opens. One that opens but holds no valid

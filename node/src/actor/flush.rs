@@ -28,6 +28,11 @@ pub(super) enum AfterFlush {
     },
     /// Let the outbox send a peer's rows up to this one.
     Durable { peer: PeerId, up_to: OutboxKey },
+    /// Let the outbox send a peer's rows sealed again on a fresh session.
+    Resealed {
+        peer: PeerId,
+        up_to: Option<OutboxKey>,
+    },
 }
 
 /// The flush pipeline's state.
@@ -96,8 +101,8 @@ impl Actor {
         if let Err(e) = &result {
             tracing::error!(error = %e, "flushing the store failed");
         }
-        // Peers with newly durable rows, dispatched once each after the replies.
-        let mut durable: Vec<(PeerId, OutboxKey)> = Vec::new();
+        // What the outbox learns, after the replies.
+        let mut outbox_inputs = Vec::new();
         for w in work {
             match w {
                 AfterFlush::Respond {
@@ -126,8 +131,15 @@ impl Actor {
                     // After a failed flush the rows stay unsendable until a later flush
                     // covers them (the next send to this peer, or a restart).
                     if result.is_ok() {
-                        durable.push((peer, up_to));
+                        outbox_inputs.push(Input::Durable { peer, up_to });
                     }
+                }
+                AfterFlush::Resealed { peer, up_to } => {
+                    outbox_inputs.push(if result.is_ok() {
+                        Input::Resealed { peer, up_to }
+                    } else {
+                        Input::ResealFailed(peer)
+                    });
                 }
                 AfterFlush::Queued { reply, queued } => match &result {
                     Ok(()) => {
@@ -139,8 +151,8 @@ impl Actor {
                 },
             }
         }
-        for (peer, up_to) in durable {
-            self.drive_outbox(Input::Durable { peer, up_to });
+        for input in outbox_inputs {
+            self.drive_outbox(input);
         }
     }
 }

@@ -24,9 +24,14 @@ pub(crate) const RATE_WINDOW_MS: u64 = 60_000;
 /// signature check and several X25519 operations, and a legitimate peer needs one per
 /// session.
 pub(crate) const HANDSHAKES_PER_MINUTE: u32 = 16;
-/// Undecryptable envelopes one peer may send in a minute before it is refused for
-/// [`BAN_MS`]: each may have cost up to a thousand key derivations.
+/// Undecryptable envelopes from one peer opened in a minute: each may have cost up to a
+/// thousand key derivations. Beyond it, that peer's envelopes are refused unopened (as rate
+/// limited) for the rest of the minute.
 pub(crate) const UNDECRYPTABLE_PER_MINUTE: u32 = 32;
+/// Minutes, within [`BAN_MS`], in which a peer used up that budget before it is refused
+/// altogether and disconnected. A peer whose session broke honestly uses it up once and
+/// then starts a fresh session; one that keeps at it is flooding.
+pub(crate) const STRIKES_BEFORE_BAN: u32 = 3;
 /// How long a peer that kept sending undecryptable envelopes is refused (10 minutes).
 pub(crate) const BAN_MS: u64 = 10 * 60_000;
 /// Peers whose budgets are remembered; beyond it, those with nothing to remember go first.
@@ -102,6 +107,11 @@ pub(crate) enum Admission {
 struct Budget {
     handshakes: RateWindow,
     undecryptable: RateWindow,
+    /// Minutes in which the undecryptable budget ran out, since `first_strike`.
+    strikes: u32,
+    first_strike: u64,
+    /// The window that gave the last strike (one strike per window).
+    struck_window: Option<u64>,
     banned_until: u64,
 }
 
@@ -139,6 +149,14 @@ impl Inbox {
         true
     }
 
+    /// Whether an envelope from `peer` may be opened at `now`: its budget of undecryptable
+    /// envelopes for the minute is not used up.
+    pub(crate) fn may_open(&self, peer: &PeerId, now: u64) -> bool {
+        self.budgets.get(peer).is_none_or(|b| {
+            b.undecryptable.remaining(UNDECRYPTABLE_PER_MINUTE, now) > 0 && b.banned_until <= now
+        })
+    }
+
     /// Records an envelope from `peer` that did not decrypt; `true` if `peer` is now
     /// refused for [`BAN_MS`] (the actor then disconnects it).
     pub(crate) fn undecryptable(&mut self, peer: PeerId, now: u64) -> bool {
@@ -147,9 +165,20 @@ impl Inbox {
         if budget
             .undecryptable
             .remaining(UNDECRYPTABLE_PER_MINUTE, now)
-            == 0
+            > 0
+            || budget.struck_window == Some(budget.undecryptable.start)
         {
+            return false;
+        }
+        budget.struck_window = Some(budget.undecryptable.start);
+        if now.saturating_sub(budget.first_strike) > BAN_MS {
+            budget.strikes = 0;
+            budget.first_strike = now;
+        }
+        budget.strikes += 1;
+        if budget.strikes >= STRIKES_BEFORE_BAN {
             budget.banned_until = now.saturating_add(BAN_MS);
+            budget.strikes = 0;
             return true;
         }
         false
@@ -249,6 +278,7 @@ pub(crate) fn outcome_of(result: &DmResult) -> super::Outcome {
     match result {
         DmResult::Stored | DmResult::Duplicate => super::Outcome::Delivered,
         DmResult::Rejected(r) if r.is_temporary() => super::Outcome::TryLater,
+        DmResult::Rejected(DmRejection::Undecryptable) => super::Outcome::Undecryptable,
         DmResult::Rejected(r) => super::Outcome::Refused(r.to_string()),
     }
 }

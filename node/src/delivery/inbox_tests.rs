@@ -204,27 +204,55 @@ fn handshakes_are_budgeted_per_peer_before_any_work() {
 }
 
 #[test]
-fn a_peer_that_keeps_sending_undecryptable_envelopes_is_refused_for_a_while() {
+fn undecryptable_envelopes_are_budgeted_and_a_peer_that_keeps_at_it_is_refused() {
     let mut inbox = Inbox::default();
-    let mallory = peer(3);
-    for i in 1..UNDECRYPTABLE_PER_MINUTE {
-        assert!(!inbox.undecryptable(mallory, T0 + u64::from(i)));
+    let (mallory, alice) = (peer(3), peer(4));
+    let mut now = T0;
+    for minute in 1..=STRIKES_BEFORE_BAN {
+        for _ in 0..UNDECRYPTABLE_PER_MINUTE - 1 {
+            assert!(inbox.may_open(&mallory, now));
+            assert!(!inbox.undecryptable(mallory, now));
+        }
+        assert!(inbox.may_open(&mallory, now));
+        let banned = inbox.undecryptable(mallory, now);
+        assert_eq!(banned, minute == STRIKES_BEFORE_BAN, "minute {minute}");
+        assert!(!inbox.may_open(&mallory, now + 1), "spent for the minute");
+        assert!(inbox.may_open(&alice, now + 1), "others are not affected");
+        if !banned {
+            assert!(matches!(
+                inbox.admit(&mallory, &stranger(), now + 1),
+                Admission::Admitted { .. }
+            ));
+        }
+        now += RATE_WINDOW_MS + 1;
     }
-    assert!(
-        inbox.undecryptable(mallory, T0 + 100),
-        "the last straw bans"
-    );
+    let banned_at = now - RATE_WINDOW_MS - 1;
     assert_eq!(
-        inbox.admit(&mallory, &stranger(), T0 + 101),
+        inbox.admit(&mallory, &stranger(), now),
         Admission::Refused(DmRejection::RateLimited)
     );
-    assert!(inbox.is_banned(&mallory, T0 + 100 + BAN_MS - 1));
-    assert!(!inbox.is_banned(&mallory, T0 + 100 + BAN_MS));
+    assert!(inbox.is_banned(&mallory, banned_at + BAN_MS - 1));
+    assert!(!inbox.is_banned(&mallory, banned_at + BAN_MS));
     assert!(matches!(
-        inbox.admit(&mallory, &stranger(), T0 + 100 + BAN_MS),
+        inbox.admit(&mallory, &stranger(), banned_at + BAN_MS),
         Admission::Admitted { .. }
     ));
-    assert!(!inbox.is_banned(&peer(4), T0 + 101));
+}
+
+#[test]
+fn a_broken_session_uses_the_budget_up_once_without_being_refused_for_long() {
+    let mut inbox = Inbox::default();
+    let alice = peer(4);
+    for _ in 0..200 {
+        if inbox.may_open(&alice, T0) {
+            assert!(!inbox.undecryptable(alice, T0));
+        }
+    }
+    assert!(!inbox.is_banned(&alice, T0));
+    assert!(
+        inbox.may_open(&alice, T0 + RATE_WINDOW_MS + 1),
+        "back next minute"
+    );
 }
 
 #[test]
@@ -272,5 +300,9 @@ fn answers_map_to_outbox_outcomes() {
     assert_eq!(
         outcome_of(&DmResult::Rejected(DmRejection::Blocked)),
         Outcome::Refused(DmRejection::Blocked.to_string())
+    );
+    assert_eq!(
+        outcome_of(&DmResult::Rejected(DmRejection::Undecryptable)),
+        Outcome::Undecryptable
     );
 }

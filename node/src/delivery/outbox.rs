@@ -30,6 +30,11 @@ pub(crate) const BATCH: usize = 128;
 pub(crate) const MAX_IN_FLIGHT: usize = 4;
 /// The reason a message that was given up carries.
 pub(crate) const GAVE_UP: &str = "not delivered within 30 days";
+/// Fresh sessions started in a row for a recipient who cannot decrypt what we send, before
+/// the messages are marked failed.
+pub(crate) const MAX_RESEALS: u32 = 3;
+/// The reason a message carries when even fresh sessions did not help.
+pub(crate) const UNREADABLE: &str = "the recipient could not decrypt it";
 
 /// One outbox row as the store holds it: `K` is the store's key for it (rows sort by key in
 /// the order they were queued).
@@ -58,6 +63,10 @@ pub(crate) enum Outcome {
     Refused(String),
     /// Refused for now (rate limit, storage trouble): send again after a pause.
     TryLater,
+    /// The recipient could not decrypt it: our session with them is broken (they lost their
+    /// state, restored a backup, or ours was rolled back). Everything unsettled is sealed
+    /// again on a fresh session.
+    Undecryptable,
 }
 
 /// How a row ends.
@@ -105,6 +114,16 @@ pub(crate) enum Input<K> {
         /// Which request.
         batch: BatchId,
     },
+    /// The answer to [`Action::Reseal`]: `peer`'s rows are sealed again on a fresh session
+    /// and on disk up to `up_to` (`None`: there were none left).
+    Resealed {
+        /// Whose rows.
+        peer: PeerId,
+        /// The last row, now durable.
+        up_to: Option<K>,
+    },
+    /// [`Action::Reseal`] could not be done (no keys for the peer, the store failed).
+    ResealFailed(PeerId),
 }
 
 /// Something for the actor to do.
@@ -132,6 +151,13 @@ pub(crate) enum Action<K> {
         /// Message ids and sealed envelopes, in order.
         envelopes: Vec<(MessageId, Vec<u8>)>,
     },
+    /// Start a fresh session with `peer`, seal every unsettled row for `peer` again on it
+    /// (same messages, same ids), make that durable, and answer with [`Input::Resealed`] or
+    /// [`Input::ResealFailed`].
+    Reseal {
+        /// Whose rows.
+        peer: PeerId,
+    },
     /// Settle these rows (one transaction) and announce the outcomes.
     Settle {
         /// Whose rows.
@@ -156,6 +182,13 @@ struct Recipient<K> {
     attempts: u32,
     /// No new attempt before this time (Unix ms), after a failure.
     next_at: Option<u64>,
+    /// An [`Action::Reseal`] is outstanding: nothing is sent meanwhile.
+    resealing: bool,
+    /// Fresh sessions started in a row without a delivery.
+    reseals: u32,
+    /// How many times the rows were sealed again; a request remembers the generation it
+    /// was sent in, so an old session's late refusals do not reseal twice.
+    generation: u32,
 }
 
 impl<K> Recipient<K> {
@@ -167,6 +200,9 @@ impl<K> Recipient<K> {
             cursor: None,
             attempts: 0,
             next_at: None,
+            resealing: false,
+            reseals: 0,
+            generation: 0,
         }
     }
 }
@@ -175,6 +211,8 @@ impl<K> Recipient<K> {
 #[derive(Debug)]
 struct InFlight<K> {
     peer: PeerId,
+    /// The recipient's generation when it was sent.
+    generation: u32,
     /// Keys and message ids, in the request's order.
     rows: Vec<(K, MessageId)>,
 }
@@ -243,7 +281,7 @@ impl<K: Clone + Ord> Outbox<K> {
                 let mut due: Vec<PeerId> = self
                     .recipients
                     .iter()
-                    .filter(|(_, r)| r.in_flight == 0 && !r.reading)
+                    .filter(|(_, r)| r.in_flight == 0 && !r.reading && !r.resealing)
                     .filter(|(_, r)| r.next_at.is_none_or(|t| t <= now))
                     .map(|(p, _)| *p)
                     .collect();
@@ -266,6 +304,23 @@ impl<K: Clone + Ord> Outbox<K> {
                     self.back_off(flight.peer, now);
                 }
             }
+            Input::Resealed { peer, up_to } => {
+                if let Some(r) = self.recipients.get_mut(&peer) {
+                    r.resealing = false;
+                    r.generation += 1;
+                    r.cursor = None;
+                    if let Some(up_to) = up_to {
+                        r.durable = r.durable.clone().max(up_to);
+                    }
+                    self.dispatch(peer, &mut out);
+                }
+            }
+            Input::ResealFailed(peer) => {
+                if let Some(r) = self.recipients.get_mut(&peer) {
+                    r.resealing = false;
+                    self.back_off(peer, now);
+                }
+            }
         }
         out
     }
@@ -275,7 +330,7 @@ impl<K: Clone + Ord> Outbox<K> {
         let Some(r) = self.recipients.get_mut(&peer) else {
             return;
         };
-        if r.reading || r.in_flight >= MAX_IN_FLIGHT {
+        if r.reading || r.resealing || r.in_flight >= MAX_IN_FLIGHT {
             return;
         }
         r.reading = true;
@@ -325,10 +380,12 @@ impl<K: Clone + Ord> Outbox<K> {
             r.in_flight += 1;
             let batch = BatchId(self.next_batch);
             self.next_batch += 1;
+            let generation = r.generation;
             self.in_flight.insert(
                 batch,
                 InFlight {
                     peer,
+                    generation,
                     rows: sending,
                 },
             );
@@ -357,13 +414,30 @@ impl<K: Clone + Ord> Outbox<K> {
             // An answer that does not match the request settles nothing.
             return self.back_off(peer, now);
         }
+        let reseals = self.recipients.get(&peer).map_or(0, |r| r.reseals);
+        // Sent before the last reseal: its rows are being sent again on the fresh session.
+        let stale = self
+            .recipients
+            .get(&peer)
+            .is_some_and(|r| r.generation != flight.generation);
         let mut try_later = false;
+        let mut unreadable = false;
+        let mut delivered = false;
         let mut settled = Vec::new();
         for ((key, id), outcome) in flight.rows.into_iter().zip(outcomes) {
             match outcome {
-                Outcome::Delivered => settled.push((key, id, Settlement::Delivered)),
+                Outcome::Delivered => {
+                    delivered = true;
+                    settled.push((key, id, Settlement::Delivered));
+                }
                 Outcome::Refused(why) => settled.push((key, id, Settlement::Failed(why))),
                 Outcome::TryLater => try_later = true,
+                // Fresh sessions did not help: the recipient cannot read us at all.
+                Outcome::Undecryptable if stale => {}
+                Outcome::Undecryptable if reseals >= MAX_RESEALS => {
+                    settled.push((key, id, Settlement::Failed(UNREADABLE.to_owned())));
+                }
+                Outcome::Undecryptable => unreadable = true,
             }
         }
         if !settled.is_empty() {
@@ -372,13 +446,23 @@ impl<K: Clone + Ord> Outbox<K> {
                 rows: settled,
             });
         }
-        if try_later {
+        let Some(r) = self.recipients.get_mut(&peer) else {
+            return;
+        };
+        if delivered {
+            r.reseals = 0;
+        }
+        if unreadable {
+            if !r.resealing {
+                r.resealing = true;
+                r.reseals += 1;
+                out.push(Action::Reseal { peer });
+            }
+        } else if try_later {
             self.back_off(peer, now);
         } else {
-            if let Some(r) = self.recipients.get_mut(&peer) {
-                r.attempts = 0;
-                r.next_at = None;
-            }
+            r.attempts = 0;
+            r.next_at = None;
             self.dispatch(peer, out);
         }
     }

@@ -19,6 +19,7 @@ struct Harness {
     rows: BTreeMap<(PeerId, u32), Row<(PeerId, u32)>>,
     sent: Vec<(BatchId, PeerId, Vec<MessageId>)>,
     settled: Vec<(MessageId, Settlement)>,
+    reseals: Vec<PeerId>,
     now: u64,
 }
 
@@ -29,6 +30,7 @@ impl Harness {
             rows: BTreeMap::new(),
             sent: Vec::new(),
             settled: Vec::new(),
+            reseals: Vec::new(),
             now: T0,
         }
     }
@@ -80,6 +82,7 @@ impl Harness {
                         let ids = envelopes.iter().map(|(id, _)| *id).collect();
                         self.sent.push((batch, peer, ids));
                     }
+                    Action::Reseal { peer } => self.reseals.push(peer),
                     Action::Settle { rows, .. } => {
                         for (key, id, how) in rows {
                             self.rows.remove(&key);
@@ -410,4 +413,119 @@ fn rows_not_yet_durable_are_never_sent() {
         h.rows.contains_key(&(bob, 3)),
         "row 3 ({c:?}) waits for its flush"
     );
+}
+
+#[test]
+fn a_recipient_that_cannot_decrypt_gets_everything_sealed_again_on_a_fresh_session() {
+    let mut h = Harness::new();
+    let bob = peer(1);
+    let a = h.queue(bob, 1);
+    let b = h.queue(bob, 2);
+    h.feed(h.durable(bob));
+    let (batch, _, _) = h.take_sent().remove(0);
+    h.feed(Input::Answered {
+        batch,
+        outcomes: vec![Outcome::Delivered, Outcome::Undecryptable],
+    });
+    assert_eq!(h.settled, vec![(a, Settlement::Delivered)]);
+    assert_eq!(h.reseals, vec![bob], "asked to seal again");
+    // Nothing goes out while the rows are being sealed again.
+    let c = h.queue(bob, 3);
+    h.feed(h.durable(bob));
+    h.feed(Input::Connected(bob));
+    h.now += 10 * 60 * 1000;
+    h.feed(Input::Tick);
+    assert!(h.sent.is_empty());
+    h.feed(Input::Resealed {
+        peer: bob,
+        up_to: Some((bob, 3)),
+    });
+    let sent = h.take_sent();
+    assert_eq!(sent[0].2, vec![b, c], "every unsettled row, from the first");
+    h.feed(Input::Answered {
+        batch: sent[0].0,
+        outcomes: vec![Outcome::Delivered, Outcome::Delivered],
+    });
+    assert!(h.rows.is_empty());
+    assert_eq!(h.reseals.len(), 1);
+}
+
+#[test]
+fn late_refusals_from_the_old_session_do_not_reseal_twice() {
+    let mut h = Harness::new();
+    let bob = peer(1);
+    for seq in 0..(BATCH as u32 * 2) {
+        h.queue(bob, seq);
+    }
+    h.feed(h.durable(bob));
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2);
+    h.feed(Input::Answered {
+        batch: sent[0].0,
+        outcomes: vec![Outcome::Undecryptable; BATCH],
+    });
+    h.feed(Input::Resealed {
+        peer: bob,
+        up_to: Some((bob, BATCH as u32 * 2 - 1)),
+    });
+    // The second old batch's refusals arrive after the reseal.
+    h.feed(Input::Answered {
+        batch: sent[1].0,
+        outcomes: vec![Outcome::Undecryptable; BATCH],
+    });
+    assert_eq!(h.reseals.len(), 1, "one reseal for one broken session");
+    assert!(h.settled.is_empty());
+}
+
+#[test]
+fn after_three_fresh_sessions_in_vain_the_messages_fail() {
+    let mut h = Harness::new();
+    let bob = peer(1);
+    let a = h.queue(bob, 1);
+    h.feed(h.durable(bob));
+    for round in 1..=MAX_RESEALS {
+        let (batch, _, _) = h.take_sent().remove(0);
+        h.feed(Input::Answered {
+            batch,
+            outcomes: vec![Outcome::Undecryptable],
+        });
+        assert_eq!(h.reseals.len() as u32, round);
+        h.feed(Input::Resealed {
+            peer: bob,
+            up_to: Some((bob, 1)),
+        });
+    }
+    let (batch, _, _) = h.take_sent().remove(0);
+    h.feed(Input::Answered {
+        batch,
+        outcomes: vec![Outcome::Undecryptable],
+    });
+    assert_eq!(h.reseals.len() as u32, MAX_RESEALS, "no fourth session");
+    assert_eq!(
+        h.settled,
+        vec![(a, Settlement::Failed(UNREADABLE.to_owned()))]
+    );
+}
+
+#[test]
+fn a_reseal_that_cannot_be_done_backs_off_and_tries_again() {
+    let mut h = Harness::new();
+    let bob = peer(1);
+    h.queue(bob, 1);
+    h.feed(h.durable(bob));
+    let (batch, _, _) = h.take_sent().remove(0);
+    h.feed(Input::Answered {
+        batch,
+        outcomes: vec![Outcome::Undecryptable],
+    });
+    h.feed(Input::ResealFailed(bob));
+    let next = h.outbox.next_attempt(&bob).expect("pausing");
+    h.now = next;
+    h.feed(Input::Tick);
+    let (batch, _, _) = h.take_sent().remove(0);
+    h.feed(Input::Answered {
+        batch,
+        outcomes: vec![Outcome::Undecryptable],
+    });
+    assert_eq!(h.reseals.len(), 2, "asked again");
 }

@@ -545,6 +545,60 @@ impl Store {
             .collect()
     }
 
+    /// Every outbox row for `peer`, oldest first.
+    pub fn outbox_all(&self, peer: &PeerId) -> Result<Vec<(OutboxKey, OutboxEntry)>> {
+        self.outbox
+            .scan_prefix(peer_key(peer))
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((OutboxKey(k.to_vec()), dec("outbox", &v)?))
+            })
+            .collect()
+    }
+
+    /// The message an outbox row carries (they share the key).
+    pub fn message_at(&self, key: &OutboxKey) -> Result<Option<StoredMessage>> {
+        self.messages
+            .get(key.as_bytes())?
+            .map(|v| dec("messages", &v))
+            .transpose()
+    }
+
+    /// Replaces the sealed envelopes of outbox rows for `peer` (sealed again on a fresh
+    /// session) together with the conversation holding that session, in one transaction.
+    /// Returns the key of the last row.
+    pub fn reseal_outgoing(
+        &self,
+        peer: &PeerId,
+        conversation: &Conversation,
+        rows: &[(OutboxKey, Vec<u8>)],
+    ) -> Result<Option<OutboxKey>> {
+        let pk = peer_key(peer);
+        tx_result(
+            (&self.conversations, &self.outbox).transaction(|(conv, outbox)| {
+                for (key, payload) in rows {
+                    let Some(v) = outbox.get(key.as_bytes())? else {
+                        continue; // settled meanwhile
+                    };
+                    let mut entry: OutboxEntry = dec("outbox", &v).map_err(abort)?;
+                    entry.payload.clone_from(payload);
+                    outbox.insert(key.as_bytes(), ser(&entry))?;
+                }
+                conv.insert(pk.as_slice(), ser(conversation))?;
+                Ok(())
+            }),
+        )?;
+        Ok(rows.last().map(|(key, _)| key.clone()))
+    }
+
+    /// Forgets the end-to-end sessions with `peer` (the chat and its messages stay): what a
+    /// node that lost its session state looks like. The next message either way starts a
+    /// fresh session.
+    pub fn forget_sessions(&self, peer: &PeerId) -> Result<()> {
+        self.conversations.remove(peer_key(peer))?;
+        Ok(())
+    }
+
     /// Peers with something in the outbox, each with its last row's key.
     pub fn outbox_peers(&self) -> Result<Vec<(PeerId, OutboxKey)>> {
         let mut out: Vec<(PeerId, OutboxKey)> = Vec::new();
