@@ -489,3 +489,49 @@ fn sender_killed_mid_burst_delivers_every_queued_message_exactly_once_in_order()
         assert!(unique.contains(id.as_str()), "message {i} was lost");
     }
 }
+
+/// A post is on disk before anyone sees it: bob's daemon is killed with SIGKILL the moment
+/// `post` returns, and after the restart his next post takes the next sequence number, which
+/// alice accepts (a lost post would have its number reused, refused as equivocation).
+#[test]
+fn a_post_survives_sigkill_right_after_it_is_published() {
+    let mut alice = User::init("alice");
+    let mut bob = User::init("bob");
+    alice.start();
+    bob.start();
+    alice.meet(&bob);
+    alice.json(&["follow", "@bob"]);
+    let photo = bob.scratch("p.png");
+    fs::write(&photo, PNG).expect("write the photo");
+    let path = photo.to_str().expect("path");
+    let first = bob.json(&["post", path, "--caption", "first"]);
+    bob.kill();
+    let first_id = first["id"].as_str().expect("post id").to_owned();
+    bob.start();
+    let own = bob.json(&["feed"]);
+    assert!(
+        own.as_array()
+            .expect("feed")
+            .iter()
+            .any(|p| p["id"] == first_id.as_str()),
+        "the post survived the kill"
+    );
+    alice.ok(&["connect", &bob.addr()]);
+    eventually("the first post reaches alice", || {
+        let feed = alice.json(&["feed"]);
+        feed.as_array()?
+            .iter()
+            .any(|p| p["id"] == first_id.as_str())
+            .then_some(())
+    });
+    let second = bob.json(&["post", path, "--caption", "second"]);
+    let second_id = second["id"].as_str().expect("post id").to_owned();
+    eventually("the second post reaches alice", || {
+        let feed = alice.json(&["feed"]);
+        feed.as_array()?
+            .iter()
+            .any(|p| p["id"] == second_id.as_str())
+            .then_some(())
+    });
+    assert_eq!(alice.json(&["status"])["rejected_records"], 0);
+}

@@ -147,6 +147,9 @@ impl Actor {
         }
         let signed = self.identity.sign_record(body);
         self.store.put_profile_if_newer(&signed)?;
+        // On disk before anyone sees it: a crash must not make the next version reuse this
+        // version number with other content.
+        self.store.flush_blocking()?;
         self.publish(Topic::Profiles, encode(&signed));
         let view = ProfileView::from(&signed);
         self.emit(Event::Profile {
@@ -174,6 +177,9 @@ impl Actor {
         }
         let signed = self.identity.sign_record(body);
         self.store.insert_post(&signed)?;
+        // On disk before anyone sees it: after a crash, a lost post's sequence number would
+        // be reused by the next one, which peers refuse as equivocation.
+        self.store.flush_blocking()?;
         self.publish(
             Topic::Feed(self.me),
             encode(&FeedMessage::Post(signed.clone())),

@@ -25,6 +25,9 @@ impl Actor {
         let body = crate::profile::with_messaging_keys(&current.body, keys, now)?;
         let signed = self.identity.sign_record(body);
         self.store.put_profile_if_newer(&signed)?;
+        // The prekeys' secrets and the profile announcing them are on disk before the
+        // profile goes out: after a crash, peers must not hold keys this node has lost.
+        self.store.flush_blocking()?;
         self.publish(Topic::Profiles, paperplane_protocol::encode(&signed));
         Ok(())
     }
