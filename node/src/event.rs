@@ -16,6 +16,13 @@ pub enum Event {
         /// The profile.
         profile: ProfileView,
     },
+    /// Someone the user has a conversation with published a new messaging identity key
+    /// (a new device, a reinstall — or someone else): their safety number changed. Also
+    /// carries the new profile.
+    KeyChanged {
+        /// The new profile.
+        profile: ProfileView,
+    },
     /// A post arrived (or we posted).
     Post {
         /// The post.

@@ -40,18 +40,32 @@ fn verified<T: Record>(r: &Signed<T>, now: u64) -> Result<(), Outcome> {
 }
 
 impl Ingest<'_> {
-    /// A profile: the newest version wins.
+    /// A profile: the newest version wins. A new messaging identity key of someone the user
+    /// has a conversation with is recorded and announced ([`Event::KeyChanged`]): their
+    /// safety number changed, and it may not be them.
     pub fn profile(&self, p: &Signed<Profile>) -> Result<Outcome, StoreError> {
         if let Err(o) = verified(p, self.now) {
             return Ok(o);
         }
-        Ok(if self.store.put_profile_if_newer(p)? {
-            Outcome::Accepted(Box::new(Event::Profile {
-                profile: ProfileView::from(p),
-            }))
-        } else {
-            Outcome::Ignored
-        })
+        let author = p.body.author;
+        let identity_key = |p: &Profile| p.messaging.as_ref().map(|m| m.identity_key);
+        let before = self
+            .store
+            .profile(&author)?
+            .and_then(|o| identity_key(&o.body));
+        if !self.store.put_profile_if_newer(p)? {
+            return Ok(Outcome::Ignored);
+        }
+        let profile = ProfileView::from(p);
+        let changed = matches!(
+            (before, identity_key(&p.body)),
+            (Some(old), Some(new)) if old != new
+        );
+        if changed && author != self.me && self.store.chat(&author)?.is_some() {
+            self.store.note_key_change(&author, self.now)?;
+            return Ok(Outcome::Accepted(Box::new(Event::KeyChanged { profile })));
+        }
+        Ok(Outcome::Accepted(Box::new(Event::Profile { profile })))
     }
 
     /// Whether records about `author`'s feed interest this node.

@@ -127,6 +127,7 @@ impl Node {
                     self.store().profile(&c.peer)?.as_ref(),
                     first,
                     last,
+                    self.store().key_changed_at(&c.peer)?,
                 ))
             })
             .collect()
@@ -216,9 +217,19 @@ impl Node {
     }
 
     /// The safety number of the user and `peer`: 60 digits both can compare to verify each
-    /// other's keys. Needs `peer`'s profile with messaging keys.
+    /// other's keys. It is computed from the key the conversation's session actually uses
+    /// for `peer` (from their profile if there is no session yet).
     pub fn safety_number(&self, peer: PeerId) -> Result<String> {
+        let session_key = self
+            .store()
+            .conversation(&peer)?
+            .and_then(|c| c.active_session().map(|s| s.remote_identity_key()));
         let key = |p: &PeerId| -> Result<[u8; 32]> {
+            if *p == peer {
+                if let Some(k) = session_key {
+                    return Ok(k);
+                }
+            }
             let profile = self
                 .store()
                 .profile(p)?

@@ -180,7 +180,7 @@ impl Node {
     /// Resolves a peer reference: a peer id, or `@handle` (or a bare handle) among known
     /// profiles.
     pub fn resolve(&self, reference: &str) -> Result<PeerId> {
-        profile::resolve(&self.inner.store, reference)
+        profile::resolve(&self.inner.store, &self.inner.me, reference)
     }
 
     /// A profile: our own with `None`.

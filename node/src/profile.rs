@@ -79,15 +79,19 @@ pub fn with_messaging_keys(current: &Profile, keys: MessagingKeys, now: u64) -> 
     Ok(p)
 }
 
-/// A short fingerprint of a peer id for people: its last 8 characters (every ed25519 id
-/// starts with the same `12D3KooW`).
+/// A fingerprint of a peer id for people: its last 16 characters (every ed25519 id starts
+/// with the same `12D3KooW`). Sixteen base-58 characters are about 94 bits: not something
+/// one can grind a look-alike identity for.
 pub fn fingerprint(peer: &PeerId) -> String {
     let s = peer.to_string();
-    s[s.len().saturating_sub(8)..].to_owned()
+    s[s.len().saturating_sub(16)..].to_owned()
 }
 
-/// Resolves a peer id, `@handle` or bare handle among known profiles.
-pub fn resolve(store: &Store, reference: &str) -> Result<PeerId> {
+/// Resolves a peer id, `@handle` or bare handle among known profiles. Handles are not unique
+/// (anyone can claim any): when several known peers have it, the one the user `me` follows
+/// or already has a conversation with is meant, if exactly one is; otherwise the handle is
+/// ambiguous and the candidates are listed with their fingerprints.
+pub fn resolve(store: &Store, me: &PeerId, reference: &str) -> Result<PeerId> {
     let reference = reference.trim();
     if !reference.starts_with('@') {
         if let Ok(peer) = reference.parse::<PeerId>() {
@@ -100,10 +104,21 @@ pub fn resolve(store: &Store, reference: &str) -> Result<PeerId> {
     match peers.as_slice() {
         [] => Err(Error::UnknownPeer(handle.to_string())),
         [one] => Ok(*one),
-        many => Err(Error::AmbiguousHandle {
-            handle: handle.to_string(),
-            candidates: many.iter().map(|p| (*p, fingerprint(p))).collect(),
-        }),
+        many => {
+            let mut known = Vec::new();
+            for p in many {
+                if store.follows(me, p)? || store.chat(p)?.is_some() {
+                    known.push(*p);
+                }
+            }
+            match known.as_slice() {
+                [one] => Ok(*one),
+                _ => Err(Error::AmbiguousHandle {
+                    handle: handle.to_string(),
+                    candidates: many.iter().map(|p| (*p, fingerprint(p))).collect(),
+                }),
+            }
+        }
     }
 }
 

@@ -296,6 +296,10 @@ pub struct ChatView {
     pub last_message: Option<MessageView>,
     /// The oldest message (for a request: what they first wrote).
     pub first_message: Option<MessageView>,
+    /// When the other person's messaging identity key last changed (Unix ms), if it did
+    /// while this chat existed: compare safety numbers again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_changed_at: Option<u64>,
 }
 
 impl ChatView {
@@ -304,6 +308,7 @@ impl ChatView {
         profile: Option<&Signed<Profile>>,
         first: Option<MessageView>,
         last: Option<MessageView>,
+        key_changed_at: Option<u64>,
     ) -> Self {
         Self {
             peer: chat.peer,
@@ -314,6 +319,7 @@ impl ChatView {
             unread: chat.unread,
             last_message: last,
             first_message: first,
+            key_changed_at,
         }
     }
 }

@@ -403,17 +403,24 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             if out.json {
                 return out.value(&messages, String::new);
             }
-            let (handle, request) = match messages.first() {
+            let (handle, request, key_changed_at) = match messages.first() {
                 Some(m) => {
                     let id = m.peer.to_string();
                     let handle = client.resolve(&id).await?.handle;
-                    let request = client.requests().await?.iter().any(|c| c.peer == m.peer);
-                    (handle, request)
+                    let requests = client.requests().await?;
+                    let request = requests.iter().any(|c| c.peer == m.peer);
+                    let inbox = client.inbox().await?;
+                    let key_changed_at = requests
+                        .iter()
+                        .chain(&inbox)
+                        .find(|c| c.peer == m.peer)
+                        .and_then(|c| c.key_changed_at);
+                    (handle, request, key_changed_at)
                 }
-                None => (None, false),
+                None => (None, false, None),
             };
             out.value(&messages, || {
-                print::chat(&messages, handle.as_deref(), request, now)
+                print::chat(&messages, handle.as_deref(), request, key_changed_at, now)
             })
         }
         Command::Accept { peer } => {

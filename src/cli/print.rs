@@ -244,6 +244,30 @@ fn chat_rows(chats: &[ChatView], now: u64, first: &str, requests: bool) -> Vec<V
     rows
 }
 
+/// The warning shown when someone's messaging identity key changed `at`.
+fn key_change_warning(peer_id: &PeerId, handle: Option<&str>, at: u64, now: u64) -> String {
+    let who = match handle {
+        Some(h) => format!("@{h}"),
+        None => peer_id.to_string(),
+    };
+    format!(
+        "! {}'s security key changed {}: compare `paperplane safety-number {who}` with theirs\n",
+        peer(peer_id, handle),
+        relative_time(now, at)
+    )
+}
+
+/// Warnings for the chats whose other person's key changed.
+fn key_change_warnings(chats: &[ChatView], now: u64) -> String {
+    chats
+        .iter()
+        .filter_map(|c| {
+            let at = c.key_changed_at?;
+            Some(key_change_warning(&c.peer, c.handle.as_deref(), at, now))
+        })
+        .collect()
+}
+
 /// `paperplane inbox`: conversations, newest first, with unread counts; `requests` is how
 /// many message requests wait.
 pub fn inbox(chats: &[ChatView], requests: usize, now: u64) -> String {
@@ -252,6 +276,7 @@ pub fn inbox(chats: &[ChatView], requests: usize, now: u64) -> String {
     } else {
         table(&chat_rows(chats, now, "CHAT", false))
     };
+    out.push_str(&key_change_warnings(chats, now));
     if requests > 0 {
         out.push_str(&format!(
             "{} waiting: `paperplane requests`\n",
@@ -267,13 +292,21 @@ pub fn requests(chats: &[ChatView], now: u64) -> String {
         return "no message requests\n".into();
     }
     let mut out = table(&chat_rows(chats, now, "REQUEST FROM", true));
+    out.push_str(&key_change_warnings(chats, now));
     out.push_str("answer with `paperplane accept PEER`, `decline PEER` or `block PEER`\n");
     out
 }
 
 /// `paperplane chat`: the messages oldest first, one row each (continuation lines of a
-/// multi-line text below it); `request` marks a chat that is still a message request.
-pub fn chat(messages: &[MessageView], handle: Option<&str>, request: bool, now: u64) -> String {
+/// multi-line text below it); `request` marks a chat that is still a message request;
+/// `key_changed_at` warns that the other person's key changed.
+pub fn chat(
+    messages: &[MessageView],
+    handle: Option<&str>,
+    request: bool,
+    key_changed_at: Option<u64>,
+    now: u64,
+) -> String {
     let Some(first) = messages.first() else {
         return "no messages yet\n".into();
     };
@@ -282,6 +315,9 @@ pub fn chat(messages: &[MessageView], handle: Option<&str>, request: bool, now: 
         if request { "message request" } else { "chat" },
         peer(&first.peer, handle)
     );
+    if let Some(at) = key_changed_at {
+        out.push_str(&key_change_warning(&first.peer, handle, at, now));
+    }
     let mut rows = Vec::new();
     for m in messages {
         let mut lines = m.text.lines();
@@ -407,6 +443,11 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             if *following { "followed" } else { "unfollowed" },
             who(followee)
         ),
+        Event::KeyChanged { profile } => format!(
+            "key      @{} ({}) has a new security key: compare safety numbers",
+            profile.handle,
+            fingerprint(&profile.peer_id)
+        ),
         Event::PeerConnected { peer } => format!("peer     {} connected", who(peer)),
         Event::PeerDisconnected { peer } => format!("peer     {} disconnected", who(peer)),
         // `Event` may grow (it is `#[non_exhaustive]`); a kind this renderer does not know yet
@@ -522,7 +563,7 @@ mod tests {
             message(0xb2, true, "hey", "delivered", now - 60_000),
             message(0xc3, true, "still there?", "failed", now - 1_000),
         ];
-        let text = chat(&messages, Some("bob"), false, now);
+        let text = chat(&messages, Some("bob"), false, None, now);
         let fp = fingerprint(&peer_id(1));
         let expected = format!(
             "chat with @bob ({fp})\n\
@@ -532,11 +573,13 @@ mod tests {
              c3c3c3c3c3c3  just now  you   still there?  ✗ failed: refused\n"
         );
         assert_eq!(text, expected);
-        let request = chat(&messages[..1], None, true, now);
+        let request = chat(&messages[..1], None, true, None, now);
+        let warned = chat(&messages, Some("bob"), false, Some(now - 120_000), now);
+        assert!(warned.contains("security key changed 2m ago"), "{warned}");
         assert!(request.starts_with("message request with "), "{request}");
         assert!(request.contains(&format!("  {fp}  hi there")), "{request}");
         assert!(request.ends_with("`block PEER`\n"), "{request}");
-        assert_eq!(chat(&[], None, false, now), "no messages yet\n");
+        assert_eq!(chat(&[], None, false, None, now), "no messages yet\n");
     }
 
     #[test]
@@ -552,20 +595,32 @@ mod tests {
             unread,
             last_message: Some(last),
             first_message: None,
+            key_changed_at: None,
         };
         let chats = [
             chat_view(2, message(1, false, "see you", "received", now - 180_000)),
             chat_view(0, message(2, true, "ok", "pending", now - 7_200_000)),
         ];
-        let fp = fingerprint(&bob);
+        let who = format!("@bob ({})", fingerprint(&bob));
         assert_eq!(
             inbox(&chats, 1, now),
             format!(
-                "CHAT             NEW  WHEN    LAST MESSAGE\n\
-                 @bob ({fp})  2    3m ago  see you\n\
-                 @bob ({fp})       2h ago  you: ok  … pending\n\
-                 1 message request waiting: `paperplane requests`\n"
+                "{:<w$}  NEW  WHEN    LAST MESSAGE\n\
+                 {who}  2    3m ago  see you\n\
+                 {who}       2h ago  you: ok  … pending\n\
+                 1 message request waiting: `paperplane requests`\n",
+                "CHAT",
+                w = who.chars().count()
             )
+        );
+        let mut changed = chats[0].clone();
+        changed.key_changed_at = Some(now - 60_000);
+        let warned = inbox(&[changed], 0, now);
+        assert!(
+            warned.contains(&format!(
+                "! {who}'s security key changed 1m ago: compare `paperplane safety-number @bob`"
+            )),
+            "{warned}"
         );
         assert!(inbox(&[], 0, now).starts_with("no conversations yet"));
         let r = requests(&chats[..1], now);

@@ -10,5 +10,6 @@ mod api;
 mod cli;
 mod feed;
 mod flood;
+mod keys;
 mod messages;
 mod recovery;

@@ -86,6 +86,7 @@ pub struct Store {
     outbox: sled::Tree,
     blocked: sled::Tree,
     addresses: sled::Tree,
+    key_changes: sled::Tree,
 }
 
 impl Store {
@@ -132,6 +133,7 @@ impl Store {
             outbox: t("outbox")?,
             blocked: t("blocked")?,
             addresses: t("addresses")?,
+            key_changes: t("key_changes")?,
             db,
         };
         store.migrate_message_index()?;
@@ -172,6 +174,20 @@ impl Store {
         self.handles
             .insert(handle_key(&profile.body.handle, &profile.body.author), &[])?;
         Ok(true)
+    }
+
+    /// Records that `peer`'s messaging identity key changed at `at` (Unix ms).
+    pub fn note_key_change(&self, peer: &PeerId, at: u64) -> Result<()> {
+        self.key_changes.insert(peer_key(peer), &at.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// When `peer`'s messaging identity key last changed, if it did since we first knew it.
+    pub fn key_changed_at(&self, peer: &PeerId) -> Result<Option<u64>> {
+        Ok(self
+            .key_changes
+            .get(peer_key(peer))?
+            .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes)))
     }
 
     /// The newest stored profile of `peer`.
