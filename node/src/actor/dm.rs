@@ -353,6 +353,22 @@ impl Actor {
         });
     }
 
+    /// Keeps at most [`inbox::MAX_REQUEST_CHATS`] request chats, dropping the longest-quiet
+    /// ones (their messages and sessions go with them).
+    fn drop_excess_requests(&mut self, keep: &PeerId) -> Result<()> {
+        let requests = self
+            .store
+            .chats(Folder::Requests)?
+            .into_iter()
+            .map(|c| (c.peer, c.last_activity))
+            .collect();
+        for peer in inbox::requests_to_drop(requests, keep) {
+            tracing::info!(%peer, "dropping the longest-quiet message request");
+            self.store.delete_chat(&peer)?;
+        }
+        Ok(())
+    }
+
     /// Judges, decrypts and stores the envelopes of one request from `peer`.
     fn receive(
         &mut self,
@@ -371,6 +387,7 @@ impl Actor {
             blocked,
             followed: self.followees.contains(&peer),
             chat: chat.as_ref().map(|c| (c.folder, c.request_window())),
+            unread: chat.as_ref().map_or(0, |c| c.unread),
         };
         let (folder, mut allowance) = match self.inbox.admit(&peer, &standing, now) {
             Admission::Refused(r) => return Ok((vec![DmResult::Rejected(r); n], Vec::new())),
@@ -488,12 +505,14 @@ impl Actor {
             let (indices, items): (Vec<usize>, Vec<_>) = accepted.into_iter().unzip();
             let outcomes = self.store.accept_incoming(&peer, &conv, &items, folder)?;
             let mut new_requests = 0;
+            let mut new_request_chat = false;
             for ((i, message), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
                 results[i] = Some(match outcome {
                     Received::Duplicate => DmResult::Duplicate,
-                    Received::New { folder, .. } => {
+                    Received::New { folder, first } => {
                         if folder == Folder::Requests {
                             new_requests += 1;
+                            new_request_chat |= first;
                         }
                         events.push(Event::Message {
                             message: MessageView::new(message, &self.me),
@@ -504,6 +523,9 @@ impl Actor {
                 });
             }
             self.inbox.accepted_requests(new_requests, now);
+            if new_request_chat {
+                self.drop_excess_requests(&peer)?;
+            }
         }
         if banned {
             tracing::info!(%peer, "refusing a peer that keeps sending undecryptable messages");

@@ -20,6 +20,13 @@ pub(crate) const REQUESTS_PER_MINUTE: u32 = 30;
 pub(crate) const REQUESTS_PER_MINUTE_OVERALL: u32 = 300;
 /// The length of a rate window.
 pub(crate) const RATE_WINDOW_MS: u64 = 60_000;
+/// Most unread messages a request chat holds; beyond, the stranger is told to try later
+/// (temporary) until the user opens or accepts the request.
+pub(crate) const MAX_UNREAD_PER_REQUEST: u32 = 50;
+/// Most request chats kept; a new one beyond it drops the longest-quiet ones (with their
+/// messages and sessions). With [`MAX_UNREAD_PER_REQUEST`] this bounds what strangers can
+/// store: 500 × 50 messages of at most 4 KiB, about 100 MiB in the worst case.
+pub(crate) const MAX_REQUEST_CHATS: usize = 500;
 /// Most handshakes for a new session one peer may have answered a minute: each costs a
 /// signature check and several X25519 operations, and a legitimate peer needs one per
 /// session.
@@ -85,6 +92,8 @@ pub(crate) struct Standing {
     pub(crate) followed: bool,
     /// Their chat, if there is one: its folder and its request window.
     pub(crate) chat: Option<(Folder, RateWindow)>,
+    /// Unread messages in their chat.
+    pub(crate) unread: u32,
 }
 
 /// Whether a sender's envelopes are looked at, and how many of them may be accepted.
@@ -219,7 +228,8 @@ impl Inbox {
             Folder::Inbox => u32::MAX,
             Folder::Requests => window
                 .remaining(REQUESTS_PER_MINUTE, now)
-                .min(self.requests.remaining(REQUESTS_PER_MINUTE_OVERALL, now)),
+                .min(self.requests.remaining(REQUESTS_PER_MINUTE_OVERALL, now))
+                .min(MAX_UNREAD_PER_REQUEST.saturating_sub(standing.unread)),
         };
         Admission::Admitted { folder, allowance }
     }
@@ -230,6 +240,21 @@ impl Inbox {
             self.requests.record(now);
         }
     }
+}
+
+/// The request chats to drop so that at most [`MAX_REQUEST_CHATS`] remain: the ones quiet the
+/// longest, never `keep` (the one just written to, whose message was acknowledged).
+/// `requests` are (peer, last activity) pairs in any order.
+pub(crate) fn requests_to_drop(mut requests: Vec<(PeerId, u64)>, keep: &PeerId) -> Vec<PeerId> {
+    if requests.len() <= MAX_REQUEST_CHATS {
+        return Vec::new();
+    }
+    requests.sort_by_key(|(peer, at)| (peer != keep, std::cmp::Reverse(*at), *peer));
+    requests
+        .split_off(MAX_REQUEST_CHATS)
+        .into_iter()
+        .map(|(peer, _)| peer)
+        .collect()
 }
 
 /// What one request has shown so far: the ids accepted and every payload seen.

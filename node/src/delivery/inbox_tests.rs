@@ -16,6 +16,7 @@ fn stranger() -> Standing {
         blocked: false,
         followed: false,
         chat: None,
+        unread: 0,
     }
 }
 
@@ -33,6 +34,7 @@ fn blocked_senders_are_refused_whatever_else_holds() {
         blocked: true,
         followed: true,
         chat: Some((Folder::Inbox, RateWindow::default())),
+        unread: 0,
     };
     assert_eq!(
         inbox.admit(&peer(9), &s, T0),
@@ -305,4 +307,60 @@ fn answers_map_to_outbox_outcomes() {
         outcome_of(&DmResult::Rejected(DmRejection::Undecryptable)),
         Outcome::Undecryptable
     );
+}
+
+#[test]
+fn a_request_holds_a_bounded_number_of_unread_messages() {
+    let inbox = Inbox::default();
+    let waiting = |unread| Standing {
+        chat: Some((Folder::Requests, RateWindow::default())),
+        unread,
+        ..stranger()
+    };
+    assert_eq!(
+        allowance(inbox.admit(&peer(9), &waiting(MAX_UNREAD_PER_REQUEST - 3), T0)).1,
+        3
+    );
+    assert_eq!(
+        allowance(inbox.admit(&peer(9), &waiting(MAX_UNREAD_PER_REQUEST), T0)).1,
+        0,
+        "full until the user opens it"
+    );
+    // Accepted chats have no such bound.
+    let accepted = Standing {
+        chat: Some((Folder::Inbox, RateWindow::default())),
+        unread: 10_000,
+        ..stranger()
+    };
+    assert_eq!(allowance(inbox.admit(&peer(9), &accepted, T0)).1, u32::MAX);
+}
+
+#[test]
+fn beyond_the_cap_the_longest_quiet_requests_are_dropped() {
+    let requests: Vec<(PeerId, u64)> = (0..MAX_REQUEST_CHATS as u64 + 3)
+        .map(|i| {
+            let mut seed = [0; 32];
+            seed[..8].copy_from_slice(&i.to_be_bytes());
+            (
+                paperplane_crypto::Identity::from_seed(seed).peer_id(),
+                T0 + i,
+            )
+        })
+        .collect();
+    let newest = requests[requests.len() - 1].0;
+    assert!(requests_to_drop(requests[..MAX_REQUEST_CHATS].to_vec(), &newest).is_empty());
+    let mut shuffled = requests.clone();
+    shuffled.reverse();
+    let dropped = requests_to_drop(shuffled.clone(), &newest);
+    let oldest: Vec<PeerId> = requests[..3].iter().map(|(p, _)| *p).collect();
+    let mut dropped_sorted = dropped.clone();
+    dropped_sorted.sort();
+    let mut oldest_sorted = oldest.clone();
+    oldest_sorted.sort();
+    assert_eq!(dropped_sorted, oldest_sorted, "the three quietest go");
+    // The chat just written to stays, even if its sender's clock is behind.
+    let oldest = requests[0].0;
+    let dropped = requests_to_drop(shuffled, &oldest);
+    assert_eq!(dropped.len(), 3);
+    assert!(!dropped.contains(&oldest));
 }
