@@ -4,12 +4,19 @@
 use paperplane_protocol::{BlobHash, PeerId, RecordId};
 use tokio::sync::oneshot;
 
-use super::dm::Queued;
 use crate::{
     error::{Result, SendError},
     profile::ProfileUpdate,
-    views::{ProfileView, Status},
+    views::{MessageView, ProfileView, Status},
 };
+
+/// A message durably queued, as its sender learns it.
+pub(crate) struct Queued {
+    /// The message.
+    pub(crate) view: MessageView,
+    /// Whether a connection to the recipient was up when it was queued.
+    pub(crate) connected: bool,
+}
 
 /// A request from a [`crate::Node`] handle.
 pub(crate) enum Command {

@@ -26,7 +26,7 @@ use paperplane_protocol::{
 };
 use tokio::sync::oneshot;
 
-use super::{flush::AfterFlush, Actor};
+use super::{command::Queued, flush::AfterFlush, Actor};
 use crate::{
     delivery::{
         inbox::{self, Admission, Folder, Standing},
@@ -48,14 +48,6 @@ pub(super) struct OutgoingText {
 /// What queueing a group of messages to one peer gave: each message's view (or why it was
 /// refused), and the last outbox row written.
 type QueuedRows = (Vec<Result<MessageView, SendError>>, Option<OutboxKey>);
-
-/// A message durably queued, as its sender learns it.
-pub(crate) struct Queued {
-    /// The message.
-    pub(crate) view: MessageView,
-    /// Whether a connection to the recipient was up when it was queued.
-    pub(crate) connected: bool,
-}
 
 impl Actor {
     /// Encrypts and durably queues text messages (one transaction per recipient), and

@@ -6,7 +6,7 @@ use libp2p::request_response::ResponseChannel;
 use paperplane_protocol::{encode, DmRejection, DmResponse, DmResult, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{dm::Queued, Actor};
+use super::{command::Queued, Actor};
 use crate::store::messages::OutboxKey;
 use crate::{delivery::outbox::Input, error::SendError, event::Event};
 
