@@ -327,18 +327,7 @@ async fn send_raw_dm(
     request: &paperplane::protocol::DmRequest,
 ) -> paperplane::protocol::DmResponse {
     use paperplane::protocol::dm::MAX_DM_RESPONSE_BYTES;
-    let mut swarm = SwarmBuilder::with_existing_identity(identity.libp2p_keypair())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|_| paperplane::net::dm_behaviour(ProtocolSupport::Outbound))
-        .expect("behaviour")
-        .build();
-    swarm.add_peer_address(to, addr);
+    let mut swarm = crate::common::raw_dm_peer(identity, to, addr);
     swarm.behaviour_mut().send_request(&to, encode(request));
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {

@@ -102,3 +102,35 @@ pub(crate) fn png(seed: u8, len: usize) -> Vec<u8> {
     v.extend((0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
     v
 }
+
+/// Forgets the end-to-end sessions with `peer` in the stopped node whose home is `home`:
+/// what a node that lost its session state looks like.
+pub(crate) fn forget_sessions(home: &std::path::Path, peer: &paperplane::PeerId) {
+    let store = paperplane::store::Store::open(&Home::new(home).store_path()).expect("store");
+    store.forget_sessions(peer).expect("forget");
+    store.flush_blocking().expect("flush");
+}
+
+/// A bare libp2p peer with `identity` that only sends `/paperplane/dm/1` requests (a tool or
+/// an attacker, not a node), told `to`'s address.
+pub(crate) fn raw_dm_peer(
+    identity: &paperplane_crypto::Identity,
+    to: paperplane::PeerId,
+    addr: libp2p::Multiaddr,
+) -> libp2p::Swarm<libp2p::request_response::Behaviour<paperplane::net::FrameCodec>> {
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity.libp2p_keypair())
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(|_| {
+            paperplane::net::dm_behaviour(libp2p::request_response::ProtocolSupport::Outbound)
+        })
+        .expect("behaviour")
+        .build();
+    swarm.add_peer_address(to, addr);
+    swarm
+}

@@ -6,12 +6,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use libp2p::{
-    noise,
-    request_response::{self, ProtocolSupport},
-    swarm::SwarmEvent,
-    tcp, yamux, Multiaddr, SwarmBuilder,
-};
+use libp2p::{request_response, swarm::SwarmEvent, Multiaddr};
 use paperplane::{
     protocol::{
         decode, dm::MAX_DM_RESPONSE_BYTES, encode, DmRejection, DmRequest, DmResponse, DmResult,
@@ -76,18 +71,7 @@ async fn flood(
     bob: PeerId,
     requests: Vec<DmRequest>,
 ) -> Vec<DmResult> {
-    let mut swarm = SwarmBuilder::with_existing_identity(stranger.libp2p_keypair())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|_| paperplane::net::dm_behaviour(ProtocolSupport::Outbound))
-        .expect("behaviour")
-        .build();
-    swarm.add_peer_address(bob, addr);
+    let mut swarm = crate::common::raw_dm_peer(stranger, bob, addr);
     let mut pending = requests.len();
     for request in &requests {
         swarm.behaviour_mut().send_request(&bob, encode(request));

@@ -24,11 +24,7 @@ async fn a_new_messaging_key_is_announced_and_changes_the_safety_number() {
     // Bob reinstalls: a new messaging key, no sessions.
     let home = b.stop().await;
     std::fs::remove_file(Home::new(home.path()).messaging_key_path()).expect("remove key");
-    let store =
-        paperplane::store::Store::open(&Home::new(home.path()).store_path()).expect("store");
-    store.forget_sessions(&alice).expect("forget");
-    store.flush_blocking().expect("flush");
-    drop(store);
+    crate::common::forget_sessions(home.path(), &alice);
     let mut b = TestNode::start_in(home).await;
     b.connect(&a).await;
     let changed = a

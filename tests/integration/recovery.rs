@@ -4,7 +4,7 @@
 
 use std::{path::Path, time::Duration};
 
-use paperplane::{protocol::PeerId, Event, Home, Wait};
+use paperplane::{protocol::PeerId, Event, Wait};
 
 use crate::common::TestNode;
 
@@ -70,11 +70,7 @@ async fn a_session_lost_on_one_side_is_replaced_in_both_directions() {
 
     // Bob loses his session state (not his messages).
     let home = b.stop().await;
-    let store =
-        paperplane::store::Store::open(&Home::new(home.path()).store_path()).expect("store");
-    store.forget_sessions(&alice).expect("forget");
-    store.flush_blocking().expect("flush");
-    drop(store);
+    crate::common::forget_sessions(home.path(), &alice);
     let mut b = TestNode::start_in(home).await;
     b.connect(&a).await;
 
