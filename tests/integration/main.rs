@@ -11,3 +11,4 @@ mod cli;
 mod feed;
 mod flood;
 mod messages;
+mod sync_abuse;
