@@ -28,7 +28,9 @@
 //! - [`net`]: the libp2p behaviour and swarm.
 //! - `actor`: the task that owns the swarm and turns commands and network events into store
 //!   changes and [`Event`]s.
-//! - [`ingest`]: the acceptance rules for records from the network.
+//! - [`ingest`]: the acceptance rules for records from the network; [`sync_rules`]: what a
+//!   sync response may carry and when to ask for the next page; [`serving`]: how much each
+//!   peer may ask this node to serve.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
 //! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods.
 //! - [`api`]: the daemon's local HTTP API server and the bodies it speaks.
@@ -50,7 +52,9 @@ mod messaging;
 pub mod net;
 pub mod node;
 pub mod profile;
+pub mod serving;
 pub mod store;
+pub mod sync_rules;
 pub mod views;
 
 pub use clock::Clock;

@@ -13,3 +13,4 @@ mod flood;
 mod keys;
 mod messages;
 mod recovery;
+mod sync_abuse;

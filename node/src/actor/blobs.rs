@@ -1,9 +1,10 @@
-//! `/paperplane/blob/1`: serving chunks from the store, and fetching a blob chunk by chunk
-//! from one peer after another until one delivers bytes matching the hash.
+//! `/paperplane/blob/1`: serving chunks from the store (within each peer's budget), and
+//! fetching a blob chunk by chunk from one peer after another until one delivers bytes
+//! matching the hash, with a few chunk requests in flight per peer.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
-use libp2p::request_response::{self, Message};
+use libp2p::request_response::{self, Message, OutboundRequestId};
 use paperplane_protocol::{
     decode, encode,
     limits::{BLOB_CHUNK_BYTES, MAX_BLOB_REQUEST_BYTES, MAX_BLOB_RESPONSE_BYTES},
@@ -13,9 +14,33 @@ use tokio::sync::oneshot;
 
 use super::{
     blob_fetch::{Assembly, Step},
+    slots::{Offer, Slots},
     Actor,
 };
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    net::MAX_REQUESTS_IN_FLIGHT,
+    serving::Service,
+};
+
+/// Most fetches waiting for a slot per peer (each fetch waits with at most one chunk).
+const MAX_WAITING_CHUNKS: usize = 1024;
+
+/// The node's own chunk requests: which blob each one in flight is for, and the fetches
+/// waiting for one of the few slots each peer has.
+pub(super) struct Requests {
+    in_flight: HashMap<OutboundRequestId, BlobHash>,
+    slots: Slots<BlobHash>,
+}
+
+impl Default for Requests {
+    fn default() -> Self {
+        Self {
+            in_flight: HashMap::new(),
+            slots: Slots::new(MAX_REQUESTS_IN_FLIGHT, MAX_WAITING_CHUNKS),
+        }
+    }
+}
 
 /// A blob being fetched.
 pub(super) struct Fetch {
@@ -78,16 +103,44 @@ impl Actor {
                 waiters: reply.into_iter().collect(),
             },
         );
-        self.request_chunk(hash, first, 0);
+        self.request_chunk(hash, first);
     }
 
-    fn request_chunk(&mut self, hash: BlobHash, peer: PeerId, offset: u64) {
+    /// Asks `peer` for the next chunk of `hash` now, or once one of its slots is free.
+    fn request_chunk(&mut self, hash: BlobHash, peer: PeerId) {
+        match self.blob_requests.slots.offer(peer, hash) {
+            Offer::Now(hash) => self.send_chunk_request(hash, peer),
+            Offer::Queued => {}
+            Offer::Full(hash) => self.next_candidate(hash, "too many fetches waiting for the peer"),
+        }
+    }
+
+    fn send_chunk_request(&mut self, hash: BlobHash, peer: PeerId) {
+        let Some(offset) = self.fetches.get(&hash).map(|f| f.assembly.offset()) else {
+            return self.chunk_done(&peer);
+        };
         let id = self
             .swarm
             .behaviour_mut()
             .blob
             .send_request(&peer, encode(&BlobRequest { hash, offset }));
-        self.blob_requests.insert(id, hash);
+        self.blob_requests.in_flight.insert(id, hash);
+    }
+
+    /// A chunk request to `peer` ended: its slot goes to the next fetch waiting for it.
+    fn chunk_done(&mut self, peer: &PeerId) {
+        while let Some(hash) = self.blob_requests.slots.done(peer) {
+            if self.fetches.get(&hash).is_some_and(|f| f.current == *peer) {
+                return self.send_chunk_request(hash, *peer);
+            }
+        }
+    }
+
+    /// `peer` disconnected: fetches waiting for it move on to their next candidate.
+    pub(super) fn forget_chunk_requests(&mut self, peer: &PeerId) {
+        for hash in self.blob_requests.slots.forget(peer) {
+            self.next_candidate(hash, "peer disconnected");
+        }
     }
 
     /// The current peer failed: move on to the next one, or give up.
@@ -100,7 +153,7 @@ impl Actor {
         match f.candidates.pop_front() {
             Some(next) => {
                 f.current = next;
-                self.request_chunk(hash, next, 0);
+                self.request_chunk(hash, next);
             }
             None => {
                 if let Some(f) = self.fetches.remove(&hash) {
@@ -118,6 +171,17 @@ impl Actor {
                 Message::Request {
                     request, channel, ..
                 } => {
+                    let now = self.now();
+                    if !self.serving.charge(peer, Service::Blob, now) {
+                        tracing::debug!(%peer, "blob request over the peer's budget");
+                        let refused = BlobResponse::Refused("rate limited".into());
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .blob
+                            .send_response(channel, encode(&refused));
+                        return;
+                    }
                     let Ok(req) = decode::<BlobRequest>(&request, MAX_BLOB_REQUEST_BYTES) else {
                         tracing::debug!(%peer, "malformed blob request");
                         return;
@@ -133,15 +197,20 @@ impl Actor {
                     request_id,
                     response,
                 } => {
-                    if let Some(hash) = self.blob_requests.remove(&request_id) {
+                    if let Some(hash) = self.blob_requests.in_flight.remove(&request_id) {
+                        self.chunk_done(&peer);
                         self.on_chunk(hash, peer, &response);
                     }
                 }
             },
             request_response::Event::OutboundFailure {
-                request_id, error, ..
+                peer,
+                request_id,
+                error,
+                ..
             } => {
-                if let Some(hash) = self.blob_requests.remove(&request_id) {
+                if let Some(hash) = self.blob_requests.in_flight.remove(&request_id) {
+                    self.chunk_done(&peer);
                     self.next_candidate(hash, &error.to_string());
                 }
             }
@@ -185,7 +254,7 @@ impl Actor {
             Err(_) => Step::Bad("malformed blob response"),
         };
         match step {
-            Step::Continue { offset } => self.request_chunk(hash, peer, offset),
+            Step::Continue { .. } => self.request_chunk(hash, peer),
             Step::Bad(why) => self.next_candidate(hash, why),
             Step::Done(data) => {
                 let result = self.store.put_blob(&data).map(|_| ());

@@ -21,6 +21,7 @@ mod dm;
 mod flush;
 mod network;
 mod publish;
+mod slots;
 mod sync;
 
 pub(crate) use command::Command;
@@ -91,9 +92,11 @@ struct Actor {
     /// when that dial connects, and dialled themselves if it fails.
     awaiting_peer: HashMap<PeerId, Vec<(String, ConnectReply)>>,
     pending_publish: HashMap<TopicHash, Vec<Vec<u8>>>,
-    syncs: HashMap<OutboundRequestId, sync::Pending>,
+    syncs: sync::Requests,
     fetches: HashMap<BlobHash, blobs::Fetch>,
-    blob_requests: HashMap<OutboundRequestId, BlobHash>,
+    blob_requests: blobs::Requests,
+    /// What each peer may still ask this node to serve (sync and blob) this minute.
+    serving: crate::serving::ServeBudget,
     /// Records from the network rejected since start.
     rejected: u64,
     messaging: MessagingIdentity,
@@ -166,9 +169,10 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         pending_dials: HashMap::new(),
         awaiting_peer: HashMap::new(),
         pending_publish: HashMap::new(),
-        syncs: HashMap::new(),
+        syncs: sync::Requests::default(),
         fetches: HashMap::new(),
-        blob_requests: HashMap::new(),
+        blob_requests: blobs::Requests::default(),
+        serving: crate::serving::ServeBudget::default(),
         rejected: 0,
         messaging,
         prekeys,

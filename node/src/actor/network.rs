@@ -57,6 +57,8 @@ impl Actor {
                 ..
             } => {
                 self.connected.remove(&peer_id);
+                self.forget_syncs(&peer_id);
+                self.forget_chunk_requests(&peer_id);
                 self.emit(Event::PeerDisconnected { peer: peer_id });
             }
             SwarmEvent::OutgoingConnectionError {

@@ -1,45 +1,116 @@
-//! `/paperplane/sync/1`: answering catch-up requests from the store, and asking peers for the
-//! records of authors we follow when we connect to them or start following.
+//! `/paperplane/sync/1`: answering catch-up requests from the store (within each peer's
+//! budget), and asking peers for the records of authors we follow when we connect to them or
+//! start following, page by page as `sync_rules` allows.
 
-use libp2p::request_response::{self, Message};
+use std::collections::HashMap;
+
+use libp2p::request_response::{self, Message, OutboundRequestId};
 use paperplane_protocol::{
     decode, encode,
     limits::{MAX_SYNC_POSTS, MAX_SYNC_REACTIONS, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES},
     FeedMessage, PeerId, SyncRequest, SyncResponse,
 };
 
-use super::Actor;
-use crate::{ingest::Outcome, store::StoreError};
+use super::{
+    slots::{Offer, Slots},
+    Actor,
+};
+use crate::{
+    ingest::Outcome,
+    net::MAX_REQUESTS_IN_FLIGHT,
+    serving::Service,
+    store::StoreError,
+    sync_rules::{self, Asked},
+};
 
 /// Most followed authors asked about on one new connection.
 const MAX_AUTHORS_PER_CONNECT: usize = 32;
 /// Most other peers asked when starting to follow someone.
 const MAX_PEERS_PER_FOLLOW: usize = 4;
+/// Most sync requests waiting for a slot per peer: a connection's first requests and a next
+/// page for each of them.
+const MAX_WAITING_SYNCS: usize = 2 * (MAX_AUTHORS_PER_CONNECT + 1);
 
-/// An outstanding sync request.
+/// A sync request, sent or waiting to be.
 pub(super) struct Pending {
     peer: PeerId,
     author: PeerId,
+    asked: Asked,
+}
+
+/// The node's own sync requests: those in flight, and those waiting for one of the few slots
+/// each peer has.
+pub(super) struct Requests {
+    in_flight: HashMap<OutboundRequestId, Pending>,
+    slots: Slots<Pending>,
+}
+
+impl Default for Requests {
+    fn default() -> Self {
+        Self {
+            in_flight: HashMap::new(),
+            slots: Slots::new(MAX_REQUESTS_IN_FLIGHT, MAX_WAITING_SYNCS),
+        }
+    }
 }
 
 impl Actor {
-    fn request_sync(&mut self, peer: PeerId, author: PeerId, since_seq: u64, limit: u32) {
+    /// Sends `pending` now if `peer` has a free slot, else queues it.
+    fn request_sync(&mut self, pending: Pending) {
+        match self.syncs.slots.offer(pending.peer, pending) {
+            Offer::Now(p) => self.send_sync(p),
+            Offer::Queued => {}
+            Offer::Full(p) => {
+                tracing::debug!(peer = %p.peer, author = %p.author, "too many sync requests waiting");
+            }
+        }
+    }
+
+    fn send_sync(&mut self, pending: Pending) {
         let req = SyncRequest {
-            author,
-            since_seq,
-            limit,
+            author: pending.author,
+            since_seq: pending.asked.since_seq,
+            limit: pending.asked.limit,
         };
         let id = self
             .swarm
             .behaviour_mut()
             .sync
-            .send_request(&peer, encode(&req));
-        self.syncs.insert(id, Pending { peer, author });
+            .send_request(&pending.peer, encode(&req));
+        self.syncs.in_flight.insert(id, pending);
+    }
+
+    /// A request to `peer` ended: its slot goes to the next one waiting.
+    fn sync_done(&mut self, peer: &PeerId) {
+        if let Some(next) = self.syncs.slots.done(peer) {
+            self.send_sync(next);
+        }
+    }
+
+    /// `peer` disconnected: requests waiting for it are dropped (the next connection asks
+    /// again).
+    pub(super) fn forget_syncs(&mut self, peer: &PeerId) {
+        let dropped = self.syncs.slots.forget(peer).len();
+        if dropped > 0 {
+            tracing::debug!(%peer, dropped, "sync requests dropped with the connection");
+        }
+    }
+
+    fn request_profile(&mut self, peer: PeerId) {
+        self.request_sync(Pending {
+            peer,
+            author: peer,
+            asked: Asked::first(u64::MAX, 0),
+        });
     }
 
     fn request_posts(&mut self, peer: PeerId, author: PeerId) {
         match self.store.latest_seq(&author) {
-            Ok(since) => self.request_sync(peer, author, since, MAX_SYNC_POSTS),
+            Ok(since) => self.request_sync(Pending {
+                peer,
+                author,
+                asked: Asked::first(since, MAX_SYNC_POSTS),
+            }),
             Err(e) => tracing::error!(error = %e, "reading latest sequence"),
         }
     }
@@ -50,7 +121,7 @@ impl Actor {
         if self.followees.contains(&peer) {
             self.request_posts(peer, peer);
         } else {
-            self.request_sync(peer, peer, u64::MAX, 0);
+            self.request_profile(peer);
         }
         // Set order: each new peer is asked about a different few of many authors.
         let others: Vec<PeerId> = self
@@ -80,6 +151,18 @@ impl Actor {
                 Message::Request {
                     request, channel, ..
                 } => {
+                    let now = self.now();
+                    if !self.serving.charge(peer, Service::Sync, now) {
+                        // Over its budget: an empty answer, which the requester takes as
+                        // "nothing here", without reading the store.
+                        tracing::debug!(%peer, "sync request over the peer's budget");
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .sync
+                            .send_response(channel, encode(&SyncResponse::default()));
+                        return;
+                    }
                     let response = match decode::<SyncRequest>(&request, MAX_SYNC_REQUEST_BYTES) {
                         Ok(req) => self.answer_sync(&req),
                         Err(e) => {
@@ -102,7 +185,8 @@ impl Actor {
                     request_id,
                     response,
                 } => {
-                    if let Some(p) = self.syncs.remove(&request_id) {
+                    if let Some(p) = self.syncs.in_flight.remove(&request_id) {
+                        self.sync_done(&p.peer);
                         self.on_sync_response(p, &response);
                     }
                 }
@@ -110,7 +194,8 @@ impl Actor {
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some(p) = self.syncs.remove(&request_id) {
+                if let Some(p) = self.syncs.in_flight.remove(&request_id) {
+                    self.sync_done(&p.peer);
                     tracing::debug!(peer = %p.peer, author = %p.author, %error, "sync failed");
                 }
             }
@@ -170,7 +255,11 @@ impl Actor {
     }
 
     fn on_sync_response(&mut self, pending: Pending, bytes: &[u8]) {
-        let Pending { peer, author } = pending;
+        let Pending {
+            peer,
+            author,
+            asked,
+        } = pending;
         let resp = match decode::<SyncResponse>(bytes, MAX_SYNC_RESPONSE_BYTES) {
             Ok(r) => r,
             Err(e) => {
@@ -178,17 +267,36 @@ impl Actor {
                 return;
             }
         };
+        let seqs: Vec<u64> = resp.posts.iter().map(|p| p.body.seq).collect();
+        if let Err(violation) = sync_rules::check(&asked, &seqs, resp.reactions.len()) {
+            // Refused whole, before a single signature is checked, and not followed further.
+            self.rejected += 1;
+            tracing::debug!(%peer, %author, %violation, "sync response refused");
+            return;
+        }
         let mut rejected = 0usize;
-        let mut last_seq = None;
         if let Some(p) = resp.profile.filter(|p| p.body.author == author) {
             self.apply(self.ingest().profile(&p), &mut rejected);
         }
+        // The highest sequence number of this page that the node now holds.
+        let mut stored_up_to = None;
         for post in resp.posts {
-            last_seq = Some(post.body.seq);
+            let (seq, id) = (post.body.seq, post.id());
             let msg = FeedMessage::Post(post);
             let outcome = self.ingest().feed(&msg, Some(&author));
-            if let (Ok(Outcome::Accepted(_)), FeedMessage::Post(p)) = (&outcome, &msg) {
-                self.fetch_photos(&p.body, &[peer]);
+            let stored = match &outcome {
+                Ok(Outcome::Accepted(_)) => {
+                    if let FeedMessage::Post(p) = &msg {
+                        self.fetch_photos(&p.body, &[peer]);
+                    }
+                    true
+                }
+                // Held already, or of no interest (then not stored).
+                Ok(Outcome::Ignored) => self.store.post(&id).is_ok_and(|p| p.is_some()),
+                _ => false,
+            };
+            if stored {
+                stored_up_to = Some(seq);
             }
             self.apply(outcome, &mut rejected);
         }
@@ -200,8 +308,13 @@ impl Actor {
             self.rejected += rejected as u64;
             tracing::debug!(%peer, %author, rejected, "sync response carried invalid records");
         }
-        if let (true, Some(seq)) = (resp.more, last_seq) {
-            self.request_sync(peer, author, seq, MAX_SYNC_POSTS);
+        match sync_rules::next_page(&asked, resp.more, stored_up_to) {
+            Some(asked) => self.request_sync(Pending {
+                peer,
+                author,
+                asked,
+            }),
+            None => tracing::debug!(%peer, %author, page = asked.page, "sync paging stops"),
         }
     }
 

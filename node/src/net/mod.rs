@@ -66,6 +66,48 @@ pub fn topic_score_params() -> gossipsub::TopicScoreParams {
 /// requests in flight per peer, so more only serve someone flooding the node.
 pub const MAX_DM_STREAMS: usize = 16;
 
+/// Concurrent `/paperplane/sync/1` streams per connection, the node's own requests and the
+/// peer's together (libp2p fails the ones beyond it). Each answer the peer has not read yet
+/// holds up to 4 MiB here, so a peer that keeps asking and never reads pins at most 32 MiB per
+/// connection. A node keeps at most [`MAX_REQUESTS_IN_FLIGHT`] of its own requests in flight
+/// per peer, which leaves room for the peer's.
+pub const MAX_SYNC_STREAMS: usize = 8;
+/// Concurrent `/paperplane/blob/1` streams per connection, both directions together, for the
+/// same reason as [`MAX_SYNC_STREAMS`]: at most 8 chunks (2 MiB) wait for a slow reader.
+pub const MAX_BLOB_STREAMS: usize = 8;
+/// Sync or blob requests a node keeps in flight to one peer (the others wait their turn):
+/// under half of [`MAX_SYNC_STREAMS`] and [`MAX_BLOB_STREAMS`], so two nodes catching up from
+/// each other at once stay within both bounds.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 3;
+
+/// The `/paperplane/sync/1` behaviour with its frame and stream limits.
+pub fn sync_behaviour(support: ProtocolSupport) -> request_response::Behaviour<FrameCodec> {
+    request_response::Behaviour::with_codec(
+        FrameCodec::new(
+            limits::MAX_SYNC_REQUEST_BYTES,
+            limits::MAX_SYNC_RESPONSE_BYTES,
+        ),
+        [(SYNC_PROTOCOL, support)],
+        request_response::Config::default()
+            .with_request_timeout(REQUEST_TIMEOUT)
+            .with_max_concurrent_streams(MAX_SYNC_STREAMS),
+    )
+}
+
+/// The `/paperplane/blob/1` behaviour with its frame and stream limits.
+pub fn blob_behaviour(support: ProtocolSupport) -> request_response::Behaviour<FrameCodec> {
+    request_response::Behaviour::with_codec(
+        FrameCodec::new(
+            limits::MAX_BLOB_REQUEST_BYTES,
+            limits::MAX_BLOB_RESPONSE_BYTES,
+        ),
+        [(BLOB_PROTOCOL, support)],
+        request_response::Config::default()
+            .with_request_timeout(REQUEST_TIMEOUT)
+            .with_max_concurrent_streams(MAX_BLOB_STREAMS),
+    )
+}
+
 /// The `/paperplane/dm/1` behaviour with its frame limits. A node speaks both sides
 /// ([`ProtocolSupport::Full`]); a tool or test that only sends, [`ProtocolSupport::Outbound`].
 pub fn dm_behaviour(support: ProtocolSupport) -> request_response::Behaviour<FrameCodec> {
@@ -109,24 +151,9 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 gossipsub::PeerScoreParams::default(),
                 gossipsub::PeerScoreThresholds::default(),
             )?;
-            let rr_cfg = request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT);
-            let sync = request_response::Behaviour::with_codec(
-                FrameCodec::new(
-                    limits::MAX_SYNC_REQUEST_BYTES,
-                    limits::MAX_SYNC_RESPONSE_BYTES,
-                ),
-                [(SYNC_PROTOCOL, ProtocolSupport::Full)],
-                rr_cfg.clone(),
-            );
+            let sync = sync_behaviour(ProtocolSupport::Full);
             let dm = dm_behaviour(ProtocolSupport::Full);
-            let blob = request_response::Behaviour::with_codec(
-                FrameCodec::new(
-                    limits::MAX_BLOB_REQUEST_BYTES,
-                    limits::MAX_BLOB_RESPONSE_BYTES,
-                ),
-                [(BLOB_PROTOCOL, ProtocolSupport::Full)],
-                rr_cfg,
-            );
+            let blob = blob_behaviour(ProtocolSupport::Full);
             let mut kad = kad::Behaviour::with_config(
                 peer_id,
                 kad::store::MemoryStore::new(peer_id),
