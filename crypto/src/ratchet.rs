@@ -27,7 +27,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::{
-    dh::{KeyPair, NonContributory, SecretBytes},
+    dh::{reserve_wiping, wipe_spare_capacity, KeyPair, NonContributory, SecretBytes},
     error::{DecryptError, EncryptError},
 };
 
@@ -72,11 +72,10 @@ pub(crate) fn kdf_rk(root_key: &SecretBytes, dh: &SecretBytes) -> (SecretBytes, 
     let mut okm = Zeroizing::new([0u8; 64]);
     hk.expand(ROOT_INFO, okm.as_mut())
         .expect("64 bytes is a valid HKDF-SHA256 output length");
-    let mut rk = [0u8; 32];
-    let mut ck = [0u8; 32];
-    rk.copy_from_slice(&okm[..32]);
-    ck.copy_from_slice(&okm[32..]);
-    (SecretBytes::new(rk), SecretBytes::new(ck))
+    (
+        SecretBytes::copy_of(&okm[..32]),
+        SecretBytes::copy_of(&okm[32..]),
+    )
 }
 
 /// Chain KDF: the next chain key and this step's message key.
@@ -85,8 +84,9 @@ pub(crate) fn kdf_ck(chain_key: &SecretBytes) -> (SecretBytes, SecretBytes) {
         let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(chain_key.expose())
             .expect("HMAC takes keys of any length");
         m.update(&[byte]);
-        let out: [u8; 32] = m.finalize().into_bytes().into();
-        SecretBytes::new(out)
+        // `CtOutput` wipes itself on drop (digest's `zeroize`, via hmac's): copy out of it
+        // rather than `into_bytes`, which returns an unwiped array.
+        SecretBytes::copy_of(m.finalize().as_bytes())
     };
     (mac(0x02), mac(0x01))
 }
@@ -286,6 +286,7 @@ impl Ratchet {
             self.previous_sending_length = sending.next;
         }
         self.remote_key = Some(header.ratchet_key);
+        reserve_wiping(&mut self.receiving, 1);
         self.receiving.push(ReceivingChain {
             ratchet_key: header.ratchet_key,
             chain_key: Some(ck),
@@ -294,6 +295,8 @@ impl Ratchet {
         });
         if self.receiving.len() > MAX_RECEIVING_CHAINS {
             self.receiving.remove(0);
+            // The chains moved down one place; the last slot keeps a copy of a chain key.
+            wipe_spare_capacity(&mut self.receiving);
         }
         let mk = self
             .receiving

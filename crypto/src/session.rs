@@ -19,6 +19,7 @@ use crate::{
     keys::{MessagingIdentity, PeerPrekeyBundle},
     prekeys::PrekeyStore,
     ratchet::Ratchet,
+    replay::ReplayCache,
     x3dh::{self, HandshakeError, HandshakeHeader, SessionId},
 };
 
@@ -66,11 +67,43 @@ impl Session {
         })
     }
 
-    /// Answers the handshake on an envelope from `from` (the authenticated sender) and
-    /// decrypts it: the new session and the first plaintext, or an error and nothing.
+    /// Answers the handshake on an envelope from `from` (the authenticated sender) at the
+    /// responder's clock `now_ms`, and decrypts it: the new session and the first plaintext,
+    /// or an error and nothing. Refused: a handshake `replays` holds
+    /// ([`DecryptError::ReplayedHandshake`]) and one on a prekey past its lifetime
+    /// ([`HandshakeError::PrekeyExpired`], after a grace of
+    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS)), both before any DH. On
+    /// success the caller records the handshake in `replays`
+    /// ([`ReplayCache::record`]) and commits both.
+    pub fn respond_at(
+        me: &MessagingIdentity,
+        prekeys: &PrekeyStore,
+        replays: &ReplayCache,
+        from: &PeerId,
+        envelope: &Envelope,
+        now_ms: u64,
+    ) -> Result<(Self, Vec<u8>), DecryptError> {
+        Self::answer(me, prekeys, Some((replays, now_ms)), from, envelope)
+    }
+
+    /// Answers the handshake like [`Self::respond_at`] but without a clock or a replay cache:
+    /// any prekey still held answers, expired or not, and a handshake answered before opens
+    /// a session again once no conversation remembers it. Kept for callers not yet passing
+    /// them; prefer [`Self::respond_at`].
     pub fn respond(
         me: &MessagingIdentity,
         prekeys: &PrekeyStore,
+        from: &PeerId,
+        envelope: &Envelope,
+    ) -> Result<(Self, Vec<u8>), DecryptError> {
+        Self::answer(me, prekeys, None, from, envelope)
+    }
+
+    /// [`Self::respond_at`], with the replay cache and the clock optional together.
+    pub(crate) fn answer(
+        me: &MessagingIdentity,
+        prekeys: &PrekeyStore,
+        checks: Option<(&ReplayCache, u64)>,
         from: &PeerId,
         envelope: &Envelope,
     ) -> Result<(Self, Vec<u8>), DecryptError> {
@@ -79,7 +112,14 @@ impl Session {
             .handshake
             .as_ref()
             .ok_or(DecryptError::UnknownSession(envelope.session_id))?;
-        let (handshake, prekey) = x3dh::respond(me, prekeys, from, header)?;
+        let now_ms = match checks {
+            Some((replays, _)) if replays.contains(header) => {
+                return Err(DecryptError::ReplayedHandshake(envelope.session_id));
+            }
+            Some((_, now_ms)) => Some(now_ms),
+            None => None,
+        };
+        let (handshake, prekey) = x3dh::respond(me, prekeys, from, header, now_ms)?;
         if handshake.session_id != envelope.session_id {
             return Err(HandshakeError::SessionIdMismatch.into());
         }
