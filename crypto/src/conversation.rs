@@ -24,8 +24,9 @@
 //! [`MAX_SESSIONS_PER_PEER`] sessions are held (the oldest inactive one is dropped); the ids
 //! of dropped sessions are remembered (up to [`MAX_REMEMBERED_SESSION_IDS`]) so a replayed
 //! handshake cannot recreate them. A handshake replayed after that, or after the whole
-//! conversation was deleted, is only stopped once its prekey has rotated out (there are no
-//! one-time prekeys).
+//! conversation was deleted, is stopped by the caller's [`ReplayCache`] (passed to
+//! [`Conversation::decrypt_at`]), which outlives conversations, and in any case once its
+//! prekey has expired or rotated out (there are no one-time prekeys).
 
 use std::fmt;
 
@@ -34,10 +35,12 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    dh::{reserve_wiping, wipe_spare_capacity},
     envelope::Envelope,
     error::{DecryptError, EncryptError},
     keys::{verify_messaging_keys, MessagingIdentity},
     prekeys::PrekeyStore,
+    replay::ReplayCache,
     session::{Role, Session},
     x3dh::{HandshakeError, SessionId},
 };
@@ -93,6 +96,11 @@ impl Conversation {
         &self.sessions
     }
 
+    /// The ids of the dropped sessions remembered, oldest first.
+    pub(crate) fn dropped_ids(&self) -> &[SessionId] {
+        &self.dropped
+    }
+
     /// Starts a new session from the messaging keys the peer published (verified here at
     /// `now_ms`) and makes it the active one.
     pub fn start<R: CryptoRng + ?Sized>(
@@ -135,9 +143,48 @@ impl Conversation {
         Ok(envelope)
     }
 
-    /// Opens an envelope from the peer with whichever session it names, answering its
-    /// handshake if the session is new: the new state and the plaintext, or an error and
-    /// nothing.
+    /// Opens an envelope from the peer at our clock `now_ms` with whichever session it names,
+    /// answering its handshake if the session is new: the new state and the plaintext, or an
+    /// error and nothing.
+    ///
+    /// A new session's handshake is refused if its prekey is past its lifetime
+    /// ([`HandshakeError::PrekeyExpired`], after a grace of
+    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS)), and if its session
+    /// belonged to a deleted conversation retired into `replays`, unless the message is one
+    /// never read there ([`DecryptError::ReplayedHandshake`]; see [`ReplayCache`]). Before
+    /// deleting a conversation, retire it ([`ReplayCache::retire`]).
+    pub fn decrypt_at(
+        &self,
+        me: &MessagingIdentity,
+        prekeys: &PrekeyStore,
+        replays: &ReplayCache,
+        envelope: &Envelope,
+        now_ms: u64,
+    ) -> Result<(Self, Vec<u8>), DecryptError> {
+        let mut next = self.clone();
+        let plaintext = next.decrypt_with(me, prekeys, Some((replays, now_ms)), envelope)?;
+        Ok((next, plaintext))
+    }
+
+    /// Opens an envelope like [`Conversation::decrypt_at`], advancing this state; on error
+    /// the state is unchanged (the session involved is decrypted on a copy, which replaces it
+    /// only on success). For a receiver opening many envelopes in a row.
+    pub fn decrypt_in_place_at(
+        &mut self,
+        me: &MessagingIdentity,
+        prekeys: &PrekeyStore,
+        replays: &ReplayCache,
+        envelope: &Envelope,
+        now_ms: u64,
+    ) -> Result<Vec<u8>, DecryptError> {
+        self.decrypt_with(me, prekeys, Some((replays, now_ms)), envelope)
+    }
+
+    /// [`Conversation::decrypt_at`] without a clock or a replay cache: a new session's
+    /// handshake is answered on any prekey still held, expired or not, and a handshake
+    /// answered before opens a session again once this conversation no longer remembers it
+    /// (e.g. after it was deleted). Kept for callers not yet passing them; prefer
+    /// [`Conversation::decrypt_at`].
     pub fn decrypt(
         &self,
         me: &MessagingIdentity,
@@ -145,17 +192,28 @@ impl Conversation {
         envelope: &Envelope,
     ) -> Result<(Self, Vec<u8>), DecryptError> {
         let mut next = self.clone();
-        let plaintext = next.decrypt_in_place(me, prekeys, envelope)?;
+        let plaintext = next.decrypt_with(me, prekeys, None, envelope)?;
         Ok((next, plaintext))
     }
 
-    /// Opens an envelope like [`Conversation::decrypt`], advancing this state; on error the
-    /// state is unchanged (the session involved is decrypted on a copy, which replaces it
-    /// only on success). For a receiver opening many envelopes in a row.
+    /// [`Conversation::decrypt_in_place_at`] without a clock or a replay cache, with the
+    /// caveats of [`Conversation::decrypt`]. Kept for callers not yet passing them; prefer
+    /// [`Conversation::decrypt_in_place_at`].
     pub fn decrypt_in_place(
         &mut self,
         me: &MessagingIdentity,
         prekeys: &PrekeyStore,
+        envelope: &Envelope,
+    ) -> Result<Vec<u8>, DecryptError> {
+        self.decrypt_with(me, prekeys, None, envelope)
+    }
+
+    /// Opens an envelope in place; `checks` are the replay cache and the clock, if given.
+    fn decrypt_with(
+        &mut self,
+        me: &MessagingIdentity,
+        prekeys: &PrekeyStore,
+        checks: Option<(&ReplayCache, u64)>,
         envelope: &Envelope,
     ) -> Result<Vec<u8>, DecryptError> {
         envelope.validate()?;
@@ -174,7 +232,7 @@ impl Conversation {
         if self.dropped.contains(&id) {
             return Err(DecryptError::ReplayedHandshake(id));
         }
-        let (session, plaintext) = Session::respond(me, prekeys, &self.remote, envelope)?;
+        let (session, plaintext) = Session::answer(me, prekeys, checks, &self.remote, envelope)?;
         // Rule 2.
         let keep_ours = match self.active_session() {
             Some(ours) if ours.role() == Role::Initiator && !ours.is_confirmed() => {
@@ -196,6 +254,7 @@ impl Conversation {
 
     /// Adds a session, dropping the oldest inactive ones beyond the bound.
     fn insert(&mut self, session: Session) {
+        reserve_wiping(&mut self.sessions, 1);
         self.sessions.push(session);
         while self.sessions.len() > MAX_SESSIONS_PER_PEER {
             let Some(oldest) = self
@@ -207,6 +266,8 @@ impl Conversation {
             };
             let dropped = self.sessions.remove(oldest);
             self.dropped.push(dropped.id());
+            // The sessions after it moved down; the last slot keeps a copy of their keys.
+            wipe_spare_capacity(&mut self.sessions);
         }
         if self.dropped.len() > MAX_REMEMBERED_SESSION_IDS {
             let excess = self.dropped.len() - MAX_REMEMBERED_SESSION_IDS;

@@ -42,7 +42,9 @@ pub enum DecryptError {
     /// The envelope's handshake could not be answered.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
-    /// The handshake of a session this conversation already had and retired: a replay.
+    /// A handshake already answered: of a session this conversation dropped, or of a deleted
+    /// conversation's session retired into the caller's [`ReplayCache`](crate::ReplayCache),
+    /// on a message already read there. A replay.
     #[error("replayed handshake for session {0}")]
     ReplayedHandshake(SessionId),
     /// This message's key was already used (a replay or duplicate) or was deleted (too old).

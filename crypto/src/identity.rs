@@ -36,10 +36,14 @@ impl Identity {
 
     /// Loads the identity from the bytes of a key file (the 32-byte seed).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdentityError> {
-        let seed: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| IdentityError::BadLength(bytes.len()))?;
-        Ok(Self::from_seed(seed))
+        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+            bytes
+                .try_into()
+                .map_err(|_| IdentityError::BadLength(bytes.len()))?,
+        );
+        Ok(Self {
+            key: SigningKey::from_bytes(&seed),
+        })
     }
 
     /// The secret seed, to be written to a key file with mode 0600.

@@ -77,7 +77,10 @@ impl MessagingIdentity {
     /// The X25519 identity key with this stored secret (see [`Self::to_secret_bytes`]).
     pub fn from_secret_bytes(identity: &Identity, secret: [u8; 32]) -> Self {
         let secret = Zeroizing::new(secret);
-        Self::with_pair(identity, KeyPair::from_secret(SecretBytes::new(*secret)))
+        Self::with_pair(
+            identity,
+            KeyPair::from_secret(SecretBytes::copy_of(&*secret)),
+        )
     }
 
     fn with_pair(identity: &Identity, pair: KeyPair) -> Self {

@@ -17,7 +17,11 @@
 //!   published [`MessagingKeys`](paperplane_protocol::MessagingKeys) into a
 //!   [`PeerPrekeyBundle`].
 //! - [`prekeys`]: the user's own [`PrekeyStore`], rotated weekly at the caller's clock, keeping
-//!   the two previous prekeys, producing the keys to publish in the profile.
+//!   the two previous prekeys, producing the keys to publish in the profile. A prekey answers
+//!   handshakes until its expiry plus [`PREKEY_EXPIRY_GRACE_MS`].
+//! - [`replay`]: the [`ReplayCache`] of the sessions of deleted conversations, so a stored
+//!   handshake envelope replayed later cannot open a session again with a message already
+//!   read.
 //! - [`dh`]: contributory X25519 (every DH refuses low-order keys).
 //! - [`x3dh`]: the handshake from a published prekey: three DHs, HKDF-SHA256 with an info
 //!   string binding both PeerIds, both X25519 identity keys and the prekey id; the public
@@ -32,12 +36,18 @@
 //!   `&self` and return the new state, so the caller commits state and message atomically and
 //!   a failed decryption changes nothing.
 //! - [`conversation`]: every session with one peer ([`Conversation`]) and the deterministic
-//!   rule choosing the one to send on when both peers start at once.
+//!   rule choosing the one to send on when both peers start at once. The responder passes
+//!   its clock and its replay cache ([`Conversation::decrypt_at`]).
 //! - [`safety`]: safety numbers users compare to verify each other's keys.
 //! - [`error`]: [`EncryptError`] and [`DecryptError`].
 //!
-//! Secrets are wiped on drop and never appear in `Debug` output; session state is `serde`
-//! (bincode 2 friendly: no array longer than 32) so the node can persist it.
+//! - [`stored`]: [`encode_secret`], the protocol encoding of secret state into a buffer that
+//!   is wiped.
+//!
+//! Secrets are wiped on drop and never appear in `Debug` output: keys and KDF outputs live in
+//! a wiping 32-byte container from the moment they are produced, and the SHA-256, HMAC,
+//! HKDF, X25519 and AEAD states wipe themselves (their crates' `zeroize` features). Session
+//! state is `serde` (bincode 2 friendly: no array longer than 32) so the node can persist it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -49,8 +59,10 @@ pub mod identity;
 pub mod keys;
 pub mod prekeys;
 pub mod ratchet;
+pub mod replay;
 pub mod safety;
 pub mod session;
+pub mod stored;
 #[cfg(test)]
 mod test_support;
 pub mod x3dh;
@@ -61,9 +73,11 @@ pub use envelope::{Envelope, MAX_ENVELOPE_BYTES, MAX_PLAINTEXT_BYTES};
 pub use error::{DecryptError, EncryptError};
 pub use identity::{public_key_of, verify_record, Identity, IdentityError};
 pub use keys::{verify_messaging_keys, KeyError, MessagingIdentity, PeerPrekeyBundle};
-pub use prekeys::{PrekeyStore, PREKEY_LIFETIME_MS, PREKEY_ROTATION_MS};
+pub use prekeys::{PrekeyStore, PREKEY_EXPIRY_GRACE_MS, PREKEY_LIFETIME_MS, PREKEY_ROTATION_MS};
 pub use rand_core::CryptoRng;
 pub use ratchet::{RatchetHeader, MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_STORED_SKIPPED};
+pub use replay::{ReplayCache, MAX_RETIRED_SESSIONS, REPLAY_CACHE_TTL_MS};
 pub use safety::safety_number;
 pub use session::{Role, Session};
+pub use stored::encode_secret;
 pub use x3dh::{HandshakeError, HandshakeHeader, SessionId};

@@ -4,13 +4,17 @@
 
 use std::fmt;
 
-use paperplane_protocol::{limits::MAX_PREKEYS, MessagingKeys};
+use paperplane_protocol::{
+    limits::{MAX_CLOCK_SKEW_MS, MAX_PREKEYS},
+    MessagingKeys,
+};
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    dh::KeyPair,
+    dh::{reserve_wiping, KeyPair},
     keys::{sign_prekey, MessagingIdentity},
+    x3dh::HandshakeError,
     Identity,
 };
 
@@ -19,10 +23,17 @@ pub const PREKEY_ROTATION_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// How long after its creation a prekey may be used to start a session. Two rotation periods,
 /// so a profile fetched just before a rotation stays usable for a week.
 pub const PREKEY_LIFETIME_MS: u64 = 2 * PREKEY_ROTATION_MS;
+/// How long after its expiry a prekey still answers a handshake: the allowed clock skew
+/// ([`MAX_CLOCK_SKEW_MS`], 10 minutes). The initiator checks the expiry on its own clock when
+/// it starts; the grace absorbs a responder clock that runs ahead and a first message that
+/// takes a moment to arrive. After it the handshake is refused
+/// ([`HandshakeError::PrekeyExpired`]).
+pub const PREKEY_EXPIRY_GRACE_MS: u64 = MAX_CLOCK_SKEW_MS;
 
 /// The user's prekeys, newest first: the current one and at most two previous ones (whose
-/// secrets still answer late handshakes). Pure: the caller passes the clock and the RNG, and
-/// persists the store (it is `serde`, secrets included) after every change.
+/// secrets still answer late handshakes until they expire, see [`PREKEY_EXPIRY_GRACE_MS`]).
+/// Pure: the caller passes the clock and the RNG, and persists the store (it is `serde`,
+/// secrets included) after every change.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PrekeyStore {
     prekeys: Vec<StoredPrekey>,
@@ -74,16 +85,22 @@ impl PrekeyStore {
     pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now_ms: u64) {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.prekeys.insert(
-            0,
-            StoredPrekey {
-                id,
-                pair: KeyPair::generate(rng),
-                created_at: now_ms,
-                expires_at: now_ms.saturating_add(PREKEY_LIFETIME_MS),
-            },
-        );
-        self.prekeys.truncate(MAX_PREKEYS);
+        let prekey = StoredPrekey {
+            id,
+            pair: KeyPair::generate(rng),
+            created_at: now_ms,
+            expires_at: now_ms.saturating_add(PREKEY_LIFETIME_MS),
+        };
+        if self.prekeys.len() >= MAX_PREKEYS {
+            // Full: the oldest moves to the front and is replaced (and wiped) in place, so
+            // no allocation holding secrets is freed unwiped.
+            self.prekeys.truncate(MAX_PREKEYS);
+            self.prekeys.rotate_right(1);
+            self.prekeys[0] = prekey;
+        } else {
+            reserve_wiping(&mut self.prekeys, 1);
+            self.prekeys.insert(0, prekey);
+        }
     }
 
     /// The current prekey's id.
@@ -112,8 +129,39 @@ impl PrekeyStore {
     }
 
     /// The key pair of a held prekey.
+    #[cfg(test)]
     pub(crate) fn pair(&self, id: u32) -> Option<&KeyPair> {
         self.prekeys.iter().find(|p| p.id == id).map(|p| &p.pair)
+    }
+
+    /// Whether prekey `id` is held (a handshake on it can be answered, expiry aside).
+    pub fn holds(&self, id: u32) -> bool {
+        self.prekeys.iter().any(|p| p.id == id)
+    }
+
+    /// The key pair of the held prekey `id` that may answer a handshake at `now_ms`: refused
+    /// once more than [`PREKEY_EXPIRY_GRACE_MS`] past its expiry. `now_ms: None` skips the
+    /// expiry (the clock-less calls kept for compatibility).
+    pub(crate) fn answering(
+        &self,
+        id: u32,
+        now_ms: Option<u64>,
+    ) -> Result<&KeyPair, HandshakeError> {
+        let prekey = self
+            .prekeys
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or(HandshakeError::UnknownPrekey(id))?;
+        if let Some(now_ms) = now_ms {
+            if now_ms > prekey.expires_at.saturating_add(PREKEY_EXPIRY_GRACE_MS) {
+                return Err(HandshakeError::PrekeyExpired {
+                    id,
+                    expires_at: prekey.expires_at,
+                    now_ms,
+                });
+            }
+        }
+        Ok(&prekey.pair)
     }
 }
 

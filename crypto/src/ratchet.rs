@@ -27,7 +27,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::{
-    dh::{KeyPair, NonContributory, SecretBytes},
+    dh::{reserve_wiping, wipe_spare_capacity, KeyPair, NonContributory, SecretBytes},
     error::{DecryptError, EncryptError},
 };
 
@@ -72,11 +72,10 @@ pub(crate) fn kdf_rk(root_key: &SecretBytes, dh: &SecretBytes) -> (SecretBytes, 
     let mut okm = Zeroizing::new([0u8; 64]);
     hk.expand(ROOT_INFO, okm.as_mut())
         .expect("64 bytes is a valid HKDF-SHA256 output length");
-    let mut rk = [0u8; 32];
-    let mut ck = [0u8; 32];
-    rk.copy_from_slice(&okm[..32]);
-    ck.copy_from_slice(&okm[32..]);
-    (SecretBytes::new(rk), SecretBytes::new(ck))
+    (
+        SecretBytes::copy_of(&okm[..32]),
+        SecretBytes::copy_of(&okm[32..]),
+    )
 }
 
 /// Chain KDF: the next chain key and this step's message key.
@@ -85,8 +84,9 @@ pub(crate) fn kdf_ck(chain_key: &SecretBytes) -> (SecretBytes, SecretBytes) {
         let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(chain_key.expose())
             .expect("HMAC takes keys of any length");
         m.update(&[byte]);
-        let out: [u8; 32] = m.finalize().into_bytes().into();
-        SecretBytes::new(out)
+        // `CtOutput` wipes itself on drop (digest's `zeroize`, via hmac's): copy out of it
+        // rather than `into_bytes`, which returns an unwiped array.
+        SecretBytes::copy_of(m.finalize().as_bytes())
     };
     (mac(0x02), mac(0x01))
 }
@@ -286,6 +286,7 @@ impl Ratchet {
             self.previous_sending_length = sending.next;
         }
         self.remote_key = Some(header.ratchet_key);
+        reserve_wiping(&mut self.receiving, 1);
         self.receiving.push(ReceivingChain {
             ratchet_key: header.ratchet_key,
             chain_key: Some(ck),
@@ -294,6 +295,8 @@ impl Ratchet {
         });
         if self.receiving.len() > MAX_RECEIVING_CHAINS {
             self.receiving.remove(0);
+            // The chains moved down one place; the last slot keeps a copy of a chain key.
+            wipe_spare_capacity(&mut self.receiving);
         }
         let mk = self
             .receiving
@@ -322,6 +325,46 @@ impl Ratchet {
     /// How many receiving chains are kept.
     pub(crate) fn receiving_chains(&self) -> usize {
         self.receiving.len()
+    }
+
+    /// For a responder the peer has not heard from: the peer's first ratchet key (the one
+    /// its handshake messages carry) and the first counter on it we have not consumed.
+    /// `None` once we have sent or the peer has turned the ratchet.
+    pub(crate) fn unanswered_first_chain(&self) -> Option<([u8; 32], u32)> {
+        match (self.receiving.as_slice(), &self.sending) {
+            ([only], None) if self.previous_sending_length == 0 => {
+                Some((only.ratchet_key, only.next))
+            }
+            _ => None,
+        }
+    }
+
+    /// On a fresh responder state: opens the peer's first receiving chain at counter `next`,
+    /// deriving and discarding the keys below it (they were consumed in a session of the
+    /// same handshake that was deleted, so their messages must not open again). The state
+    /// is the one [`Self::receive`] would reach, minus those skipped keys.
+    pub(crate) fn resume_first_chain(
+        &mut self,
+        ratchet_key: &[u8; 32],
+        next: u32,
+    ) -> Result<(), DecryptError> {
+        if !self.receiving.is_empty() || self.sending.is_some() || next == u32::MAX {
+            return Err(DecryptError::ReplayedOrExpired);
+        }
+        let dh = self.self_key.diffie_hellman(ratchet_key)?;
+        let (rk, mut ck) = kdf_rk(&self.root_key, &dh);
+        self.root_key = rk;
+        for _ in 0..next {
+            ck = kdf_ck(&ck).0;
+        }
+        self.remote_key = Some(*ratchet_key);
+        self.receiving.push(ReceivingChain {
+            ratchet_key: *ratchet_key,
+            chain_key: Some(ck),
+            next,
+            skipped: BTreeMap::new(),
+        });
+        Ok(())
     }
 }
 
@@ -434,6 +477,44 @@ mod tests {
         }
         assert_eq!(b.stored_skipped(), MAX_STORED_SKIPPED);
         assert_eq!(b.receiving_chains(), MAX_RECEIVING_CHAINS);
+    }
+
+    #[test]
+    fn a_resumed_first_chain_opens_later_messages_only() {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let prekey = KeyPair::generate(&mut rng);
+        let root = SecretBytes::new([9; 32]);
+        let mut a = Ratchet::initiator(&mut rng, root.clone(), prekey.public()).expect("ok");
+        let sent: Vec<_> = (0..4).map(|_| send(&mut a, &mut rng)).collect();
+        let mut b = Ratchet::responder(root.clone(), prekey.clone());
+        assert_eq!(b.unanswered_first_chain(), None);
+        assert_eq!(recv(&mut b, &sent[1].0), Ok(sent[1].1));
+        let (first_key, next) = b.unanswered_first_chain().expect("unanswered");
+        assert_eq!((first_key, next), (sent[0].0.ratchet_key, 2));
+
+        let mut resumed = Ratchet::responder(root, prekey);
+        resumed
+            .resume_first_chain(&first_key, next)
+            .expect("resumes");
+        assert_eq!(resumed.stored_skipped(), 0);
+        assert_eq!(
+            recv(&mut resumed, &sent[0].0),
+            Err(DecryptError::ReplayedOrExpired)
+        );
+        assert_eq!(
+            recv(&mut resumed, &sent[1].0),
+            Err(DecryptError::ReplayedOrExpired)
+        );
+        assert_eq!(recv(&mut resumed, &sent[3].0), Ok(sent[3].1));
+        assert_eq!(recv(&mut resumed, &sent[2].0), Ok(sent[2].1));
+        assert!(
+            resumed.resume_first_chain(&first_key, 0).is_err(),
+            "fresh state only"
+        );
+
+        // Once the responder has sent, it is no longer unanswered.
+        let _ = send(&mut b, &mut rng);
+        assert_eq!(b.unanswered_first_chain(), None);
     }
 
     #[test]

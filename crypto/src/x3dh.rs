@@ -44,6 +44,17 @@ pub enum HandshakeError {
     /// The handshake names a prekey this node no longer (or never) held.
     #[error("unknown prekey {0}")]
     UnknownPrekey(u32),
+    /// The handshake names a held prekey that expired more than
+    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS) before the responder's clock.
+    #[error("prekey {id} expired at {expires_at}; handshake answered at {now_ms}")]
+    PrekeyExpired {
+        /// The prekey's id.
+        id: u32,
+        /// When it expired (Unix ms).
+        expires_at: u64,
+        /// The responder's clock (Unix ms).
+        now_ms: u64,
+    },
     /// The session id on the wire is not the hash of the handshake.
     #[error("session id does not match the handshake")]
     SessionIdMismatch,
@@ -168,11 +179,13 @@ fn root_key(dh: [&SecretBytes; 3], info: &[u8]) -> SecretBytes {
     for (i, d) in dh.iter().enumerate() {
         ikm[32 * (i + 1)..32 * (i + 2)].copy_from_slice(d.expose());
     }
+    // The HKDF state (keyed with the PRK) is wiped on drop (sha2's and hmac's `zeroize`);
+    // the output is written straight into the wiping container.
     let hk = Hkdf::<Sha256>::new(Some(&[0u8; 32]), ikm.as_ref());
-    let mut okm = Zeroizing::new([0u8; 32]);
-    hk.expand(info, okm.as_mut())
+    let mut root_key = SecretBytes::new([0; 32]);
+    hk.expand(info, root_key.expose_mut())
         .expect("32 bytes is a valid HKDF-SHA256 output length");
-    SecretBytes::new(*okm)
+    root_key
 }
 
 /// Starts a handshake with a verified bundle: returns the header to send and the shared
@@ -206,23 +219,24 @@ pub(crate) fn initiate<R: CryptoRng + ?Sized>(
     Ok((header, handshake))
 }
 
-/// Answers a handshake from `initiator` (the authenticated sender): checks the initiator's
-/// certified identity key, finds the prekey and derives the same root key. Returns the
-/// prekey's key pair too: it is the responder's first ratchet key.
+/// Answers a handshake from `initiator` (the authenticated sender) at the responder's clock
+/// `now_ms`: finds the prekey and refuses it if it has expired (`None`: no clock, no expiry
+/// check), checks the initiator's certified identity key and derives the same root key.
+/// Returns the prekey's key pair too: it is the responder's first ratchet key.
 pub(crate) fn respond(
     me: &MessagingIdentity,
     prekeys: &PrekeyStore,
     initiator: &PeerId,
     header: &HandshakeHeader,
+    now_ms: Option<u64>,
 ) -> Result<(Handshake, KeyPair), HandshakeError> {
+    // Both prekey checks are cheap: before the signature check and the DHs.
+    let prekey = prekeys.answering(header.prekey_id, now_ms)?;
     verify_identity_key(
         initiator,
         &header.identity_key,
         &header.identity_key_certificate,
     )?;
-    let prekey = prekeys
-        .pair(header.prekey_id)
-        .ok_or(HandshakeError::UnknownPrekey(header.prekey_id))?;
     let dh1 = prekey.diffie_hellman(&header.identity_key)?;
     let dh2 = me.pair().diffie_hellman(&header.ephemeral_key)?;
     let dh3 = prekey.diffie_hellman(&header.ephemeral_key)?;
@@ -247,6 +261,9 @@ mod tests {
     use chacha20::ChaCha20Rng;
     use rand_core::SeedableRng;
 
+    /// The responder's clock in these tests: when the prekeys were made.
+    const NOW: u64 = 1_000;
+
     fn party(seed: u8, rng: &mut ChaCha20Rng) -> Party {
         test_support::party(seed, rng, 1_000)
     }
@@ -260,7 +277,8 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         let (a, b) = (party(1, &mut rng), party(2, &mut rng));
         let (header, ha) = initiate(&mut rng, &a.ik, &bundle(&b)).expect("initiates");
-        let (hb, _) = respond(&b.ik, &b.prekeys, &a.id.peer_id(), &header).expect("responds");
+        let (hb, _) =
+            respond(&b.ik, &b.prekeys, &a.id.peer_id(), &header, Some(NOW)).expect("responds");
         assert_eq!(ha.root_key.expose(), hb.root_key.expose());
         assert_eq!(ha.session_id, hb.session_id);
         // Frozen: the root key and session id from this seeded run.
@@ -282,31 +300,62 @@ mod tests {
 
         // Claimed by Carol: Alice's identity key is not certified by Carol's id.
         assert_eq!(
-            respond(&b.ik, &b.prekeys, &c.id.peer_id(), &header).map(|_| ()),
+            respond(&b.ik, &b.prekeys, &c.id.peer_id(), &header, Some(NOW)).map(|_| ()),
             Err(HandshakeError::Keys(KeyError::BadIdentityKeyCertificate))
         );
         // Delivered to Carol: different keys, and Carol lacks the prekey id or its secret.
-        match respond(&c.ik, &c.prekeys, &a.id.peer_id(), &header) {
+        match respond(&c.ik, &c.prekeys, &a.id.peer_id(), &header, Some(NOW)) {
             Ok((hc, _)) => assert_ne!(hc.root_key.expose(), ha.root_key.expose()),
             Err(e) => assert_eq!(e, HandshakeError::UnknownPrekey(header.prekey_id)),
         }
         let mut bad = header.clone();
         bad.prekey_id = 99;
         assert_eq!(
-            respond(&b.ik, &b.prekeys, &a.id.peer_id(), &bad).map(|_| ()),
+            respond(&b.ik, &b.prekeys, &a.id.peer_id(), &bad, Some(NOW)).map(|_| ()),
             Err(HandshakeError::UnknownPrekey(99))
         );
         let mut low = header.clone();
         low.ephemeral_key = [0; 32];
         assert_eq!(
-            respond(&b.ik, &b.prekeys, &a.id.peer_id(), &low).map(|_| ()),
+            respond(&b.ik, &b.prekeys, &a.id.peer_id(), &low, Some(NOW)).map(|_| ()),
             Err(HandshakeError::NonContributory(NonContributory))
         );
         let mut other = header.clone();
         other.ephemeral_key[0] ^= 2;
-        if let Ok((hb, _)) = respond(&b.ik, &b.prekeys, &a.id.peer_id(), &other) {
+        if let Ok((hb, _)) = respond(&b.ik, &b.prekeys, &a.id.peer_id(), &other, Some(NOW)) {
             assert_ne!(hb.root_key.expose(), ha.root_key.expose());
             assert_ne!(hb.session_id, ha.session_id);
         }
+    }
+
+    #[test]
+    fn an_expired_prekey_is_refused_after_the_grace_and_before_any_dh() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let (a, b) = (party(1, &mut rng), party(2, &mut rng));
+        let (header, ha) = initiate(&mut rng, &a.ik, &bundle(&b)).expect("initiates");
+        let expires_at = NOW + crate::PREKEY_LIFETIME_MS;
+        let last = expires_at + crate::PREKEY_EXPIRY_GRACE_MS;
+        let respond_at = |now| respond(&b.ik, &b.prekeys, &a.id.peer_id(), &header, now);
+
+        let (hb, _) = respond_at(Some(last)).expect("answered within the grace");
+        assert_eq!(hb.root_key.expose(), ha.root_key.expose());
+        assert_eq!(
+            respond_at(Some(last + 1)).map(|_| ()),
+            Err(HandshakeError::PrekeyExpired {
+                id: header.prekey_id,
+                expires_at,
+                now_ms: last + 1,
+            })
+        );
+        // Checked before the certificate: an expired prekey is refused whoever claims it.
+        let mut forged = header.clone();
+        forged.identity_key_certificate = vec![0; SIGNATURE_BYTES];
+        assert!(matches!(
+            respond(&b.ik, &b.prekeys, &a.id.peer_id(), &forged, Some(last + 1)),
+            Err(HandshakeError::PrekeyExpired { .. })
+        ));
+        // Without a clock (the compatibility path) there is no expiry check.
+        assert!(respond_at(None).is_ok());
+        assert!(respond_at(Some(u64::MAX)).is_err());
     }
 }

@@ -7,7 +7,8 @@ use chacha20::ChaCha20Rng;
 use common::{restart, to_bytes, Party, NOW};
 use paperplane_crypto::{
     keys::sign_prekey, Conversation, DecryptError, EncryptError, Envelope, HandshakeError,
-    KeyError, MAX_SESSIONS_PER_PEER, MAX_SKIP, PREKEY_LIFETIME_MS,
+    KeyError, ReplayCache, Session, MAX_SESSIONS_PER_PEER, MAX_SKIP, PREKEY_EXPIRY_GRACE_MS,
+    PREKEY_LIFETIME_MS, PREKEY_ROTATION_MS,
 };
 use rand_core::SeedableRng;
 
@@ -386,4 +387,187 @@ fn late_handshakes_are_answered_with_the_previous_prekeys_only() {
         b.conversation(&a).decrypt(&b.ik, &b.prekeys, &e),
         Err(DecryptError::Handshake(HandshakeError::UnknownPrekey(_)))
     ));
+}
+
+#[test]
+fn a_handshake_on_an_expired_prekey_is_refused_by_the_responder() {
+    let (mut rng, a, mut b) = setup(10);
+    let prekey_id = b.prekeys.current_id().expect("a prekey");
+    let expires_at = NOW + PREKEY_LIFETIME_MS;
+    let last_answer = expires_at + PREKEY_EXPIRY_GRACE_MS;
+    // Alice fetched Bob's profile just before the prekey expired; her first message arrives
+    // late. Bob still holds the prekey (it is one of the two previous ones).
+    let alice = a
+        .conversation(&b)
+        .start(&mut rng, &a.ik, &b.keys(), expires_at)
+        .expect("starts: the prekey has not expired on Alice's clock");
+    let (alice, e1) = alice.encrypt(&mut rng, b"hi").expect("seals");
+    let (_, e2) = alice.encrypt(&mut rng, b"there?").expect("seals");
+    assert!(b.prekeys.rotate_if_due(&mut rng, NOW + PREKEY_ROTATION_MS));
+    assert!(b
+        .prekeys
+        .rotate_if_due(&mut rng, NOW + 2 * PREKEY_ROTATION_MS));
+    assert!(b.prekeys.holds(prekey_id));
+
+    let replays = ReplayCache::new();
+    let bob = b.conversation(&a);
+    let refused = bob.decrypt_at(&b.ik, &b.prekeys, &replays, &e1, last_answer + 1);
+    assert_eq!(
+        refused.map(|_| ()),
+        Err(DecryptError::Handshake(HandshakeError::PrekeyExpired {
+            id: prekey_id,
+            expires_at,
+            now_ms: last_answer + 1,
+        }))
+    );
+    let mut in_place = bob.clone();
+    let before = to_bytes(&in_place);
+    assert!(matches!(
+        in_place.decrypt_in_place_at(&b.ik, &b.prekeys, &replays, &e1, u64::MAX),
+        Err(DecryptError::Handshake(
+            HandshakeError::PrekeyExpired { .. }
+        ))
+    ));
+    assert_eq!(to_bytes(&in_place), before, "state unchanged by a refusal");
+    assert!(matches!(
+        Session::respond_at(&b.ik, &b.prekeys, &replays, &a.peer(), &e1, last_answer + 1),
+        Err(DecryptError::Handshake(
+            HandshakeError::PrekeyExpired { .. }
+        ))
+    ));
+
+    // Within the grace (clock skew) it is answered; the session then outlives the prekey:
+    // Alice's next message, still carrying the handshake, opens on it.
+    let (bob, p) = bob
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e1, last_answer)
+        .expect("answered within the grace");
+    assert_eq!(p, b"hi");
+    let (_, p) = bob
+        .decrypt_at(
+            &b.ik,
+            &b.prekeys,
+            &replays,
+            &e2,
+            last_answer + PREKEY_LIFETIME_MS,
+        )
+        .expect("an established session does not expire with its prekey");
+    assert_eq!(p, b"there?");
+}
+
+#[test]
+fn a_deleted_conversation_does_not_reopen_on_a_replayed_handshake() {
+    let (mut rng, a, b) = setup(11);
+    let alice = a
+        .conversation(&b)
+        .start(&mut rng, &a.ik, &b.keys(), NOW)
+        .expect("starts");
+    let (alice, e0) = alice.encrypt(&mut rng, b"hello, stranger").expect("seals");
+    let (alice, e1) = alice.encrypt(&mut rng, b"cheap followers").expect("seals");
+    let (alice, e2) = alice.encrypt(&mut rng, b"never delivered").expect("seals");
+    let mut replays = ReplayCache::new();
+    let (bob, _) = b
+        .conversation(&a)
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e0, NOW)
+        .expect("opens");
+    let (bob, _) = bob
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e1, NOW)
+        .expect("opens");
+
+    // Bob declines the request: the conversation is retired into the cache and deleted.
+    replays.retire(&bob, NOW + 1);
+    let replays = restart(&replays);
+    let deleted = b.conversation(&a);
+
+    // The envelopes Bob read, replayed from storage, open nothing, before any DH.
+    for e in [&e0, &e1] {
+        assert_eq!(
+            deleted
+                .decrypt_at(&b.ik, &b.prekeys, &replays, e, NOW + 2)
+                .map(|_| ()),
+            Err(DecryptError::ReplayedHandshake(e0.session_id))
+        );
+        assert!(matches!(
+            Session::respond_at(&b.ik, &b.prekeys, &replays, &a.peer(), e, NOW + 2),
+            Err(DecryptError::ReplayedHandshake(_))
+        ));
+    }
+    // (What the cache is for: the clock-less call answers the replay again.)
+    assert!(deleted.decrypt(&b.ik, &b.prekeys, &e1).is_ok());
+
+    // A message Alice sent after (or without knowing of) the decline is a new request: it
+    // opens the same session again, and those read before still do not open on it.
+    let (alice, e3) = alice.encrypt(&mut rng, b"please?").expect("seals");
+    let (again, p) = deleted
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e3, NOW + 3)
+        .expect("a message never read opens");
+    assert_eq!(p, b"please?");
+    assert_eq!(again.active_session().map(Session::id), Some(e0.session_id));
+    let (again, p) = again
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e2, NOW + 3)
+        .expect("one never delivered before the decline opens too");
+    assert_eq!(p, b"never delivered");
+    for e in [&e0, &e1] {
+        assert_eq!(
+            again
+                .decrypt_at(&b.ik, &b.prekeys, &replays, e, NOW + 3)
+                .map(|_| ()),
+            Err(DecryptError::ReplayedOrExpired)
+        );
+    }
+
+    // Once Bob has answered a session, nothing opens it again after a deletion.
+    let (again, _reply) = again.encrypt(&mut rng, b"who is this?").expect("seals");
+    let mut replays = replays;
+    replays.retire(&again, NOW + 4);
+    let (_, e4) = alice.encrypt(&mut rng, b"me").expect("seals");
+    assert_eq!(e4.header.counter, 4, "past everything Bob read");
+    assert_eq!(
+        deleted
+            .decrypt_at(&b.ik, &b.prekeys, &replays, &e4, NOW + 5)
+            .map(|_| ()),
+        Err(DecryptError::ReplayedHandshake(e0.session_id))
+    );
+
+    // A new handshake (a fresh ephemeral key) is a new session: answered.
+    let restarted = a
+        .conversation(&b)
+        .start(&mut rng, &a.ik, &b.keys(), NOW + 6)
+        .expect("starts again");
+    let (_, e5) = restarted.encrypt(&mut rng, b"me again").expect("seals");
+    let (_, p) = deleted
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e5, NOW + 6)
+        .expect("a new handshake opens");
+    assert_eq!(p, b"me again");
+    // The cache forgets once the prekeys those handshakes used can no longer answer.
+    assert_eq!(
+        replays.prune(NOW + 4 + paperplane_crypto::REPLAY_CACHE_TTL_MS),
+        0
+    );
+    assert_eq!(
+        replays.prune(NOW + 5 + paperplane_crypto::REPLAY_CACHE_TTL_MS),
+        1
+    );
+}
+
+#[test]
+fn debug_output_of_the_stored_state_shows_no_secret() {
+    let (mut rng, a, b) = setup(12);
+    let (alice, bob) = established(&mut rng, &a, &b);
+    let mut replays = ReplayCache::new();
+    replays.retire(&bob, NOW);
+    let secrets = [
+        hex::encode(*a.ik.to_secret_bytes()),
+        hex::encode(*b.ik.to_secret_bytes()),
+    ];
+    let dbg = format!(
+        "{alice:?} {bob:?} {:?} {:?} {replays:?} {:?}",
+        a.prekeys, b.prekeys, a.ik
+    );
+    for word in ["root", "chain", "secret", "skipped"] {
+        assert!(!dbg.contains(word), "{word} in {dbg}");
+    }
+    for secret in &secrets {
+        assert!(!dbg.contains(secret.as_str()));
+    }
+    assert!(dbg.contains("Conversation") && dbg.contains("ReplayCache { retired: 1 }"));
 }
