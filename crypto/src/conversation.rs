@@ -96,6 +96,11 @@ impl Conversation {
         &self.sessions
     }
 
+    /// The ids of the dropped sessions remembered, oldest first.
+    pub(crate) fn dropped_ids(&self) -> &[SessionId] {
+        &self.dropped
+    }
+
     /// Starts a new session from the messaging keys the peer published (verified here at
     /// `now_ms`) and makes it the active one.
     pub fn start<R: CryptoRng + ?Sized>(
@@ -142,13 +147,12 @@ impl Conversation {
     /// answering its handshake if the session is new: the new state and the plaintext, or an
     /// error and nothing.
     ///
-    /// A new session's handshake is refused if `replays` holds it
-    /// ([`DecryptError::ReplayedHandshake`]) or if its prekey is past its lifetime
+    /// A new session's handshake is refused if its prekey is past its lifetime
     /// ([`HandshakeError::PrekeyExpired`], after a grace of
-    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS)). When the envelope opened a
-    /// new session (it carried a handshake for a session this conversation did not hold),
-    /// record the handshake ([`ReplayCache::record`]) and commit the cache together with
-    /// the new state.
+    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS)), and if its session
+    /// belonged to a deleted conversation retired into `replays`, unless the message is one
+    /// never read there ([`DecryptError::ReplayedHandshake`]; see [`ReplayCache`]). Before
+    /// deleting a conversation, retire it ([`ReplayCache::retire`]).
     pub fn decrypt_at(
         &self,
         me: &MessagingIdentity,

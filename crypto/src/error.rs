@@ -42,9 +42,9 @@ pub enum DecryptError {
     /// The envelope's handshake could not be answered.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
-    /// A handshake already answered: of a session this conversation had and retired, or one
-    /// the caller's [`ReplayCache`](crate::ReplayCache) holds (e.g. after the conversation
-    /// was deleted). A replay.
+    /// A handshake already answered: of a session this conversation dropped, or of a deleted
+    /// conversation's session retired into the caller's [`ReplayCache`](crate::ReplayCache),
+    /// on a message already read there. A replay.
     #[error("replayed handshake for session {0}")]
     ReplayedHandshake(SessionId),
     /// This message's key was already used (a replay or duplicate) or was deleted (too old).

@@ -19,8 +19,9 @@
 //! - [`prekeys`]: the user's own [`PrekeyStore`], rotated weekly at the caller's clock, keeping
 //!   the two previous prekeys, producing the keys to publish in the profile. A prekey answers
 //!   handshakes until its expiry plus [`PREKEY_EXPIRY_GRACE_MS`].
-//! - [`replay`]: the [`ReplayCache`] of handshakes already answered, which outlives
-//!   conversations so a stored handshake cannot open a session twice.
+//! - [`replay`]: the [`ReplayCache`] of the sessions of deleted conversations, so a stored
+//!   handshake envelope replayed later cannot open a session again with a message already
+//!   read.
 //! - [`dh`]: contributory X25519 (every DH refuses low-order keys).
 //! - [`x3dh`]: the handshake from a published prekey: three DHs, HKDF-SHA256 with an info
 //!   string binding both PeerIds, both X25519 identity keys and the prekey id; the public
@@ -75,7 +76,7 @@ pub use keys::{verify_messaging_keys, KeyError, MessagingIdentity, PeerPrekeyBun
 pub use prekeys::{PrekeyStore, PREKEY_EXPIRY_GRACE_MS, PREKEY_LIFETIME_MS, PREKEY_ROTATION_MS};
 pub use rand_core::CryptoRng;
 pub use ratchet::{RatchetHeader, MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_STORED_SKIPPED};
-pub use replay::{ReplayCache, MAX_ANSWERED_HANDSHAKES};
+pub use replay::{ReplayCache, MAX_RETIRED_SESSIONS, REPLAY_CACHE_TTL_MS};
 pub use safety::safety_number;
 pub use session::{Role, Session};
 pub use stored::encode_secret;

@@ -326,6 +326,46 @@ impl Ratchet {
     pub(crate) fn receiving_chains(&self) -> usize {
         self.receiving.len()
     }
+
+    /// For a responder the peer has not heard from: the peer's first ratchet key (the one
+    /// its handshake messages carry) and the first counter on it we have not consumed.
+    /// `None` once we have sent or the peer has turned the ratchet.
+    pub(crate) fn unanswered_first_chain(&self) -> Option<([u8; 32], u32)> {
+        match (self.receiving.as_slice(), &self.sending) {
+            ([only], None) if self.previous_sending_length == 0 => {
+                Some((only.ratchet_key, only.next))
+            }
+            _ => None,
+        }
+    }
+
+    /// On a fresh responder state: opens the peer's first receiving chain at counter `next`,
+    /// deriving and discarding the keys below it (they were consumed in a session of the
+    /// same handshake that was deleted, so their messages must not open again). The state
+    /// is the one [`Self::receive`] would reach, minus those skipped keys.
+    pub(crate) fn resume_first_chain(
+        &mut self,
+        ratchet_key: &[u8; 32],
+        next: u32,
+    ) -> Result<(), DecryptError> {
+        if !self.receiving.is_empty() || self.sending.is_some() || next == u32::MAX {
+            return Err(DecryptError::ReplayedOrExpired);
+        }
+        let dh = self.self_key.diffie_hellman(ratchet_key)?;
+        let (rk, mut ck) = kdf_rk(&self.root_key, &dh);
+        self.root_key = rk;
+        for _ in 0..next {
+            ck = kdf_ck(&ck).0;
+        }
+        self.remote_key = Some(*ratchet_key);
+        self.receiving.push(ReceivingChain {
+            ratchet_key: *ratchet_key,
+            chain_key: Some(ck),
+            next,
+            skipped: BTreeMap::new(),
+        });
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +477,44 @@ mod tests {
         }
         assert_eq!(b.stored_skipped(), MAX_STORED_SKIPPED);
         assert_eq!(b.receiving_chains(), MAX_RECEIVING_CHAINS);
+    }
+
+    #[test]
+    fn a_resumed_first_chain_opens_later_messages_only() {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let prekey = KeyPair::generate(&mut rng);
+        let root = SecretBytes::new([9; 32]);
+        let mut a = Ratchet::initiator(&mut rng, root.clone(), prekey.public()).expect("ok");
+        let sent: Vec<_> = (0..4).map(|_| send(&mut a, &mut rng)).collect();
+        let mut b = Ratchet::responder(root.clone(), prekey.clone());
+        assert_eq!(b.unanswered_first_chain(), None);
+        assert_eq!(recv(&mut b, &sent[1].0), Ok(sent[1].1));
+        let (first_key, next) = b.unanswered_first_chain().expect("unanswered");
+        assert_eq!((first_key, next), (sent[0].0.ratchet_key, 2));
+
+        let mut resumed = Ratchet::responder(root, prekey);
+        resumed
+            .resume_first_chain(&first_key, next)
+            .expect("resumes");
+        assert_eq!(resumed.stored_skipped(), 0);
+        assert_eq!(
+            recv(&mut resumed, &sent[0].0),
+            Err(DecryptError::ReplayedOrExpired)
+        );
+        assert_eq!(
+            recv(&mut resumed, &sent[1].0),
+            Err(DecryptError::ReplayedOrExpired)
+        );
+        assert_eq!(recv(&mut resumed, &sent[3].0), Ok(sent[3].1));
+        assert_eq!(recv(&mut resumed, &sent[2].0), Ok(sent[2].1));
+        assert!(
+            resumed.resume_first_chain(&first_key, 0).is_err(),
+            "fresh state only"
+        );
+
+        // Once the responder has sent, it is no longer unanswered.
+        let _ = send(&mut b, &mut rng);
+        assert_eq!(b.unanswered_first_chain(), None);
     }
 
     #[test]

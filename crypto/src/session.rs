@@ -69,12 +69,11 @@ impl Session {
 
     /// Answers the handshake on an envelope from `from` (the authenticated sender) at the
     /// responder's clock `now_ms`, and decrypts it: the new session and the first plaintext,
-    /// or an error and nothing. Refused: a handshake `replays` holds
-    /// ([`DecryptError::ReplayedHandshake`]) and one on a prekey past its lifetime
-    /// ([`HandshakeError::PrekeyExpired`], after a grace of
-    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS)), both before any DH. On
-    /// success the caller records the handshake in `replays`
-    /// ([`ReplayCache::record`]) and commits both.
+    /// or an error and nothing. Refused before any DH: a handshake on a prekey past its
+    /// lifetime ([`HandshakeError::PrekeyExpired`], after a grace of
+    /// [`PREKEY_EXPIRY_GRACE_MS`](crate::PREKEY_EXPIRY_GRACE_MS)), and one of a session
+    /// retired into `replays` unless the message is one never read
+    /// ([`DecryptError::ReplayedHandshake`]; see [`ReplayCache`]).
     pub fn respond_at(
         me: &MessagingIdentity,
         prekeys: &PrekeyStore,
@@ -112,16 +111,18 @@ impl Session {
             .handshake
             .as_ref()
             .ok_or(DecryptError::UnknownSession(envelope.session_id))?;
-        let now_ms = match checks {
-            Some((replays, _)) if replays.contains(header) => {
-                return Err(DecryptError::ReplayedHandshake(envelope.session_id));
-            }
-            Some((_, now_ms)) => Some(now_ms),
-            None => None,
+        // A session of a deleted conversation: refused, or reopened past what was read.
+        let (resume_at, now_ms) = match checks {
+            Some((replays, now_ms)) => (replays.check(envelope)?, Some(now_ms)),
+            None => (None, None),
         };
         let (handshake, prekey) = x3dh::respond(me, prekeys, from, header, now_ms)?;
         if handshake.session_id != envelope.session_id {
             return Err(HandshakeError::SessionIdMismatch.into());
+        }
+        let mut ratchet = Ratchet::responder(handshake.root_key, prekey);
+        if let Some(next) = resume_at {
+            ratchet.resume_first_chain(&envelope.header.ratchet_key, next)?;
         }
         let session = Self {
             id: handshake.session_id,
@@ -130,7 +131,7 @@ impl Session {
             role: Role::Responder,
             remote_identity_key: header.identity_key,
             pending_handshake: None,
-            ratchet: Ratchet::responder(handshake.root_key, prekey),
+            ratchet,
         };
         session.decrypt(envelope)
     }
@@ -233,6 +234,15 @@ impl Session {
     /// How many receiving chains are kept.
     pub fn receiving_chains(&self) -> usize {
         self.ratchet.receiving_chains()
+    }
+
+    /// For a session the peer opened and we never answered: the peer's first ratchet key and
+    /// the first counter on it not yet read.
+    pub(crate) fn unanswered_first_chain(&self) -> Option<([u8; 32], u32)> {
+        match self.role {
+            Role::Responder => self.ratchet.unanswered_first_chain(),
+            Role::Initiator => None,
+        }
     }
 
     #[cfg(test)]

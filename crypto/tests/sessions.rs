@@ -455,60 +455,98 @@ fn a_handshake_on_an_expired_prekey_is_refused_by_the_responder() {
 }
 
 #[test]
-fn an_answered_handshake_cannot_open_a_session_again_after_the_conversation_is_deleted() {
+fn a_deleted_conversation_does_not_reopen_on_a_replayed_handshake() {
     let (mut rng, a, b) = setup(11);
     let alice = a
         .conversation(&b)
         .start(&mut rng, &a.ik, &b.keys(), NOW)
         .expect("starts");
-    let (alice, e1) = alice.encrypt(&mut rng, b"hello, stranger").expect("seals");
-    let (_, e2) = alice.encrypt(&mut rng, b"still there?").expect("seals");
-
-    // Bob answers and commits the conversation together with the recorded handshake.
+    let (alice, e0) = alice.encrypt(&mut rng, b"hello, stranger").expect("seals");
+    let (alice, e1) = alice.encrypt(&mut rng, b"cheap followers").expect("seals");
+    let (alice, e2) = alice.encrypt(&mut rng, b"never delivered").expect("seals");
     let mut replays = ReplayCache::new();
     let (bob, _) = b
         .conversation(&a)
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e0, NOW)
+        .expect("opens");
+    let (bob, _) = bob
         .decrypt_at(&b.ik, &b.prekeys, &replays, &e1, NOW)
         .expect("opens");
-    assert!(replays.record(e1.handshake.as_ref().expect("a handshake")));
-    assert_eq!(bob.sessions().len(), 1);
-    let replays = restart(&replays);
 
-    // Bob declines: the conversation is deleted. The envelopes, stored in a mailbox, come
-    // again: neither opens a session, and the refusal comes before any DH.
+    // Bob declines the request: the conversation is retired into the cache and deleted.
+    replays.retire(&bob, NOW + 1);
+    let replays = restart(&replays);
     let deleted = b.conversation(&a);
-    for e in [&e1, &e2] {
+
+    // The envelopes Bob read, replayed from storage, open nothing, before any DH.
+    for e in [&e0, &e1] {
         assert_eq!(
             deleted
-                .decrypt_at(&b.ik, &b.prekeys, &replays, e, NOW + 1)
+                .decrypt_at(&b.ik, &b.prekeys, &replays, e, NOW + 2)
                 .map(|_| ()),
-            Err(DecryptError::ReplayedHandshake(e1.session_id))
+            Err(DecryptError::ReplayedHandshake(e0.session_id))
         );
         assert!(matches!(
-            Session::respond_at(&b.ik, &b.prekeys, &replays, &a.peer(), e, NOW + 1),
+            Session::respond_at(&b.ik, &b.prekeys, &replays, &a.peer(), e, NOW + 2),
             Err(DecryptError::ReplayedHandshake(_))
         ));
     }
-    // (What the cache is for: without it, the clock-less call answers the replay again.)
+    // (What the cache is for: the clock-less call answers the replay again.)
     assert!(deleted.decrypt(&b.ik, &b.prekeys, &e1).is_ok());
 
-    // Held sessions are unaffected: a handshake repeated on a later message of the session
-    // Bob holds opens on that session.
-    let (_, p) = bob
-        .decrypt_at(&b.ik, &b.prekeys, &replays, &e2, NOW + 1)
-        .expect("opens on the held session");
-    assert_eq!(p, b"still there?");
+    // A message Alice sent after (or without knowing of) the decline is a new request: it
+    // opens the same session again, and those read before still do not open on it.
+    let (alice, e3) = alice.encrypt(&mut rng, b"please?").expect("seals");
+    let (again, p) = deleted
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e3, NOW + 3)
+        .expect("a message never read opens");
+    assert_eq!(p, b"please?");
+    assert_eq!(again.active_session().map(Session::id), Some(e0.session_id));
+    let (again, p) = again
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e2, NOW + 3)
+        .expect("one never delivered before the decline opens too");
+    assert_eq!(p, b"never delivered");
+    for e in [&e0, &e1] {
+        assert_eq!(
+            again
+                .decrypt_at(&b.ik, &b.prekeys, &replays, e, NOW + 3)
+                .map(|_| ()),
+            Err(DecryptError::ReplayedOrExpired)
+        );
+    }
 
-    // A new handshake from Alice (a fresh ephemeral key) is answered.
+    // Once Bob has answered a session, nothing opens it again after a deletion.
+    let (again, _reply) = again.encrypt(&mut rng, b"who is this?").expect("seals");
+    let mut replays = replays;
+    replays.retire(&again, NOW + 4);
+    let (_, e4) = alice.encrypt(&mut rng, b"me").expect("seals");
+    assert_eq!(e4.header.counter, 4, "past everything Bob read");
+    assert_eq!(
+        deleted
+            .decrypt_at(&b.ik, &b.prekeys, &replays, &e4, NOW + 5)
+            .map(|_| ()),
+        Err(DecryptError::ReplayedHandshake(e0.session_id))
+    );
+
+    // A new handshake (a fresh ephemeral key) is a new session: answered.
     let restarted = a
         .conversation(&b)
-        .start(&mut rng, &a.ik, &b.keys(), NOW + 2)
+        .start(&mut rng, &a.ik, &b.keys(), NOW + 6)
         .expect("starts again");
-    let (_, e3) = restarted.encrypt(&mut rng, b"me again").expect("seals");
+    let (_, e5) = restarted.encrypt(&mut rng, b"me again").expect("seals");
     let (_, p) = deleted
-        .decrypt_at(&b.ik, &b.prekeys, &replays, &e3, NOW + 2)
+        .decrypt_at(&b.ik, &b.prekeys, &replays, &e5, NOW + 6)
         .expect("a new handshake opens");
     assert_eq!(p, b"me again");
+    // The cache forgets once the prekeys those handshakes used can no longer answer.
+    assert_eq!(
+        replays.prune(NOW + 4 + paperplane_crypto::REPLAY_CACHE_TTL_MS),
+        0
+    );
+    assert_eq!(
+        replays.prune(NOW + 5 + paperplane_crypto::REPLAY_CACHE_TTL_MS),
+        1
+    );
 }
 
 #[test]
@@ -516,13 +554,7 @@ fn debug_output_of_the_stored_state_shows_no_secret() {
     let (mut rng, a, b) = setup(12);
     let (alice, bob) = established(&mut rng, &a, &b);
     let mut replays = ReplayCache::new();
-    let (_, e) = a
-        .conversation(&b)
-        .start(&mut rng, &a.ik, &b.keys(), NOW)
-        .expect("starts")
-        .encrypt(&mut rng, b"x")
-        .expect("seals");
-    replays.record(e.handshake.as_ref().expect("a handshake"));
+    replays.retire(&bob, NOW);
     let secrets = [
         hex::encode(*a.ik.to_secret_bytes()),
         hex::encode(*b.ik.to_secret_bytes()),
@@ -537,5 +569,5 @@ fn debug_output_of_the_stored_state_shows_no_secret() {
     for secret in &secrets {
         assert!(!dbg.contains(secret.as_str()));
     }
-    assert!(dbg.contains("Conversation") && dbg.contains("ReplayCache { answered: 1 }"));
+    assert!(dbg.contains("Conversation") && dbg.contains("ReplayCache { retired: 1 }"));
 }

@@ -543,3 +543,59 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
     b.wait_for("the third message", got("third")).await;
     assert_eq!(b.node.chat(alice, None, 10).await.expect("chat").len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_request_replayed_opens_nothing_but_a_new_message_does() {
+    use paperplane::protocol::{DmRejection, DmRequest, DmResult, SealedEnvelope};
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (alice, bob) = (a.node.peer_id(), b.node.peer_id());
+    let got = |text: &'static str| {
+        move |e: &Event| {
+            matches!(e, Event::Message { message, .. } if message.text == text).then_some(())
+        }
+    };
+
+    let b_home = b.stop().await;
+    a.node
+        .send(bob, "buy followers", Wait::Queued)
+        .await
+        .expect("queued");
+    let a_home = a.stop().await;
+    let captured = newest_outbox_entry(a_home.path(), &bob);
+    let a = TestNode::start_in(a_home).await;
+    let mut b = TestNode::start_in(b_home).await;
+    b.connect(&a).await;
+    b.wait_for("the request", got("buy followers")).await;
+    b.node.decline(alice).await.expect("decline");
+    assert!(b.node.requests().expect("requests").is_empty());
+
+    // The stored envelope comes again (as from a mailbox): it opens nothing.
+    let a_home = a.stop().await;
+    let identity = Home::new(a_home.path()).load_identity().expect("identity");
+    let addr: Multiaddr = b.addr().await.parse().expect("addr");
+    let request = DmRequest {
+        envelopes: vec![SealedEnvelope {
+            recipient: bob,
+            id: captured.0,
+            payload: captured.1,
+        }],
+    };
+    let response = send_raw_dm(&identity, addr, bob, &request).await;
+    assert_eq!(
+        response.results,
+        vec![DmResult::Rejected(DmRejection::Undecryptable)]
+    );
+    assert!(b.node.requests().expect("requests").is_empty());
+
+    // Alice writes again: a new request.
+    let a = TestNode::start_in(a_home).await;
+    b.connect(&a).await;
+    a.node
+        .send(bob, "please?", Wait::Queued)
+        .await
+        .expect("queued");
+    b.wait_for("the new request", got("please?")).await;
+    assert_eq!(b.node.requests().expect("requests").len(), 1);
+}

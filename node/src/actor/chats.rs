@@ -34,13 +34,25 @@ impl Actor {
     pub(super) fn decline(&mut self, peer: PeerId) -> Result<()> {
         match self.store.chat(&peer)? {
             Some(c) if c.folder == Folder::Requests => {
-                self.store.delete_chat(&peer)?;
+                self.delete_chat(peer)?;
                 self.emit(Event::RequestDeclined { peer });
                 Ok(())
             }
             Some(_) => Err(Error::NotARequest(peer)),
             None => Err(Error::NoRequest(peer)),
         }
+    }
+
+    /// Deletes the chat with `peer`, retiring its sessions into the replay cache first (in
+    /// the same transaction), so its handshakes replayed later open nothing already read.
+    pub(super) fn delete_chat(&mut self, peer: PeerId) -> Result<()> {
+        let mut replays = self.replays.clone();
+        if let Some(conversation) = self.store.conversation(&peer)? {
+            replays.retire(&conversation, self.now());
+        }
+        self.store.delete_chat(&peer, &replays)?;
+        self.replays = replays;
+        Ok(())
     }
 
     pub(super) fn set_blocked(&mut self, peer: PeerId, blocked: bool) -> Result<()> {
@@ -50,7 +62,7 @@ impl Actor {
         let now = self.now();
         self.store.set_blocked(&peer, blocked, now)?;
         if blocked && matches!(self.store.chat(&peer)?, Some(c) if c.folder == Folder::Requests) {
-            self.store.delete_chat(&peer)?;
+            self.delete_chat(peer)?;
         }
         self.emit(Event::Blocked { peer, blocked });
         Ok(())

@@ -356,7 +356,7 @@ impl Actor {
             .collect();
         for peer in inbox::requests_to_drop(requests, keep) {
             tracing::info!(%peer, "dropping the longest-quiet message request");
-            self.store.delete_chat(&peer)?;
+            self.delete_chat(peer)?;
         }
         Ok(())
     }
@@ -457,7 +457,14 @@ impl Actor {
             }
             // Advances `conv` only if the envelope opens. One that opens but holds no valid
             // message has used up its key: refused as malformed, it is not stored.
-            let plaintext = match conv.decrypt_in_place(&self.messaging, &self.prekeys, &envelope) {
+            let opened = conv.decrypt_in_place_at(
+                &self.messaging,
+                &self.prekeys,
+                &self.replays,
+                &envelope,
+                now,
+            );
+            let plaintext = match opened {
                 Ok(plaintext) => plaintext,
                 Err(_) if stored(&self.store)? => {
                     results[i] = Some(DmResult::Duplicate);

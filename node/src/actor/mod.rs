@@ -35,7 +35,7 @@ use libp2p::{
     gossipsub::TopicHash, request_response::OutboundRequestId, swarm::ConnectionId, Multiaddr,
     Swarm,
 };
-use paperplane_crypto::{Identity, MessagingIdentity, PrekeyStore};
+use paperplane_crypto::{Identity, MessagingIdentity, PrekeyStore, ReplayCache};
 use paperplane_protocol::{BlobHash, PeerId, Topic};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -101,6 +101,8 @@ struct Actor {
     rejected: u64,
     messaging: MessagingIdentity,
     prekeys: PrekeyStore,
+    /// The sessions of deleted conversations, as stored.
+    replays: ReplayCache,
     /// The delivery core's sending side.
     outbox: Outbox<OutboxKey>,
     /// Which batch each `/paperplane/dm/1` request in flight carries.
@@ -156,6 +158,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     };
     prekeys.rotate_if_due(&mut rand::rng(), now);
     store.put_prekeys(&prekeys)?;
+    let replays = store.replay_cache()?;
     let (flush_tx, flush_rx) = mpsc::channel(4);
     let waiting = store.outbox_peers()?;
     let mut actor = Actor {
@@ -176,6 +179,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         rejected: 0,
         messaging,
         prekeys,
+        replays,
         outbox: Outbox::new(rand::random()),
         dm_requests: HashMap::new(),
         inbox: Inbox::default(),

@@ -6,7 +6,7 @@
 //! session, the message and the chat together. Callers flush before
 //! acknowledging (see the actor's group commit).
 
-use paperplane_crypto::{Conversation, PrekeyStore};
+use paperplane_crypto::{encode_secret, Conversation, PrekeyStore, ReplayCache};
 use paperplane_protocol::{
     decode, encode, limits::MAX_FRAME_BYTES, MessageBody, MessageId, PeerId,
 };
@@ -166,6 +166,9 @@ fn dec<T: serde::de::DeserializeOwned>(tree: &'static str, v: &[u8]) -> Result<T
     })
 }
 
+/// The key of the [`ReplayCache`] in the `secrets` tree.
+const REPLAY_CACHE_KEY: &[u8] = b"replay_cache";
+
 fn ser<T: Serialize>(v: &T) -> Vec<u8> {
     encode(v)
 }
@@ -214,8 +217,19 @@ impl Store {
 
     /// Replaces the own prekeys.
     pub fn put_prekeys(&self, prekeys: &PrekeyStore) -> Result<()> {
-        self.secrets.insert(b"prekeys", ser(prekeys))?;
+        self.secrets
+            .insert(b"prekeys", encode_secret(prekeys).as_slice())?;
         Ok(())
+    }
+
+    /// The sessions of deleted conversations (no secret; empty if none stored).
+    pub fn replay_cache(&self) -> Result<ReplayCache> {
+        Ok(self
+            .secrets
+            .get(REPLAY_CACHE_KEY)?
+            .map(|v| dec("secrets", &v))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     /// The chat with `peer`.
@@ -261,6 +275,7 @@ impl Store {
                 (message_key(peer, message.sent_at, &message.id), ser(&entry))
             })
             .collect();
+        let conversation = encode_secret(conversation);
         tx_result(
             (
                 &self.conversations,
@@ -284,7 +299,7 @@ impl Store {
                         index.insert(index_key(peer, &message.id), key.as_slice())?;
                         outbox.insert(key.as_slice(), entry.as_slice())?;
                     }
-                    conv.insert(pk.as_slice(), ser(conversation))?;
+                    conv.insert(pk.as_slice(), conversation.as_slice())?;
                     chats.insert(pk.as_slice(), ser(&chat))?;
                     Ok(())
                 }),
@@ -340,6 +355,7 @@ impl Store {
             .iter()
             .map(|m| message_key(peer, m.sent_at, &m.id))
             .collect();
+        let conversation = encode_secret(conversation);
         tx_result(
             (
                 &self.conversations,
@@ -348,7 +364,7 @@ impl Store {
                 &self.chats,
             )
                 .transaction(|(conv, msgs, index, chats)| {
-                    conv.insert(pk.as_slice(), ser(conversation))?;
+                    conv.insert(pk.as_slice(), conversation.as_slice())?;
                     let (mut chat, mut first) = match chats.get(&pk)? {
                         Some(v) => (dec::<Chat>("chats", &v).map_err(abort)?, false),
                         None => (Chat::new(*peer, folder_if_new), true),
@@ -482,7 +498,7 @@ impl Store {
     /// outbox too. The rows are
     /// listed before the transaction, so only the store's one writer (the actor) may call
     /// this: no message can arrive in between.
-    pub fn delete_chat(&self, peer: &PeerId) -> Result<usize> {
+    pub fn delete_chat(&self, peer: &PeerId, replays: &ReplayCache) -> Result<usize> {
         let prefix = peer_key(peer);
         let mut messages = Vec::new();
         for item in self.messages.scan_prefix(&prefix) {
@@ -495,6 +511,7 @@ impl Store {
             .scan_prefix(&prefix)
             .keys()
             .collect::<std::result::Result<_, _>>()?;
+        let replays = ser(replays);
         tx_result(
             (
                 &self.messages,
@@ -502,9 +519,11 @@ impl Store {
                 &self.outbox,
                 &self.chats,
                 &self.conversations,
+                &self.secrets,
             )
-                .transaction(|(msgs, index, out, chats, convs)| {
+                .transaction(|(msgs, index, out, chats, convs, secrets)| {
                     convs.remove(prefix.as_slice())?;
+                    secrets.insert(REPLAY_CACHE_KEY, replays.as_slice())?;
                     for (k, id) in &messages {
                         msgs.remove(k)?;
                         index.remove(index_key(peer, id))?;
