@@ -318,37 +318,6 @@ async fn blob_with_wrong_bytes_is_rejected_and_an_honest_peer_still_serves_it() 
     assert_eq!(a.node.photo(hash).await.expect("from bob"), real);
 }
 
-/// Runs a bare swarm as `identity` that sends one `/paperplane/dm/1` request to `to` at `addr`
-/// and returns the decoded response.
-async fn send_raw_dm(
-    identity: &Identity,
-    addr: Multiaddr,
-    to: PeerId,
-    request: &paperplane::protocol::DmRequest,
-) -> paperplane::protocol::DmResponse {
-    use paperplane::protocol::dm::MAX_DM_RESPONSE_BYTES;
-    let mut swarm = crate::common::raw_dm_peer(identity, to, addr);
-    swarm.behaviour_mut().send_request(&to, encode(request));
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match swarm.select_next_some().await {
-                SwarmEvent::Behaviour(request_response::Event::Message {
-                    message: request_response::Message::Response { response, .. },
-                    ..
-                }) => return decode(&response, MAX_DM_RESPONSE_BYTES).expect("response"),
-                SwarmEvent::Behaviour(request_response::Event::OutboundFailure {
-                    error, ..
-                }) => {
-                    panic!("request failed: {error}")
-                }
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("answered in time")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captured_and_tampered_envelopes_are_refused() {
     use paperplane::protocol::{DmRejection, DmRequest, DmResult, SealedEnvelope};
@@ -398,7 +367,7 @@ async fn captured_and_tampered_envelopes_are_refused() {
             },
         ],
     };
-    let response = send_raw_dm(&mallory, addr, bob, &request).await;
+    let response = crate::common::send_raw_dm(&mallory, addr, bob, &request).await;
     assert_eq!(
         response.results,
         vec![
@@ -496,7 +465,7 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
             })
             .collect(),
     };
-    let response = send_raw_dm(&identity, addr, bob, &request).await;
+    let response = crate::common::send_raw_dm(&identity, addr, bob, &request).await;
     assert_eq!(
         response.results,
         vec![DmResult::Duplicate, DmResult::Duplicate]
@@ -532,7 +501,7 @@ async fn a_retry_of_a_stored_envelope_is_acknowledged_as_a_duplicate() {
             payload,
         }],
     };
-    let response = send_raw_dm(&identity, addr, bob, &request).await;
+    let response = crate::common::send_raw_dm(&identity, addr, bob, &request).await;
     assert_eq!(
         response.results,
         vec![DmResult::Rejected(DmRejection::Malformed)]
@@ -582,7 +551,7 @@ async fn a_declined_request_replayed_opens_nothing_but_a_new_message_does() {
             payload: captured.1,
         }],
     };
-    let response = send_raw_dm(&identity, addr, bob, &request).await;
+    let response = crate::common::send_raw_dm(&identity, addr, bob, &request).await;
     assert_eq!(
         response.results,
         vec![DmResult::Rejected(DmRejection::Undecryptable)]

@@ -134,3 +134,63 @@ pub(crate) fn raw_dm_peer(
     swarm.add_peer_address(to, addr);
     swarm
 }
+
+/// Runs a bare swarm as `identity` that sends one `/paperplane/dm/1` request to `to` at `addr`
+/// and returns the decoded response.
+pub(crate) async fn send_raw_dm(
+    identity: &paperplane_crypto::Identity,
+    addr: libp2p::Multiaddr,
+    to: paperplane::PeerId,
+    request: &paperplane::protocol::DmRequest,
+) -> paperplane::protocol::DmResponse {
+    use futures::StreamExt;
+    use libp2p::{request_response, swarm::SwarmEvent};
+    use paperplane::protocol::{decode, dm::MAX_DM_RESPONSE_BYTES, encode};
+    let mut swarm = raw_dm_peer(identity, to, addr);
+    swarm.behaviour_mut().send_request(&to, encode(request));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(request_response::Event::Message {
+                    message: request_response::Message::Response { response, .. },
+                    ..
+                }) => return decode(&response, MAX_DM_RESPONSE_BYTES).expect("response"),
+                SwarmEvent::Behaviour(request_response::Event::OutboundFailure {
+                    error, ..
+                }) => {
+                    panic!("request failed: {error}")
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("answered in time")
+}
+
+/// Starts a loopback node in an initialised home, reading the time from `clock`.
+pub(crate) async fn start_with_clock(dir: TempDir, clock: paperplane::Clock) -> TestNode {
+    let config = NodeConfig {
+        clock,
+        ..NodeConfig::loopback(Home::new(dir.path()))
+    };
+    let node = Node::start(config).await.expect("start");
+    let events = node.events();
+    TestNode { node, events, dir }
+}
+
+/// The messaging keys in the profile of `peer`, read from the store of the stopped node
+/// whose home is `home`.
+pub(crate) fn messaging_keys(
+    home: &std::path::Path,
+    peer: &paperplane::PeerId,
+) -> paperplane::protocol::MessagingKeys {
+    let store = paperplane::store::Store::open(&Home::new(home).store_path()).expect("store");
+    store
+        .profile(peer)
+        .expect("read")
+        .expect("a profile")
+        .body
+        .messaging
+        .expect("messaging keys")
+}

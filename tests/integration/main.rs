@@ -13,4 +13,5 @@ mod flood;
 mod keys;
 mod messages;
 mod recovery;
+mod spam;
 mod sync_abuse;
