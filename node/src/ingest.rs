@@ -35,6 +35,10 @@ pub struct Ingest<'a> {
     pub now: u64,
 }
 
+/// Profiles of peers the user has nothing to do with that are kept (the most recent); they
+/// let the user find someone by handle before following or writing to them.
+pub const MAX_OTHER_PROFILES: usize = 1_000;
+
 fn verified<T: Record>(r: &Signed<T>, now: u64) -> Result<(), Outcome> {
     paperplane_crypto::verify_record(r, now).map_err(|e| Outcome::Rejected(e.to_string()))
 }
@@ -56,6 +60,17 @@ impl Ingest<'_> {
         if !self.store.put_profile_if_newer(p)? {
             return Ok(Outcome::Ignored);
         }
+        if !self.is_relevant(&author)? {
+            let removed = self
+                .store
+                .cache_other_profile(&author, MAX_OTHER_PROFILES, |p| self.is_relevant(p))?;
+            if !removed.is_empty() {
+                tracing::debug!(
+                    count = removed.len(),
+                    "dropped the oldest unrelated profiles"
+                );
+            }
+        }
         let profile = ProfileView::from(p);
         let changed = matches!(
             (before, identity_key(&p.body)),
@@ -66,6 +81,16 @@ impl Ingest<'_> {
             return Ok(Outcome::Accepted(Box::new(Event::KeyChanged { profile })));
         }
         Ok(Outcome::Accepted(Box::new(Event::Profile { profile })))
+    }
+
+    /// Whether `peer` is someone the user has to do with: themself, followed, a follower, or
+    /// someone they have a conversation with. Other peers' profiles are kept only in a
+    /// bounded cache ([`MAX_OTHER_PROFILES`]).
+    pub fn is_relevant(&self, peer: &PeerId) -> Result<bool, StoreError> {
+        Ok(*peer == self.me
+            || self.store.follows(&self.me, peer)?
+            || self.store.follows(peer, &self.me)?
+            || self.store.chat(peer)?.is_some())
     }
 
     /// Whether records about `author`'s feed interest this node.

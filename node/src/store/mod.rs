@@ -87,6 +87,10 @@ pub struct Store {
     blocked: sled::Tree,
     addresses: sled::Tree,
     key_changes: sled::Tree,
+    /// Profiles of peers the user has nothing to do with, oldest first: arrival ‖ peer.
+    other_profiles: sled::Tree,
+    /// Where each of those peers stands in `other_profiles`: peer → arrival ‖ peer.
+    other_profile_index: sled::Tree,
 }
 
 impl Store {
@@ -134,6 +138,8 @@ impl Store {
             blocked: t("blocked")?,
             addresses: t("addresses")?,
             key_changes: t("key_changes")?,
+            other_profiles: t("other_profiles")?,
+            other_profile_index: t("other_profile_index")?,
             db,
         };
         store.migrate_message_index()?;
@@ -174,6 +180,44 @@ impl Store {
         self.handles
             .insert(handle_key(&profile.body.handle, &profile.body.author), &[])?;
         Ok(true)
+    }
+
+    /// Keeps the profile of `peer`, someone the user has nothing to do with, in a cache of at
+    /// most `max` such profiles: the newest arrival goes last, and beyond `max` the oldest
+    /// are removed (profile and handle), unless `relevant` says they have become someone the
+    /// user knows (then they simply leave the cache). Returns the peers removed.
+    pub fn cache_other_profile(
+        &self,
+        peer: &PeerId,
+        max: usize,
+        relevant: impl Fn(&PeerId) -> Result<bool>,
+    ) -> Result<Vec<PeerId>> {
+        let pk = peer_key(peer);
+        if let Some(old) = self.other_profile_index.get(&pk)? {
+            self.other_profiles.remove(old)?;
+        }
+        let slot = [&self.db.generate_id()?.to_be_bytes()[..], &pk].concat();
+        self.other_profiles.insert(slot.as_slice(), &[])?;
+        self.other_profile_index.insert(pk, slot)?;
+        let mut removed = Vec::new();
+        while self.other_profiles.len() > max {
+            let Some((slot, _)) = self.other_profiles.pop_min()? else {
+                break;
+            };
+            let Some(oldest) = slot.get(8..).and_then(|k| PeerId::from_bytes(k).ok()) else {
+                continue;
+            };
+            self.other_profile_index.remove(peer_key(&oldest))?;
+            if relevant(&oldest)? {
+                continue;
+            }
+            if let Some(p) = self.profile(&oldest)? {
+                self.handles.remove(handle_key(&p.body.handle, &oldest))?;
+                self.profiles.remove(peer_key(&oldest))?;
+            }
+            removed.push(oldest);
+        }
+        Ok(removed)
     }
 
     /// Records that `peer`'s messaging identity key changed at `at` (Unix ms).

@@ -397,3 +397,42 @@ fn an_index_of_the_first_layout_is_rewritten_at_open() {
         .keys()
         .all(|k| k.expect("key").len() == 16 + 38));
 }
+
+#[test]
+fn profiles_of_unrelated_peers_are_a_bounded_cache() {
+    let (_d, s) = store();
+    let who: Vec<Identity> = (10..16).map(id).collect();
+    let put = |i: usize| {
+        s.put_profile_if_newer(&profile(&who[i], &format!("stranger{i}"), 1))
+            .expect("put");
+    };
+    let known = who[1].peer_id();
+    let relevant = |p: &PeerId| Ok(*p == known);
+    let mut removed = Vec::new();
+    for (i, w) in who.iter().enumerate().take(5) {
+        put(i);
+        removed.extend(
+            s.cache_other_profile(&w.peer_id(), 3, relevant)
+                .expect("cache"),
+        );
+    }
+    // 0 went first; 1 became someone the user knows, so it stays (and leaves the cache).
+    assert_eq!(removed, vec![who[0].peer_id()]);
+    assert!(s.profile(&who[0].peer_id()).expect("read").is_none());
+    assert!(s
+        .peers_with_handle(&Handle::parse("stranger0").expect("handle"))
+        .expect("handles")
+        .is_empty());
+    assert!(s.profile(&known).expect("read").is_some());
+    // A newer arrival of 2 makes it the youngest: 3 goes before it.
+    s.cache_other_profile(&who[2].peer_id(), 3, relevant)
+        .expect("cache");
+    put(5);
+    let removed = s
+        .cache_other_profile(&who[5].peer_id(), 3, relevant)
+        .expect("cache");
+    assert_eq!(removed, vec![who[3].peer_id()]);
+    for i in [2, 4, 5] {
+        assert!(s.profile(&who[i].peer_id()).expect("read").is_some(), "{i}");
+    }
+}
