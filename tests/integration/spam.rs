@@ -11,7 +11,8 @@ use std::{
 
 use paperplane::{
     protocol::{
-        encode, DirectMessage, DmRequest, DmResult, MessageBody, MessageId, SealedEnvelope,
+        encode, DirectMessage, DmRejection, DmRequest, DmResult, MessageBody, MessageId,
+        SealedEnvelope,
     },
     Clock, Event, Wait,
 };
@@ -139,4 +140,60 @@ async fn requests_from_many_fresh_identities_stay_within_bounds() {
         used as f64 / (1 << 20) as f64
     );
     assert!(used < STORE_BOUND_BYTES, "{used} bytes on disk");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_make_the_node_keep_many_skipped_keys() {
+    let b = TestNode::start("bob").await;
+    let bob = b.node.peer_id();
+    let home = b.stop().await;
+    let keys = messaging_keys(home.path(), &bob);
+    let b = TestNode::start_in(home).await;
+    let addr: libp2p::Multiaddr = b.addr().await.parse().expect("addr");
+    let stranger = Identity::from_seed(rand::random());
+    let mut rng = rand::rng();
+    let messaging = MessagingIdentity::generate(&stranger, &mut rng);
+    let mut conv = Conversation::new(bob)
+        .start(&mut rng, &messaging, &keys, wall_clock())
+        .expect("handshake");
+    // 200 messages sealed in a row; only some are sent.
+    let sealed: Vec<SealedEnvelope> = (0..200u64)
+        .map(|i| {
+            let message = DirectMessage {
+                id: MessageId(rand::random()),
+                sent_at: wall_clock() + i,
+                body: MessageBody::Text(format!("message {i}")),
+            };
+            let envelope = conv
+                .encrypt_in_place(&mut rng, &encode(&message))
+                .expect("seal");
+            SealedEnvelope {
+                recipient: bob,
+                id: message.id,
+                payload: envelope.to_bytes(),
+            }
+        })
+        .collect();
+    let send = |envelopes: Vec<SealedEnvelope>| {
+        let (stranger, addr) = (&stranger, addr.clone());
+        async move {
+            send_raw_dm(stranger, addr, bob, &DmRequest { envelopes })
+                .await
+                .results
+        }
+    };
+    // The last one first: opening it would keep 199 skipped keys for a stranger.
+    assert_eq!(
+        send(vec![sealed[199].clone()]).await,
+        [DmResult::Rejected(DmRejection::Malformed)]
+    );
+    // In order, and with a small gap (a few lost messages), a stranger is heard.
+    assert_eq!(
+        send(sealed[..3].to_vec()).await,
+        [DmResult::Stored; 3].to_vec()
+    );
+    assert_eq!(send(vec![sealed[10].clone()]).await, [DmResult::Stored]);
+    let requests = b.node.requests().expect("requests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].unread, 4);
 }

@@ -455,6 +455,10 @@ impl Actor {
                 });
                 continue;
             }
+            // A stranger may not make this node keep many skipped message keys (each is
+            // stored with the session): their conversation is checked after opening, on a
+            // copy kept to go back to.
+            let before = (folder == Folder::Requests).then(|| conv.clone());
             // Advances `conv` only if the envelope opens. One that opens but holds no valid
             // message has used up its key: refused as malformed, it is not stored.
             let opened = conv.decrypt_in_place_at(
@@ -477,6 +481,19 @@ impl Actor {
                     continue;
                 }
             };
+            if let Some(before) = before {
+                let skipped: usize = conv
+                    .sessions()
+                    .iter()
+                    .map(|s| s.stored_skipped_keys())
+                    .sum();
+                if skipped > inbox::MAX_SKIPPED_FOR_STRANGERS {
+                    tracing::debug!(%peer, skipped, "a stranger's message skips too far");
+                    conv = before;
+                    results[i] = reject(DmRejection::Malformed);
+                    continue;
+                }
+            }
             let message = match decode::<DirectMessage>(&plaintext, MAX_SEALED_BYTES) {
                 Ok(m) if m.id == env.id && m.validate().is_ok() => m,
                 _ => {

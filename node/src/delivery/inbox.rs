@@ -23,6 +23,11 @@ pub(crate) const RATE_WINDOW_MS: u64 = 60_000;
 /// Most unread messages a request chat holds; beyond, the stranger is told to try later
 /// (temporary) until the user opens or accepts the request.
 pub(crate) const MAX_UNREAD_PER_REQUEST: u32 = 50;
+/// Most skipped message keys a stranger's conversation may make this node keep (a message
+/// that arrives after later ones needs its key kept). Accepted chats have the crypto's own
+/// bound (2,000 per session); a stranger has no reason to skip far, and each kept key is
+/// stored.
+pub(crate) const MAX_SKIPPED_FOR_STRANGERS: usize = 64;
 /// Most request chats kept; a new one beyond it drops the longest-quiet ones (with their
 /// messages and sessions). With [`MAX_UNREAD_PER_REQUEST`] this bounds what strangers can
 /// store: 500 × 50 messages of at most 4 KiB, about 100 MiB in the worst case.
