@@ -37,6 +37,7 @@ pub const PREKEY_EXPIRY_GRACE_MS: u64 = MAX_CLOCK_SKEW_MS;
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PrekeyStore {
     prekeys: Vec<StoredPrekey>,
+    /// Unused since prekey ids are random; kept so stores written before decode.
     next_id: u32,
 }
 
@@ -83,11 +84,18 @@ impl PrekeyStore {
 
     /// Makes a new current prekey now, keeping the two previous ones and forgetting older.
     pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now_ms: u64) {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let pair = KeyPair::generate(rng);
+        // A random id, never 0 nor one still held: should a crash ever lose a prekey that was
+        // published, the next one cannot come out under the same id with another secret.
+        let id = loop {
+            let id = rng.next_u32();
+            if id != 0 && !self.holds(id) {
+                break id;
+            }
+        };
         let prekey = StoredPrekey {
             id,
-            pair: KeyPair::generate(rng),
+            pair,
             created_at: now_ms,
             expires_at: now_ms.saturating_add(PREKEY_LIFETIME_MS),
         };
@@ -190,23 +198,38 @@ mod tests {
         let ik = MessagingIdentity::generate(&id, &mut rng);
         let t0 = 1_700_000_000_000;
         let mut store = PrekeyStore::new(&mut rng, t0);
-        assert_eq!(store.ids(), vec![1]);
+        let first = store.ids();
+        assert_eq!(first.len(), 1);
         assert!(!store.rotate_if_due(&mut rng, t0 + 6 * DAY));
-        assert!(store.rotate_if_due(&mut rng, t0 + 7 * DAY));
-        assert!(store.rotate_if_due(&mut rng, t0 + 14 * DAY));
-        assert!(store.rotate_if_due(&mut rng, t0 + 21 * DAY));
-        assert_eq!(store.ids(), vec![4, 3, 2]);
-        assert!(store.pair(1).is_none() && store.pair(2).is_some());
+        let mut made = first.clone();
+        for week in 1..=3 {
+            assert!(store.rotate_if_due(&mut rng, t0 + week * 7 * DAY));
+            made.insert(0, store.current_id().expect("current"));
+        }
+        assert_eq!(
+            store.ids(),
+            made[..3].to_vec(),
+            "newest first, two previous kept"
+        );
+        assert!(store.pair(first[0]).is_none() && store.pair(made[2]).is_some());
         assert_eq!(store.next_rotation_at(), t0 + 28 * DAY);
+        // Random ids: distinct, never 0, not a counter.
+        let mut distinct = made.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 4);
+        assert!(!made.contains(&0));
+        assert_ne!(made, vec![4, 3, 2, 1]);
 
         let keys = store.messaging_keys(&id, &ik);
         assert_eq!(keys.prekeys.len(), 3);
         let bundle = verify_messaging_keys(&id.peer_id(), &keys, t0 + 22 * DAY).expect("valid");
-        assert_eq!(bundle.prekey_id, 4);
+        assert_eq!(bundle.prekey_id, made[0]);
         // Offline for long: everything published has expired.
+        let newest = made[0];
         assert!(matches!(
             verify_messaging_keys(&id.peer_id(), &keys, t0 + 36 * DAY),
-            Err(KeyError::PrekeyExpired { id: 4, .. })
+            Err(KeyError::PrekeyExpired { id, .. }) if id == newest
         ));
     }
 

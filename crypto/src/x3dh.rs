@@ -284,11 +284,11 @@ mod tests {
         // Frozen: the root key and session id from this seeded run.
         assert_eq!(
             hex::encode(ha.root_key.expose()),
-            "b5285950d475647daee5c9b88a20c40ef84cf3919d4a54bfac66b1a062f4289c"
+            "8f2904ad8e7ddf9e4a5ad3340d1b8c60a23242bf1fc38f63564bcb37afeb58c7"
         );
         assert_eq!(
             ha.session_id.to_string(),
-            "792701a18ce07c22985e71710e898729"
+            "a6ce6892fe6ac665904bdae0a507781f"
         );
     }
 

@@ -50,7 +50,7 @@ impl Actor {
         if let Some(conversation) = self.store.conversation(&peer)? {
             replays.retire(&conversation, self.now());
         }
-        self.store.delete_chat(&peer, &replays)?;
+        self.store.delete_chat(&peer, Some(&replays))?;
         self.replays = replays;
         Ok(())
     }

@@ -346,7 +346,10 @@ impl Actor {
     }
 
     /// Keeps at most [`inbox::MAX_REQUEST_CHATS`] request chats, dropping the longest-quiet
-    /// ones (their messages and sessions go with them).
+    /// ones (their messages and sessions go with them). Their sessions are not retired into
+    /// the replay cache: under a flood of fresh identities that would rewrite the whole
+    /// cache for every new request (the sender is authenticated by the transport today, so a
+    /// replay could only come from them; a declined or blocked request is retired).
     fn drop_excess_requests(&mut self, keep: &PeerId) -> Result<()> {
         let requests = self
             .store
@@ -356,7 +359,7 @@ impl Actor {
             .collect();
         for peer in inbox::requests_to_drop(requests, keep) {
             tracing::info!(%peer, "dropping the longest-quiet message request");
-            self.delete_chat(peer)?;
+            self.store.delete_chat(&peer, None)?;
         }
         Ok(())
     }

@@ -494,11 +494,11 @@ impl Store {
 
     /// Deletes the chat with `peer`, its messages and the end-to-end sessions with `peer` in
     /// one transaction (a declined stranger leaves nothing behind; should they write again,
-    /// their handshake starts over). Outgoing messages still queued are dropped from the
-    /// outbox too. The rows are
-    /// listed before the transaction, so only the store's one writer (the actor) may call
-    /// this: no message can arrive in between.
-    pub fn delete_chat(&self, peer: &PeerId, replays: &ReplayCache) -> Result<usize> {
+    /// their handshake starts over), writing `replays` (the replay cache with those sessions
+    /// retired) in the same transaction if given. Outgoing messages still queued are dropped
+    /// from the outbox too. The rows are listed before the transaction, so only the store's
+    /// one writer (the actor) may call this: no message can arrive in between.
+    pub fn delete_chat(&self, peer: &PeerId, replays: Option<&ReplayCache>) -> Result<usize> {
         let prefix = peer_key(peer);
         let mut messages = Vec::new();
         for item in self.messages.scan_prefix(&prefix) {
@@ -511,7 +511,7 @@ impl Store {
             .scan_prefix(&prefix)
             .keys()
             .collect::<std::result::Result<_, _>>()?;
-        let replays = ser(replays);
+        let replays = replays.map(ser);
         tx_result(
             (
                 &self.messages,
@@ -523,7 +523,9 @@ impl Store {
             )
                 .transaction(|(msgs, index, out, chats, convs, secrets)| {
                     convs.remove(prefix.as_slice())?;
-                    secrets.insert(REPLAY_CACHE_KEY, replays.as_slice())?;
+                    if let Some(replays) = &replays {
+                        secrets.insert(REPLAY_CACHE_KEY, replays.as_slice())?;
+                    }
                     for (k, id) in &messages {
                         msgs.remove(k)?;
                         index.remove(index_key(peer, id))?;
