@@ -105,9 +105,18 @@ impl Actor {
             let _ = reply.send(Ok(p));
             return;
         }
+        // A fresh source port: with the listening port as source (libp2p's default), a dial
+        // that meets the peer's own dial to us at the same moment becomes one TCP connection
+        // with two initiators, and both Noise handshakes fail.
         let opts = match peer {
-            Some(p) => DialOpts::peer_id(p).addresses(vec![addr.clone()]).build(),
-            None => DialOpts::unknown_peer_id().address(addr.clone()).build(),
+            Some(p) => DialOpts::peer_id(p)
+                .addresses(vec![addr.clone()])
+                .allocate_new_port()
+                .build(),
+            None => DialOpts::unknown_peer_id()
+                .address(addr.clone())
+                .allocate_new_port()
+                .build(),
         };
         let id = opts.connection_id();
         match self.swarm.dial(opts) {

@@ -199,6 +199,14 @@ impl Actor {
                             payload,
                         })
                         .collect();
+                    if !self.connected.contains(&peer) {
+                        // Dialled here from a fresh source port (see `connect`); the request
+                        // waits for this dial instead of starting its own.
+                        let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                            .allocate_new_port()
+                            .build();
+                        let _ = self.swarm.dial(opts);
+                    }
                     let request = self
                         .swarm
                         .behaviour_mut()
