@@ -457,15 +457,6 @@ impl Actor {
                 });
                 continue;
             }
-            // A peer whose envelopes keep failing is not opened again this minute.
-            if !self.inbox.may_open(&peer, now) {
-                results[i] = Some(if stored(&self.store)? {
-                    DmResult::Duplicate
-                } else {
-                    DmResult::Rejected(DmRejection::RateLimited)
-                });
-                continue;
-            }
             // A stranger may not make this node keep many skipped message keys (each is
             // stored with the session): their conversation is checked after opening, on a
             // copy kept to go back to.
