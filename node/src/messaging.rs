@@ -51,7 +51,7 @@ impl Node {
     ) -> Result<MessageView, SendError> {
         let text = text.into();
         // Listening before sending: the acknowledgement may beat the reply.
-        let mut events = (wait != Wait::Queued).then(|| self.events());
+        let events = (wait != Wait::Queued).then(|| self.events());
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.commands()
             .send(Command::Send { peer, text, reply })
@@ -66,7 +66,7 @@ impl Node {
             Wait::Up(d) => Some(d),
             Wait::Settled => None,
         };
-        let Some(mut events) = events.take() else {
+        let Some(mut events) = events else {
             return Ok(view);
         };
         let id = view.id;

@@ -111,14 +111,7 @@ impl Actor {
             .unwrap_or_else(|| Conversation::new(peer));
         let mut rng = rand::rng();
         if !conv.can_send() {
-            let profile = self
-                .store
-                .profile(&peer)?
-                .ok_or(SendError::UnknownPeer(peer))?;
-            let keys = profile.body.messaging.as_ref().ok_or_else(|| {
-                SendError::NoMessagingKeys(profile.body.handle.as_str().to_owned())
-            })?;
-            conv = conv.start(&mut rng, &self.messaging, keys, now)?;
+            conv = self.fresh_session(conv, now)?;
         }
         let mut rows = Vec::new();
         let mut views = Vec::new();
@@ -152,6 +145,21 @@ impl Actor {
             self.store.queue_outgoing(&peer, &conv, &rows)?
         };
         Ok((views, last_row))
+    }
+
+    /// `conv` with a new session started (and made the one we send on) from its peer's
+    /// current profile keys; older sessions stay for what the peer still sends on them.
+    fn fresh_session(&self, conv: Conversation, now: u64) -> Result<Conversation, SendError> {
+        let peer = *conv.remote();
+        let profile = self
+            .store
+            .profile(&peer)?
+            .ok_or(SendError::UnknownPeer(peer))?;
+        let keys =
+            profile.body.messaging.as_ref().ok_or_else(|| {
+                SendError::NoMessagingKeys(profile.body.handle.as_str().to_owned())
+            })?;
+        Ok(conv.start(&mut rand::rng(), &self.messaging, keys, now)?)
     }
 
     /// Feeds the outbox state machine and carries out what it asks, until it asks nothing.
@@ -231,21 +239,12 @@ impl Actor {
     /// every unsettled message to them again on it (same ids, same timestamps, so nothing
     /// shows twice), in one transaction. Returns the last row.
     fn reseal(&mut self, peer: PeerId) -> Result<Option<OutboxKey>, SendError> {
-        let now = self.now();
-        let profile = self
-            .store
-            .profile(&peer)?
-            .ok_or(SendError::UnknownPeer(peer))?;
-        let keys =
-            profile.body.messaging.as_ref().ok_or_else(|| {
-                SendError::NoMessagingKeys(profile.body.handle.as_str().to_owned())
-            })?;
-        let mut rng = rand::rng();
-        let mut conv = self
+        let conv = self
             .store
             .conversation(&peer)?
-            .unwrap_or_else(|| Conversation::new(peer))
-            .start(&mut rng, &self.messaging, keys, now)?;
+            .unwrap_or_else(|| Conversation::new(peer));
+        let mut conv = self.fresh_session(conv, self.now())?;
+        let mut rng = rand::rng();
         let mut rows = Vec::new();
         for (key, _) in self.store.outbox_all(&peer)? {
             let Some(m) = self.store.message_at(&key)? else {

@@ -36,6 +36,19 @@ impl Actor {
                 if self.inbox.is_banned(&peer_id, self.now()) {
                     tracing::debug!(%peer_id, "closing a connection from a refused peer");
                     self.swarm.close_connection(connection_id);
+                    // A `connect` to that peer gets told why rather than waiting forever.
+                    let refused = || {
+                        Error::Dial(format!(
+                            "{peer_id} is refused for a while: it kept sending messages that \
+                             could not be decrypted"
+                        ))
+                    };
+                    if let Some(reply) = self.pending_dials.remove(&connection_id) {
+                        let _ = reply.send(Err(refused()));
+                    }
+                    for (_, reply) in self.awaiting_peer.remove(&peer_id).unwrap_or_default() {
+                        let _ = reply.send(Err(refused()));
+                    }
                     return;
                 }
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {

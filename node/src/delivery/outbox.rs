@@ -414,12 +414,11 @@ impl<K: Clone + Ord> Outbox<K> {
             // An answer that does not match the request settles nothing.
             return self.back_off(peer, now);
         }
-        let reseals = self.recipients.get(&peer).map_or(0, |r| r.reseals);
-        // Sent before the last reseal: its rows are being sent again on the fresh session.
-        let stale = self
-            .recipients
-            .get(&peer)
-            .is_some_and(|r| r.generation != flight.generation);
+        // `stale`: sent before the last reseal, so its rows are being sent again on the fresh
+        // session already.
+        let (reseals, stale) = self.recipients.get(&peer).map_or((0, false), |r| {
+            (r.reseals, r.generation != flight.generation)
+        });
         let mut try_later = false;
         let mut unreadable = false;
         let mut delivered = false;
