@@ -67,6 +67,7 @@ fn parse_args() -> Args {
             }
             "--open" => a.open = val().parse().unwrap_or(a.open),
             "--callers" => a.callers = val().parse().unwrap_or(a.callers),
+            "--store" => a.store = val().parse().unwrap_or(a.store),
             "--clients" => a.clients = val().split(',').filter_map(|n| n.parse().ok()).collect(),
             _ => {}
         }
@@ -141,6 +142,14 @@ async fn receiver(dir: String) {
                 node.follow(peer).await.expect("follow");
                 println!("followed");
             }
+            Some("inbox") => {
+                let t = Instant::now();
+                let chats = node.inbox().expect("inbox").len();
+                // Opening a chat reads its newest page, as `chat PEER` does.
+                let first = node.inbox().expect("inbox")[0].peer;
+                let page = node.messages(first, None, 50).map(|m| m.len()).unwrap_or(0);
+                println!("inbox {chats} {page} {}", t.elapsed().as_micros());
+            }
             Some("count") => {
                 let peer: PeerId = parts.next().and_then(|p| p.parse().ok()).expect("peer");
                 let n = node
@@ -186,6 +195,14 @@ impl Child {
         stdin.flush().expect("flush");
         let line = self.out.next().and_then(|l| l.ok()).expect("answer");
         line.split_whitespace().skip(1).map(str::to_owned).collect()
+    }
+
+    /// Asks the process to stop and waits for it.
+    fn quit(mut self) {
+        if let Some(stdin) = self.proc.stdin.as_mut() {
+            let _ = writeln!(stdin, "quit");
+        }
+        let _ = self.proc.wait();
     }
 
     fn stats(&mut self) -> (Duration, u64) {
@@ -349,6 +366,7 @@ fn calibrate(dir: &std::path::Path) {
 async fn run(args: Args) {
     let tmp = tempfile::tempdir().expect("tempdir");
     calibrate(tmp.path());
+    idle_daemon(&tmp.path().join("idle"));
     let (mut child, addr) = Child::spawn(&tmp.path().join("receiver"));
     let sender = start(&tmp.path().join("sender"), "sender").await;
     let peer = sender.connect(&addr).await.expect("connect");
@@ -445,10 +463,7 @@ async fn run(args: Args) {
     for &n in &args.clients {
         light_clients(&mut child, n, peer, &keys, args.seconds).await;
     }
-    if let Some(stdin) = child.proc.stdin.as_mut() {
-        let _ = writeln!(stdin, "quit");
-    }
-    let _ = child.proc.wait();
+    child.quit();
 
     if args.store > 0 {
         store_cost(args.store);
@@ -572,6 +587,49 @@ fn store_cost(n: u64) {
     );
 }
 
+/// The resident memory of a `paperplane daemon` that has just started and has nothing to do
+/// (its API listening, no peers), as a user's idle node.
+fn idle_daemon(home: &std::path::Path) {
+    let exe = env!("CARGO_BIN_EXE_paperplane");
+    let home_arg = home.to_str().expect("utf-8 path");
+    let init = Command::new(exe)
+        .args(["init", "--home", home_arg, "--handle", "idle"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("paperplane init");
+    assert!(init.success(), "paperplane init failed");
+    let mut daemon = Command::new(exe)
+        .args(["daemon", "--home", home_arg])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("paperplane daemon");
+    // Up once it has written its API address; then a few seconds of idling.
+    let addr_file = Home::new(home).api_addr_path();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !addr_file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", daemon.id())).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    println!(
+        "idle daemon: RSS {:.1} MiB ({:.1} MiB anonymous)",
+        field("VmRSS:") as f64 / 1024.0,
+        field("RssAnon:") as f64 / 1024.0
+    );
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
 /// Fills a home with `n` received messages through the library, then times a cold start.
 async fn open_large_store(n: usize) {
     use paperplane::store::{
@@ -615,22 +673,21 @@ async fn open_large_store(n: usize) {
         store.flush().await.expect("flush");
     }
     let filled = fill.elapsed();
+    // The node runs in a process of its own, so that its memory is measured alone.
     let t = Instant::now();
-    let node = Node::start(NodeConfig::loopback(home))
-        .await
-        .expect("start");
+    let (mut child, _) = Child::spawn(tmp.path());
     let started = t.elapsed();
-    let t = Instant::now();
-    let inbox = node.inbox().expect("inbox");
-    let listed = t.elapsed();
+    let listing = child.ask("inbox");
+    let (_, rss) = child.stats();
+    child.quit();
     println!(
-        "store with {n} messages in {} chats (filled in {:.1} s): node start {:.0} ms, inbox listing {:.1} ms",
-        inbox.len(),
+        "store with {n} messages in {} chats (filled in {:.1} s): node start {:.0} ms (process included), inbox listing and a chat's newest page {:.1} ms, RSS {} MiB",
+        listing[0],
         filled.as_secs_f64(),
         ms(started),
-        ms(listed)
+        listing[2].parse::<f64>().expect("micros") / 1e3,
+        rss / 1024
     );
-    node.shutdown().await.ok();
 }
 
 /// Whether `--multi-thread` was given (the receiver process gets it too).

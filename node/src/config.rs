@@ -24,6 +24,8 @@ pub struct NodeConfig {
     pub republish_interval: Duration,
     /// Where the node reads the time (the system clock unless a test sets its own).
     pub clock: Clock,
+    /// Bytes of the store's page cache ([`crate::store::DEFAULT_CACHE_BYTES`] by default).
+    pub store_cache_bytes: u64,
 }
 
 impl NodeConfig {
@@ -40,6 +42,7 @@ impl NodeConfig {
             mdns: true,
             republish_interval: Duration::from_secs(300),
             clock: Clock::system(),
+            store_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
         }
     }
 

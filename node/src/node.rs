@@ -94,7 +94,8 @@ impl Node {
         let identity = config.home.load_identity()?;
         // Opening may wait for a lock a closing store still holds: off the async threads.
         let path = config.home.store_path();
-        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        let cache = config.store_cache_bytes;
+        let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&path, cache))
             .await
             .map_err(|e| {
                 crate::store::StoreError::Db(format!("opening the store failed: {e}"))

@@ -172,6 +172,11 @@ impl User {
         });
     }
 
+    /// The running daemon's process id.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.daemon.as_ref().map(Child::id)
+    }
+
     /// Kills the daemon with SIGKILL (no clean shutdown) and reaps it.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.daemon.take() {

@@ -11,6 +11,7 @@ mod cli;
 mod feed;
 mod flood;
 mod keys;
+mod memory;
 mod messages;
 mod recovery;
 mod spam;

@@ -1,6 +1,8 @@
 //! Reassembly of a blob from chunks, checked against its hash. Pure: the actor feeds in
 //! responses and acts on the returned [`Step`].
 
+use std::collections::{HashSet, VecDeque};
+
 use paperplane_protocol::{limits::MAX_PHOTO_BYTES, BlobHash, ImageKind};
 
 /// What to do after a chunk.
@@ -73,9 +75,111 @@ impl Assembly {
     }
 }
 
+/// Which blobs are being assembled (at most `max_active`, each holding up to a photo in
+/// memory) and which wait their turn (at most `max_waiting`), first come first served.
+#[derive(Debug)]
+pub(crate) struct FetchQueue<T> {
+    active: HashSet<BlobHash>,
+    waiting: VecDeque<(BlobHash, T)>,
+    max_active: usize,
+    max_waiting: usize,
+}
+
+/// What [`FetchQueue::admit`] decided.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Admit<T> {
+    /// Fetch it now.
+    Start(T),
+    /// Already being fetched or waiting: join that fetch.
+    Joined(T),
+    /// It waits for a free place.
+    Queued,
+    /// Too many are waiting: refused.
+    Full(T),
+}
+
+impl<T> FetchQueue<T> {
+    /// A queue fetching `max_active` blobs at once with `max_waiting` more in line.
+    pub(crate) fn new(max_active: usize, max_waiting: usize) -> Self {
+        Self {
+            active: HashSet::new(),
+            waiting: VecDeque::new(),
+            max_active,
+            max_waiting,
+        }
+    }
+
+    /// Asks to fetch `hash`, carrying `item` (who waits for it).
+    pub(crate) fn admit(&mut self, hash: BlobHash, item: T) -> Admit<T> {
+        if self.active.contains(&hash) || self.waiting.iter().any(|(h, _)| *h == hash) {
+            return Admit::Joined(item);
+        }
+        if self.active.len() < self.max_active {
+            self.active.insert(hash);
+            return Admit::Start(item);
+        }
+        if self.waiting.len() >= self.max_waiting {
+            return Admit::Full(item);
+        }
+        self.waiting.push_back((hash, item));
+        Admit::Queued
+    }
+
+    /// The waiting entry for `hash`, to join it.
+    pub(crate) fn waiting_mut(&mut self, hash: &BlobHash) -> Option<&mut T> {
+        self.waiting
+            .iter_mut()
+            .find(|(h, _)| h == hash)
+            .map(|(_, item)| item)
+    }
+
+    /// The fetch of `hash` ended; its place is free.
+    pub(crate) fn finish(&mut self, hash: &BlobHash) {
+        self.active.remove(hash);
+    }
+
+    /// The next waiting blob, if a place is free: it counts as active from now on.
+    pub(crate) fn next(&mut self) -> Option<(BlobHash, T)> {
+        if self.active.len() >= self.max_active {
+            return None;
+        }
+        let (hash, item) = self.waiting.pop_front()?;
+        self.active.insert(hash);
+        Some((hash, item))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hash(n: u8) -> BlobHash {
+        BlobHash::of(&[n])
+    }
+
+    #[test]
+    fn fetch_queue_bounds_active_and_waiting_blobs() {
+        let mut q = FetchQueue::new(2, 2);
+        assert_eq!(q.admit(hash(1), 'a'), Admit::Start('a'));
+        assert_eq!(q.admit(hash(2), 'b'), Admit::Start('b'));
+        assert_eq!(q.admit(hash(1), 'c'), Admit::Joined('c'));
+        assert_eq!(q.admit(hash(3), 'd'), Admit::Queued);
+        assert_eq!(q.admit(hash(3), 'e'), Admit::Joined('e'));
+        assert_eq!(q.admit(hash(4), 'f'), Admit::Queued);
+        assert_eq!(q.admit(hash(5), 'g'), Admit::Full('g'));
+        // Nothing starts until a place is free, then the oldest waiting one does.
+        assert_eq!(q.next(), None);
+        q.finish(&hash(2));
+        assert_eq!(q.next(), Some((hash(3), 'd')));
+        assert_eq!(q.next(), None);
+        q.finish(&hash(1));
+        q.finish(&hash(3));
+        assert_eq!(q.next(), Some((hash(4), 'f')));
+        assert_eq!(q.next(), None);
+        // One place is still free.
+        assert_eq!(q.admit(hash(6), 'h'), Admit::Start('h'));
+        assert_eq!(q.admit(hash(7), 'i'), Admit::Queued);
+    }
 
     fn png(len: usize) -> Vec<u8> {
         let mut v = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];

@@ -13,7 +13,7 @@ use paperplane_protocol::{
 use tokio::sync::oneshot;
 
 use super::{
-    blob_fetch::{Assembly, Step},
+    blob_fetch::{Admit, Assembly, FetchQueue, Step},
     slots::{Offer, Slots},
     Actor,
 };
@@ -25,12 +25,19 @@ use crate::{
 
 /// Most fetches waiting for a slot per peer (each fetch waits with at most one chunk).
 const MAX_WAITING_CHUNKS: usize = 1024;
+/// Blobs assembled at once. Each holds up to a whole photo (8 MiB) in memory until it is
+/// complete, so this bounds fetching to 32 MiB however many posts arrive at once.
+const MAX_ACTIVE_FETCHES: usize = 4;
+/// Blobs waiting for one of the [`MAX_ACTIVE_FETCHES`] places (a hash and a few peers each);
+/// beyond it a fetch is refused, and the photo is fetched when someone asks for it.
+const MAX_QUEUED_FETCHES: usize = 4096;
 
-/// The node's own chunk requests: which blob each one in flight is for, and the fetches
-/// waiting for one of the few slots each peer has.
+/// The node's own chunk requests: which blob each one in flight is for, the fetches
+/// waiting for one of the few slots each peer has, and the blobs waiting for their turn.
 pub(super) struct Requests {
     in_flight: HashMap<OutboundRequestId, BlobHash>,
     slots: Slots<BlobHash>,
+    queue: FetchQueue<Queued>,
 }
 
 impl Default for Requests {
@@ -38,8 +45,23 @@ impl Default for Requests {
         Self {
             in_flight: HashMap::new(),
             slots: Slots::new(MAX_REQUESTS_IN_FLIGHT, MAX_WAITING_CHUNKS),
+            queue: FetchQueue::new(MAX_ACTIVE_FETCHES, MAX_QUEUED_FETCHES),
         }
     }
+}
+
+/// How a fetch ended.
+enum Ending {
+    Stored,
+    /// No peer delivered it.
+    Unavailable,
+    StoreFailed(crate::store::StoreError),
+}
+
+/// A blob waiting to be fetched.
+struct Queued {
+    preferred: Vec<PeerId>,
+    waiters: Vec<oneshot::Sender<Result<()>>>,
 }
 
 /// A blob being fetched.
@@ -82,6 +104,34 @@ impl Actor {
             f.waiters.extend(reply);
             return;
         }
+        let waiter = Queued {
+            preferred,
+            waiters: reply.into_iter().collect(),
+        };
+        match self.blob_requests.queue.admit(hash, waiter) {
+            Admit::Start(w) => self.start_fetch(hash, w.preferred, w.waiters),
+            Admit::Queued => {}
+            Admit::Joined(w) => {
+                if let Some(q) = self.blob_requests.queue.waiting_mut(&hash) {
+                    q.waiters.extend(w.waiters);
+                }
+            }
+            Admit::Full(w) => {
+                tracing::debug!(%hash, "too many photos waiting to be fetched");
+                for r in w.waiters {
+                    let _ = r.send(Err(Error::PhotoUnavailable(hash.to_hex())));
+                }
+            }
+        }
+    }
+
+    /// Starts fetching `hash` (a place among [`MAX_ACTIVE_FETCHES`] is free).
+    fn start_fetch(
+        &mut self,
+        hash: BlobHash,
+        preferred: Vec<PeerId>,
+        waiters: Vec<oneshot::Sender<Result<()>>>,
+    ) {
         let mut candidates: VecDeque<PeerId> = VecDeque::new();
         for p in preferred.into_iter().chain(self.connected.iter().copied()) {
             if p != self.me && self.connected.contains(&p) && !candidates.contains(&p) {
@@ -89,10 +139,10 @@ impl Actor {
             }
         }
         let Some(first) = candidates.pop_front() else {
-            if let Some(r) = reply {
-                let _ = r.send(Err(Error::PhotoUnavailable(hash.to_hex())));
+            for w in waiters {
+                let _ = w.send(Err(Error::PhotoUnavailable(hash.to_hex())));
             }
-            return;
+            return self.fetch_next(hash);
         };
         self.fetches.insert(
             hash,
@@ -100,7 +150,7 @@ impl Actor {
                 assembly: Assembly::new(hash),
                 candidates,
                 current: first,
-                waiters: reply.into_iter().collect(),
+                waiters,
             },
         );
         self.request_chunk(hash, first);
@@ -155,13 +205,7 @@ impl Actor {
                 f.current = next;
                 self.request_chunk(hash, next);
             }
-            None => {
-                if let Some(f) = self.fetches.remove(&hash) {
-                    for w in f.waiters {
-                        let _ = w.send(Err(Error::PhotoUnavailable(hash.to_hex())));
-                    }
-                }
-            }
+            None => self.finish_fetch(hash, Ending::Unavailable),
         }
     }
 
@@ -257,16 +301,41 @@ impl Actor {
             Step::Continue { .. } => self.request_chunk(hash, peer),
             Step::Bad(why) => self.next_candidate(hash, why),
             Step::Done(data) => {
-                let result = self.store.put_blob(&data).map(|_| ());
-                if let Some(f) = self.fetches.remove(&hash) {
-                    for w in f.waiters {
-                        let _ = w.send(match &result {
-                            Ok(()) => Ok(()),
-                            Err(e) => Err(Error::Store(e.clone())),
-                        });
-                    }
-                }
+                let ending = match self.store.put_blob(&data) {
+                    Ok(_) => Ending::Stored,
+                    Err(e) => Ending::StoreFailed(e),
+                };
+                self.finish_fetch(hash, ending);
             }
+        }
+    }
+
+    /// Ends the fetch of `hash` with `result` for everyone waiting, and lets the next
+    /// queued blobs start.
+    fn finish_fetch(&mut self, hash: BlobHash, ending: Ending) {
+        if let Some(f) = self.fetches.remove(&hash) {
+            for w in f.waiters {
+                let _ = w.send(match &ending {
+                    Ending::Stored => Ok(()),
+                    Ending::Unavailable => Err(Error::PhotoUnavailable(hash.to_hex())),
+                    Ending::StoreFailed(e) => Err(Error::Store(e.clone())),
+                });
+            }
+        }
+        self.fetch_next(hash);
+    }
+
+    /// `hash` no longer takes a place: the next waiting blob starts.
+    fn fetch_next(&mut self, hash: BlobHash) {
+        self.blob_requests.queue.finish(&hash);
+        if let Some((next, q)) = self.blob_requests.queue.next() {
+            if self.store.has_blob(&next).unwrap_or(false) {
+                for w in q.waiters {
+                    let _ = w.send(Ok(()));
+                }
+                return self.fetch_next(next);
+            }
+            self.start_fetch(next, q.preferred, q.waiters);
         }
     }
 }
