@@ -10,6 +10,7 @@ mod api;
 mod cli;
 mod feed;
 mod flood;
+mod gossip;
 mod keys;
 mod messages;
 mod recovery;
