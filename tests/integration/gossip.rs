@@ -117,6 +117,55 @@ async fn a_republished_profile_reaches_a_peer_that_joined_after_the_first_public
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_reaches_every_subscriber_however_many_share_one_address() {
+    const SUBSCRIBERS: usize = 24;
+    let a = TestNode::start("alice").await;
+    let alice = a.node.peer_id();
+    let addr: Multiaddr = a.addr().await.parse().expect("addr");
+    // Two dozen peers, all from 127.0.0.1, all subscribed to alice's feed.
+    let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+    for i in 0..SUBSCRIBERS {
+        let mut messages = spawn_listener(100 + i as u8, addr.clone(), Topic::Feed(alice).name());
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(m) = messages.recv().await {
+                if m.source == Some(alice) && tx.send(i).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while a.node.status().await.expect("status").connected_peers < SUBSCRIBERS {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("every subscriber connected in time");
+    // Alice posts once a second until every subscriber has had a post (one that went out
+    // before alice learnt of a subscription does not count against her).
+    let mut reached = std::collections::HashSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut k = 0u8;
+    while reached.len() < SUBSCRIBERS {
+        a.node
+            .post(vec![png(k, 100)], format!("post {k}"))
+            .await
+            .expect("post");
+        k += 1;
+        let next = (Instant::now() + Duration::from_secs(1)).min(deadline);
+        while let Ok(Some(i)) = tokio::time::timeout_at(next, rx.recv()).await {
+            reached.insert(i);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {SUBSCRIBERS} subscribers got a post",
+            reached.len()
+        );
+    }
+}
+
 /// Waits until `n` announces the post `id`; returns how long that took.
 async fn arrival(n: &mut TestNode, id: RecordId) -> Duration {
     let start = Instant::now();

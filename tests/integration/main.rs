@@ -8,6 +8,7 @@ mod common_cli;
 mod adversary;
 mod api;
 mod cli;
+mod crowd;
 mod feed;
 mod flood;
 mod gossip;
