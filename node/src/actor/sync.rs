@@ -32,6 +32,8 @@ const MAX_PEERS_PER_FOLLOW: usize = 4;
 /// Most peers asked whether they hold newer posts of an author who is not connected (the
 /// author, when connected, is the only one asked).
 const MAX_PEERS_PER_QUESTION: usize = 3;
+/// Most connected peers looked up (do they follow the author?) to choose those asked.
+const MAX_PEERS_CONSIDERED: usize = 32;
 /// Most sync requests waiting for a slot per peer: a connection's first requests and a next
 /// page for each of them.
 const MAX_WAITING_SYNCS: usize = 2 * (MAX_AUTHORS_PER_CONNECT + 1);
@@ -168,7 +170,7 @@ impl Actor {
     }
 
     /// The author if connected; else up to [`MAX_PEERS_PER_QUESTION`] connected peers, those
-    /// known to follow the author first.
+    /// known to follow the author first (among [`MAX_PEERS_CONSIDERED`]).
     fn peers_to_ask_about(&self, author: &PeerId) -> Vec<PeerId> {
         if self.connected.contains(author) {
             return vec![*author];
@@ -176,6 +178,7 @@ impl Actor {
         let mut peers: Vec<(bool, PeerId)> = self
             .connected
             .iter()
+            .take(MAX_PEERS_CONSIDERED)
             .map(|p| {
                 let follows = self.store.follows(p, author).unwrap_or(false);
                 (!follows, *p)

@@ -81,8 +81,9 @@ pub fn peer_score_params() -> gossipsub::PeerScoreParams {
 }
 
 /// Score thresholds: gossipsub's defaults (gossip −10, publish −50, graylist −80). An honest
-/// peer scores 0 (see [`topic_score_params`] and [`peer_score_params`]), so it is never
-/// under any of them.
+/// peer scores 0 (see [`topic_score_params`] and [`peer_score_params`]), above all of them;
+/// only gossipsub's behaviour penalties (a GRAFT during a backoff, an IWANT left unanswered)
+/// can take it below for a few seconds, as they shrink to a fifth every second.
 pub fn peer_score_thresholds() -> gossipsub::PeerScoreThresholds {
     gossipsub::PeerScoreThresholds::default()
 }
