@@ -22,6 +22,16 @@ pub struct NodeConfig {
     pub mdns: bool,
     /// How often the node republishes its own profile.
     pub republish_interval: Duration,
+    /// Anti-entropy: how long after a follow (or the start, or news) the node first asks
+    /// peers whether they hold posts of a followed author it lacks.
+    pub catch_up_first: Duration,
+    /// Anti-entropy: the longest interval between two such questions while nothing new turns
+    /// up (the interval doubles from [`NodeConfig::catch_up_first`] up to this).
+    pub catch_up_most: Duration,
+    /// Whether posts and reactions of followed authors arrive by gossip (the node subscribes
+    /// to their feed topics). On by default; off, they arrive only by sync, which is how the
+    /// catch-up path is tested and measured.
+    pub feed_gossip: bool,
     /// Where the node reads the time (the system clock unless a test sets its own).
     pub clock: Clock,
     /// Bytes of the store's page cache ([`crate::store::DEFAULT_CACHE_BYTES`] by default).
@@ -41,6 +51,9 @@ impl NodeConfig {
             connect: Vec::new(),
             mdns: true,
             republish_interval: Duration::from_secs(300),
+            catch_up_first: Duration::from_millis(crate::anti_entropy::FIRST_INTERVAL_MS),
+            catch_up_most: Duration::from_millis(crate::anti_entropy::MOST_INTERVAL_MS),
+            feed_gossip: true,
             clock: Clock::system(),
             store_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
         }

@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 mod actor;
+pub mod anti_entropy;
 pub mod api;
 pub mod clock;
 pub mod config;

@@ -7,6 +7,11 @@
 //! order is refused whole before a signature is checked, the next page is asked for only if
 //! this one brought the node beyond the sequence number it asked from, and one catch-up asks
 //! for at most [`MAX_SYNC_PAGES`] pages.
+//!
+//! A request for no posts (`limit` 0) is a question: the answer carries the author's profile
+//! and, in `more`, whether the responder holds posts above `since_seq` (anti-entropy asks it
+//! with the newest sequence number the node holds; a responder that predates the question
+//! answers `false`, which costs nothing but the catch-up).
 
 use std::fmt;
 
@@ -37,6 +42,22 @@ impl Asked {
             page: 1,
         }
     }
+
+    /// The question "do you hold posts above `newest`?", with the author's profile.
+    pub(crate) fn newer_than(newest: u64) -> Self {
+        Self::first(newest, 0)
+    }
+
+    /// Whether this request asked for no posts, only the profile and whether there are more.
+    pub(crate) fn is_question(&self) -> bool {
+        self.limit == 0
+    }
+}
+
+/// Whether the answer to the question `asked` ([`Asked::newer_than`]), already checked, says
+/// the responder holds posts the node lacks.
+pub(crate) fn answer_says_newer(asked: &Asked, more: bool) -> bool {
+    asked.is_question() && more && asked.since_seq < u64::MAX
 }
 
 /// Why a response is refused whole.
@@ -66,7 +87,9 @@ pub(crate) fn check(asked: &Asked, post_seqs: &[u64], reactions: usize) -> Resul
     if post_seqs.len() > asked.limit.min(MAX_SYNC_POSTS) as usize {
         return Err(Violation::TooManyPosts);
     }
-    if reactions > MAX_SYNC_REACTIONS {
+    // A question (no posts asked) has no posts, so no likes or comments of them, and no
+    // follows either.
+    if reactions > MAX_SYNC_REACTIONS || (asked.limit == 0 && reactions > 0) {
         return Err(Violation::TooManyReactions);
     }
     let mut floor = asked.since_seq;
@@ -126,6 +149,13 @@ mod tests {
         );
         let profile_only = Asked::first(u64::MAX, 0);
         assert_eq!(check(&profile_only, &[1], 0), Err(Violation::TooManyPosts));
+        let question = Asked::newer_than(7);
+        assert_eq!(check(&question, &[8], 0), Err(Violation::TooManyPosts));
+        assert_eq!(
+            check(&question, &[], 1),
+            Err(Violation::TooManyReactions),
+            "a question's answer carries no reactions"
+        );
         assert_eq!(
             check(&asked, &[], MAX_SYNC_REACTIONS + 1),
             Err(Violation::TooManyReactions)
@@ -174,6 +204,19 @@ mod tests {
         assert_eq!(next_page(&asked, true, Some(10)), None, "nothing new");
         assert_eq!(next_page(&asked, true, Some(3)), None, "nothing new");
         assert_eq!(next_page(&Asked::first(u64::MAX, 0), true, Some(7)), None);
+    }
+
+    #[test]
+    fn a_question_is_answered_by_more_and_never_pages() {
+        let q = Asked::newer_than(7);
+        assert!(q.is_question());
+        assert_eq!(check(&q, &[], 0), Ok(()));
+        assert!(answer_says_newer(&q, true));
+        assert!(!answer_says_newer(&q, false));
+        assert_eq!(next_page(&q, true, None), None);
+        // A profile request is not a question about newer posts, whatever it says.
+        assert!(!answer_says_newer(&Asked::first(u64::MAX, 0), true));
+        assert!(!answer_says_newer(&Asked::first(7, 100), true));
     }
 
     #[test]

@@ -280,6 +280,69 @@ async fn forged_misplaced_and_malformed_gossip_is_rejected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forger_is_graylisted_even_after_time_in_the_mesh() {
+    let mut a = TestNode::start("alice").await;
+    let b = TestNode::start("bob").await;
+    a.connect(&b).await;
+    let bob = b.node.peer_id();
+    let profiles = Topic::Profiles.name();
+    let topics = [profiles.clone()];
+
+    // Mallory behaves for a while: a valid profile of her own, then time in alice's mesh.
+    let (m, cmd) = mallory_at(&mut a, 66, &topics).await;
+    let mallory = m.peer_id();
+    cmd.send(Cmd::Publish(
+        profiles.clone(),
+        encode(&m.sign_record(profile(mallory, "mallory", 1))),
+    ))
+    .await
+    .expect("cmd");
+    a.wait_for("mallory's profile", |e| {
+        matches!(e, Event::Profile { profile } if profile.peer_id == mallory).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    // Then one forged record: she is graylisted, and what she sends next is dropped unread.
+    cmd.send(Cmd::Publish(
+        profiles.clone(),
+        encode(&m.sign_record(profile(bob, "bob", 99))),
+    ))
+    .await
+    .expect("cmd");
+    rejected(&a, 1).await;
+    cmd.send(Cmd::Publish(
+        profiles.clone(),
+        encode(&m.sign_record(profile(mallory, "mallory", 2))),
+    ))
+    .await
+    .expect("cmd");
+    // A fresh peer's valid profile, sent after hers, still gets through.
+    let (n, cmd_n) = mallory_at(&mut a, 67, &topics).await;
+    let nina = n.peer_id();
+    cmd_n
+        .send(Cmd::Publish(
+            profiles.clone(),
+            encode(&n.sign_record(profile(nina, "nina", 1))),
+        ))
+        .await
+        .expect("cmd");
+    a.wait_for("nina's profile", |e| {
+        matches!(e, Event::Profile { profile } if profile.peer_id == nina).then_some(())
+    })
+    .await;
+    assert_eq!(
+        a.node
+            .profile(Some(mallory))
+            .expect("mallory's profile")
+            .version,
+        1,
+        "the graylisted forger's later record was dropped"
+    );
+    assert_eq!(a.node.status().await.expect("status").rejected_records, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blob_with_wrong_bytes_is_rejected_and_an_honest_peer_still_serves_it() {
     let mut a = TestNode::start("alice").await;
     let b = TestNode::start("bob").await;

@@ -22,6 +22,19 @@ impl TestNode {
         Self::start_in(dir).await
     }
 
+    /// Inits a home with `handle` and starts a loopback node in it with the settings `tune`
+    /// makes.
+    pub(crate) async fn start_tuned(handle: &str, tune: impl FnOnce(&mut NodeConfig)) -> TestNode {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(dir.path());
+        paperplane::init(&home, handle, Some(handle)).expect("init");
+        let mut config = NodeConfig::loopback(Home::new(dir.path()));
+        tune(&mut config);
+        let node = Node::start(config).await.expect("start");
+        let events = node.events();
+        TestNode { node, events, dir }
+    }
+
     /// Starts a loopback node in an initialised home.
     pub(crate) async fn start_in(dir: TempDir) -> TestNode {
         let node = Node::start(NodeConfig::loopback(Home::new(dir.path())))

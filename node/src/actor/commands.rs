@@ -216,9 +216,12 @@ impl Actor {
         self.store.put_follow_if_newer(&signed)?;
         if following {
             self.followees.insert(peer);
+            let now = self.now();
+            self.catch_up.track(peer, now);
             self.subscribe(Topic::Feed(peer));
         } else {
             self.followees.remove(&peer);
+            self.catch_up.untrack(&peer);
         }
         self.publish(Topic::Feed(peer), encode(&FeedMessage::Follow(signed)));
         if following {

@@ -113,6 +113,15 @@ struct Actor {
     flusher: flush::Flusher,
     /// Whom the user follows (read on every new connection, so kept here).
     followees: HashSet<PeerId>,
+    /// When to ask peers again about each followed author (anti-entropy).
+    catch_up: crate::anti_entropy::Schedule,
+    /// Whether the node subscribes to feed topics (see [`NodeConfig::feed_gossip`]).
+    feed_gossip: bool,
+}
+
+/// A duration in whole milliseconds, saturating.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Builds the swarm, starts listening and dialling, and runs the actor in a task. Returns once
@@ -186,12 +195,18 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         clock: config.clock.clone(),
         flusher: flush::Flusher::new(flush_tx),
         followees: HashSet::new(),
+        catch_up: crate::anti_entropy::Schedule::new(crate::anti_entropy::Backoff {
+            first: millis(config.catch_up_first),
+            most: millis(config.catch_up_most),
+        }),
+        feed_gossip: config.feed_gossip,
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
     actor.subscribe(Topic::Feed(me));
     for f in actor.store.following(&me)? {
         actor.followees.insert(f.body.followee);
+        actor.catch_up.track(f.body.followee, now);
         actor.subscribe(Topic::Feed(f.body.followee));
     }
     // Wait for the listeners' addresses so `status` reports them from the start.
@@ -327,6 +342,7 @@ impl Actor {
 
     fn on_tick(&mut self) {
         self.drive_outbox(Input::Tick);
+        self.ask_about_due_authors();
         if self.prekeys.rotation_due(self.now()) {
             if let Err(e) = self.publish_messaging_keys() {
                 tracing::error!(error = %e, "rotating prekeys");

@@ -156,12 +156,33 @@ impl Actor {
         }
     }
 
+    /// Whether `message` is its author republishing the very profile version the node holds
+    /// (the periodic republish): forwarded, so that peers who missed the first publication
+    /// get it, but not stored or announced again. Anyone else's copy of it, or an older
+    /// version, is ignored.
+    fn is_held_republish(&self, message: &gossipsub::Message, p: &Signed<Profile>) -> bool {
+        message.source == Some(p.body.author)
+            && self
+                .store
+                .profile(&p.body.author)
+                .is_ok_and(|held| held.is_some_and(|h| h.id() == p.id()))
+    }
+
     /// Validates one gossip message; accepted records are stored and announced.
     fn on_gossip(&mut self, from: PeerId, message: &gossipsub::Message) -> MessageAcceptance {
         let outcome = match Topic::parse(message.topic.as_str()) {
             Some(Topic::Profiles) => {
                 match decode::<Signed<Profile>>(&message.data, MAX_GOSSIP_BYTES) {
-                    Ok(p) => self.ingest().profile(&p),
+                    Ok(p) => {
+                        let outcome = self.ingest().profile(&p);
+                        if matches!(outcome, Ok(Outcome::Ignored))
+                            && self.is_held_republish(message, &p)
+                        {
+                            // Nothing new here, but peers beyond us may have missed it.
+                            return MessageAcceptance::Accept;
+                        }
+                        outcome
+                    }
                     Err(e) => Ok(Outcome::Rejected(e.to_string())),
                 }
             }

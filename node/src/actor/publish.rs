@@ -32,7 +32,12 @@ impl Actor {
         Ok(())
     }
 
+    /// Subscribes to `topic`, with its score parameters; feed topics only if feed gossip is
+    /// on ([`crate::NodeConfig::feed_gossip`]).
     pub(super) fn subscribe(&mut self, topic: Topic) {
+        if matches!(topic, Topic::Feed(_)) && !self.feed_gossip {
+            return;
+        }
         let t = IdentTopic::new(topic.name());
         let gs = &mut self.swarm.behaviour_mut().gossipsub;
         if let Err(e) = gs.subscribe(&t) {

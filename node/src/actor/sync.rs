@@ -1,6 +1,7 @@
 //! `/paperplane/sync/1`: answering catch-up requests from the store (within each peer's
 //! budget), and asking peers for the records of authors we follow when we connect to them or
-//! start following, page by page as `sync_rules` allows.
+//! start following, page by page as `sync_rules` allows; and anti-entropy: asking now and then
+//! whether a peer holds newer posts of a followed author, as `anti_entropy` schedules it.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use super::{
     Actor,
 };
 use crate::{
+    anti_entropy::MAX_AUTHORS_PER_ROUND,
     ingest::Outcome,
     net::MAX_REQUESTS_IN_FLIGHT,
     serving::Service,
@@ -27,6 +29,11 @@ use crate::{
 const MAX_AUTHORS_PER_CONNECT: usize = 32;
 /// Most other peers asked when starting to follow someone.
 const MAX_PEERS_PER_FOLLOW: usize = 4;
+/// Most peers asked whether they hold newer posts of an author who is not connected (the
+/// author, when connected, is the only one asked).
+const MAX_PEERS_PER_QUESTION: usize = 3;
+/// Most connected peers looked up (do they follow the author?) to choose those asked.
+const MAX_PEERS_CONSIDERED: usize = 32;
 /// Most sync requests waiting for a slot per peer: a connection's first requests and a next
 /// page for each of them.
 const MAX_WAITING_SYNCS: usize = 2 * (MAX_AUTHORS_PER_CONNECT + 1);
@@ -136,6 +143,55 @@ impl Actor {
         }
     }
 
+    /// Anti-entropy, on every tick: for each followed author due, asks the author (if
+    /// connected) or a few peers (those known to follow the author first) whether they hold
+    /// posts above the newest the node has. An answer that says so starts a catch-up.
+    pub(super) fn ask_about_due_authors(&mut self) {
+        if self.connected.is_empty() {
+            return;
+        }
+        let now = self.now();
+        for author in self.catch_up.due(now, MAX_AUTHORS_PER_ROUND) {
+            let newest = match self.store.latest_seq(&author) {
+                Ok(seq) => seq,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading latest sequence");
+                    continue;
+                }
+            };
+            for peer in self.peers_to_ask_about(&author) {
+                self.request_sync(Pending {
+                    peer,
+                    author,
+                    asked: Asked::newer_than(newest),
+                });
+            }
+        }
+    }
+
+    /// The author if connected; else up to [`MAX_PEERS_PER_QUESTION`] connected peers, those
+    /// known to follow the author first (among [`MAX_PEERS_CONSIDERED`]).
+    fn peers_to_ask_about(&self, author: &PeerId) -> Vec<PeerId> {
+        if self.connected.contains(author) {
+            return vec![*author];
+        }
+        let mut peers: Vec<(bool, PeerId)> = self
+            .connected
+            .iter()
+            .take(MAX_PEERS_CONSIDERED)
+            .map(|p| {
+                let follows = self.store.follows(p, author).unwrap_or(false);
+                (!follows, *p)
+            })
+            .collect();
+        peers.sort();
+        peers
+            .into_iter()
+            .take(MAX_PEERS_PER_QUESTION)
+            .map(|(_, p)| p)
+            .collect()
+    }
+
     /// After following `author`: ask them (if connected) and a few other peers.
     pub(super) fn sync_after_follow(&mut self, author: PeerId) {
         let mut peers: Vec<PeerId> = self.connected.iter().copied().collect();
@@ -209,7 +265,11 @@ impl Actor {
         let mut truncated = false;
         loop {
             let (posts, more) = if limit == 0 {
-                (Vec::new(), false)
+                // A question: whether there is anything above `since_seq` (see `sync_rules`).
+                (
+                    Vec::new(),
+                    self.store.latest_seq(&req.author)? > req.since_seq,
+                )
             } else {
                 self.store.posts_since(&req.author, req.since_seq, limit)?
             };
@@ -307,6 +367,13 @@ impl Actor {
         if rejected > 0 {
             self.rejected += rejected as u64;
             tracing::debug!(%peer, %author, rejected, "sync response carried invalid records");
+        }
+        if sync_rules::answer_says_newer(&asked, resp.more) {
+            tracing::debug!(%peer, %author, "a peer holds posts gossip did not bring");
+            let now = self.now();
+            self.catch_up.news(&author, now);
+            self.request_posts(peer, author);
+            return;
         }
         match sync_rules::next_page(&asked, resp.more, stored_up_to) {
             Some(asked) => self.request_sync(Pending {

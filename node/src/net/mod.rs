@@ -49,17 +49,60 @@ pub const GOSSIP_MAX_TRANSMIT: usize = limits::MAX_GOSSIP_BYTES + 16 * 1024;
 #[error("could not build the network stack: {0}")]
 pub struct BuildError(String);
 
-/// Gossip topic scoring: no delivery-rate penalties (feeds are quiet), a steep one for
-/// invalid messages so forgers are pruned and graylisted.
+/// Gossip topic scoring: one steep penalty and nothing else. An invalid message (a forged,
+/// misplaced or malformed record) weighs −100, below [`peer_score_thresholds`]' graylist
+/// threshold (−80), so a forger is graylisted at its first invalid record. No delivery-rate
+/// penalties (feeds are quiet) and no rewards: a reward for time in the mesh or first
+/// deliveries would let a peer bank score and then forge without being graylisted.
 pub fn topic_score_params() -> gossipsub::TopicScoreParams {
     gossipsub::TopicScoreParams {
         topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
         mesh_message_deliveries_weight: 0.0,
         mesh_failure_penalty_weight: 0.0,
         invalid_message_deliveries_weight: -100.0,
         invalid_message_deliveries_decay: 0.9,
         ..Default::default()
     }
+}
+
+/// Peer scoring across topics: no penalty for sharing an IP address. Many honest peers share
+/// one — behind one office or carrier-grade NAT, on one host, or reached through one relay —
+/// and with gossipsub's default (−5 per peer beyond ten, squared) fifty daemons on one host
+/// graylisted each other and no post got through. A Sybil gains nothing here that the
+/// invalid-message penalty does not take away: every record is signed and validated before
+/// it is forwarded.
+pub fn peer_score_params() -> gossipsub::PeerScoreParams {
+    gossipsub::PeerScoreParams {
+        ip_colocation_factor_weight: 0.0,
+        ..Default::default()
+    }
+}
+
+/// Score thresholds: gossipsub's defaults (gossip −10, publish −50, graylist −80). An honest
+/// peer scores 0 (see [`topic_score_params`] and [`peer_score_params`]), above all of them;
+/// only gossipsub's behaviour penalties (a GRAFT during a backoff, an IWANT left unanswered)
+/// can take it below for a few seconds, as they shrink to a fifth every second.
+pub fn peer_score_thresholds() -> gossipsub::PeerScoreThresholds {
+    gossipsub::PeerScoreThresholds::default()
+}
+
+/// A gossip message's id: SHA-256 of the publisher, the publication's sequence number and
+/// the data. The copies of one publication that arrive from several peers are one message;
+/// publishing the same record again (the periodic profile republish) is a new one, which
+/// gossipsub's duplicate cache would otherwise swallow. The sequence number is signed with the
+/// message and gossipsub starts it at the publication time in nanoseconds, so a publisher
+/// never repeats one; a replayed old record still loses to the newer version in the store.
+pub fn gossip_message_id(m: &gossipsub::Message) -> gossipsub::MessageId {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    if let Some(source) = &m.source {
+        h.update(source.to_bytes());
+    }
+    h.update(m.sequence_number.unwrap_or(0).to_be_bytes());
+    h.update(&m.data);
+    gossipsub::MessageId::from(h.finalize().to_vec())
 }
 
 /// Concurrent `/paperplane/dm/1` streams per connection: a sender keeps at most four
@@ -138,19 +181,13 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 .validation_mode(gossipsub::ValidationMode::Strict)
                 .validate_messages()
                 .max_transmit_size(GOSSIP_MAX_TRANSMIT)
-                .message_id_fn(|m: &gossipsub::Message| {
-                    use sha2::Digest;
-                    gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())
-                })
+                .message_id_fn(gossip_message_id)
                 .build()?;
             let mut gossipsub = gossipsub::Behaviour::new(
                 gossipsub::MessageAuthenticity::Signed(key.clone()),
                 gossip_cfg,
             )?;
-            gossipsub.with_peer_score(
-                gossipsub::PeerScoreParams::default(),
-                gossipsub::PeerScoreThresholds::default(),
-            )?;
+            gossipsub.with_peer_score(peer_score_params(), peer_score_thresholds())?;
             let sync = sync_behaviour(ProtocolSupport::Full);
             let dm = dm_behaviour(ProtocolSupport::Full);
             let blob = blob_behaviour(ProtocolSupport::Full);
