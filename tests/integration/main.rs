@@ -14,4 +14,5 @@ mod keys;
 mod messages;
 mod recovery;
 mod spam;
+mod streams;
 mod sync_abuse;
