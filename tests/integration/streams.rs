@@ -40,7 +40,7 @@ use tokio::{task::JoinSet, time::Instant};
 use crate::common::TestNode;
 
 /// What the node may take beyond a deadline to reset a stream (timers, a loaded machine).
-const SLACK: Duration = Duration::from_millis(1_500);
+const SLACK: Duration = Duration::from_millis(2_500);
 
 /// A bare connection to a node. It refuses every stream the node opens and speaks no
 /// protocol; its own streams carry whatever bytes a test writes.
@@ -215,8 +215,9 @@ async fn stalled_streams_are_reset_at_their_deadline_while_an_honest_peer_is_ser
         .await
         .expect("sent");
     assert_eq!(sent.state, MessageState::Delivered);
+    let served = start.elapsed();
     assert!(
-        start.elapsed() < NEGOTIATION_TIMEOUT.min(FRAME_GRACE),
+        served < NEGOTIATION_TIMEOUT.min(FRAME_GRACE),
         "served while the stalled streams were held"
     );
 
@@ -228,6 +229,10 @@ async fn stalled_streams_are_reset_at_their_deadline_while_an_honest_peer_is_ser
     );
     let held = a.node.status().await.expect("status").inbound_streams;
     assert!(held < stalled, "{held} streams still held");
+    println!(
+        "{stalled} stalled streams: the last reset after {last:?}; an honest message \
+         delivered {served:?} after the stall began"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,6 +274,7 @@ async fn a_request_trickled_byte_by_byte_is_cut_at_its_deadline() {
         last >= FRAME_GRACE && last < FRAME_GRACE + SLACK,
         "cut after {last:?}, the deadline is {FRAME_GRACE:?}"
     );
+    println!("trickled requests cut after {last:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,6 +320,7 @@ async fn a_peer_opening_more_streams_than_its_cap_is_cut_off_and_then_refused() 
         );
         let last = all_ended(&mut streams).await;
         assert!(last < before_deadlines, "attempt {attempt}: {last:?}");
+        println!("attempt {attempt}: every stream ended after {last:?}");
         a.wait_for("the hostile peer disconnected", |e| {
             matches!(e, Event::PeerDisconnected { peer } if *peer == mallory.peer_id())
                 .then_some(())
@@ -327,6 +334,7 @@ async fn a_peer_opening_more_streams_than_its_cap_is_cut_off_and_then_refused() 
         (1..=MAX_INBOUND_STREAMS_PER_CONNECTION).contains(&most),
         "alice held {most} streams at once"
     );
+    println!("at most {most} streams held at once");
 
     // Three times: refused for a while, even without opening anything.
     let mut conn = RawConnection::dial(&mallory, &addr).await;
