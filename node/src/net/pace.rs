@@ -1,8 +1,8 @@
 //! How fast a frame must arrive: within a grace period, then at a minimum rate. The deadline
 //! starts at [`FRAME_GRACE`] and moves one second later for every [`MIN_FRAME_RATE`] bytes
 //! received, so a peer that stalls, or trickles a frame byte by byte, is cut off once it falls
-//! behind, however long it would keep writing, while a frame that arrives at any honest speed
-//! never meets its deadline.
+//! behind, however long it would keep writing, while a frame that arrives at
+//! [`MIN_FRAME_RATE`] or faster never meets its deadline.
 
 use std::time::Duration;
 
