@@ -170,6 +170,8 @@ pub struct Status {
     pub peers: Vec<PeerId>,
     /// Records from the network rejected since start (forged, malformed, misplaced).
     pub rejected_records: u64,
+    /// Streams peers hold open on this node now (each peer within its cap).
+    pub inbound_streams: usize,
 }
 
 /// Where a message stands, as shown to people (serialized as `pending`, `delivered`,

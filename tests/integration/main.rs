@@ -17,4 +17,5 @@ mod memory;
 mod messages;
 mod recovery;
 mod spam;
+mod streams;
 mod sync_abuse;

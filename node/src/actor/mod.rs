@@ -49,7 +49,7 @@ use crate::{
     error::{Error, Result},
     event::Event,
     ingest::Ingest,
-    net::{self, Behaviour},
+    net::{self, NodeBehaviour, StreamCaps},
     store::{messages::OutboxKey, Store},
     views::Status,
 };
@@ -80,7 +80,9 @@ const MAX_SEND_BATCH: usize = 256;
 const MAX_PENDING_PUBLISH: usize = 256;
 
 struct Actor {
-    swarm: Swarm<Behaviour>,
+    swarm: Swarm<NodeBehaviour>,
+    /// The inbound streams each peer holds open on this node.
+    streams: StreamCaps,
     store: Store,
     identity: Identity,
     me: PeerId,
@@ -135,7 +137,11 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         commands,
         done,
     } = parts;
-    let mut swarm = net::build_swarm(identity.libp2p_keypair(), config.mdns)
+    let net::Network {
+        mut swarm,
+        streams,
+        over_cap,
+    } = net::build_swarm(identity.libp2p_keypair(), config.mdns)
         .map_err(|e| Error::Transport(e.to_string()))?;
     let me = identity.peer_id();
     let parse = |a: &String| -> Result<Multiaddr> {
@@ -172,6 +178,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     let waiting = store.outbox_peers()?;
     let mut actor = Actor {
         swarm,
+        streams,
         store,
         identity,
         me,
@@ -237,7 +244,13 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         actor.drive_outbox(Input::Durable { peer, up_to });
     }
     actor.publish_own_profile();
-    tokio::spawn(actor.run(commands, flush_rx, config.republish_interval, done));
+    tokio::spawn(actor.run(
+        commands,
+        flush_rx,
+        over_cap,
+        config.republish_interval,
+        done,
+    ));
     Ok(())
 }
 
@@ -246,6 +259,7 @@ impl Actor {
         mut self,
         mut commands: mpsc::Receiver<Command>,
         mut flushed: mpsc::Receiver<std::result::Result<(), String>>,
+        mut over_cap: mpsc::Receiver<PeerId>,
         republish: Duration,
         done: watch::Sender<bool>,
     ) {
@@ -292,6 +306,7 @@ impl Actor {
                     None => break,
                 },
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
+                Some(peer) = over_cap.recv() => self.on_too_many_streams(peer),
                 Some(r) = flushed.recv() => self.on_flushed(r),
                 _ = tick.tick() => self.on_tick(),
                 _ = republish.tick() => self.publish_own_profile(),
@@ -388,6 +403,7 @@ impl Actor {
             connected_peers: peers.len(),
             peers,
             rejected_records: self.rejected,
+            inbound_streams: self.streams.held(),
         }
     }
 }

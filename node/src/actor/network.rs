@@ -33,16 +33,12 @@ impl Actor {
                 num_established,
                 ..
             } => {
-                if self.inbox.is_banned(&peer_id, self.now()) {
+                if let Some(why) = self.inbox.banned(&peer_id, self.now()) {
                     tracing::debug!(%peer_id, "closing a connection from a refused peer");
                     self.swarm.close_connection(connection_id);
                     // A `connect` to that peer gets told why rather than waiting forever.
-                    let refused = || {
-                        Error::Dial(format!(
-                            "{peer_id} is refused for a while: it kept sending messages that \
-                             could not be decrypted"
-                        ))
-                    };
+                    let refused =
+                        || Error::Dial(format!("{peer_id} is refused for a while: {why}"));
                     if let Some(reply) = self.pending_dials.remove(&connection_id) {
                         let _ = reply.send(Err(refused()));
                     }
@@ -166,6 +162,14 @@ impl Actor {
                 .store
                 .profile(&p.body.author)
                 .is_ok_and(|held| held.is_some_and(|h| h.id() == p.id()))
+    }
+
+    /// `peer` opened more streams than it may hold (see `net::StreamCaps`): it is disconnected,
+    /// and refused for a while if it keeps at it.
+    pub(super) fn on_too_many_streams(&mut self, peer: PeerId) {
+        let banned = self.inbox.too_many_streams(peer, self.now());
+        tracing::info!(%peer, banned, "disconnecting a peer that opened too many streams");
+        let _ = self.swarm.disconnect_peer_id(peer);
     }
 
     /// Validates one gossip message; accepted records are stored and announced.

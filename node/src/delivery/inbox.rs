@@ -40,11 +40,12 @@ pub(crate) const HANDSHAKES_PER_MINUTE: u32 = 16;
 /// thousand key derivations. Beyond it, that peer's envelopes are refused unopened (as rate
 /// limited) for the rest of the minute.
 pub(crate) const UNDECRYPTABLE_PER_MINUTE: u32 = 32;
-/// Minutes, within [`BAN_MS`], in which a peer used up that budget before it is refused
-/// altogether and disconnected. A peer whose session broke honestly uses it up once and
-/// then starts a fresh session; one that keeps at it is flooding.
+/// Strikes, within [`BAN_MS`], before a peer is refused altogether and disconnected. A strike
+/// is a minute in which the peer used up that budget, or a connection on which it opened more
+/// streams than a peer may hold (`net::StreamCaps`). A peer whose session broke honestly uses
+/// the budget up once and then starts a fresh session; one that keeps at it is flooding.
 pub(crate) const STRIKES_BEFORE_BAN: u32 = 3;
-/// How long a peer that kept sending undecryptable envelopes is refused (10 minutes).
+/// How long a peer that kept misbehaving is refused (10 minutes).
 pub(crate) const BAN_MS: u64 = 10 * 60_000;
 /// Peers whose budgets are remembered; beyond it, those with nothing to remember go first.
 const MAX_TRACKED_PEERS: usize = 4096;
@@ -57,6 +58,24 @@ pub enum Folder {
     Inbox,
     /// Message requests: first contact from someone the user does not follow.
     Requests,
+}
+
+/// What a peer kept doing to be refused for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Misbehaviour {
+    /// It kept sending envelopes that could not be decrypted.
+    Undecryptable,
+    /// It kept opening more streams than a peer may hold.
+    TooManyStreams,
+}
+
+impl std::fmt::Display for Misbehaviour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Undecryptable => "it kept sending messages that could not be decrypted",
+            Self::TooManyStreams => "it kept opening more streams than a peer may hold",
+        })
+    }
 }
 
 /// A fixed one-minute window counting messages.
@@ -121,15 +140,33 @@ pub(crate) enum Admission {
 struct Budget {
     handshakes: RateWindow,
     undecryptable: RateWindow,
-    /// Minutes in which the undecryptable budget ran out, since `first_strike`.
+    /// Strikes (see [`STRIKES_BEFORE_BAN`]) since `first_strike`.
     strikes: u32,
     first_strike: u64,
     /// The window that gave the last strike (one strike per window).
     struck_window: Option<u64>,
     banned_until: u64,
+    /// Why it was last refused.
+    banned_for: Option<Misbehaviour>,
 }
 
 impl Budget {
+    /// Counts a strike for `why` at `now`; `true` if the peer is now refused for [`BAN_MS`].
+    fn strike(&mut self, why: Misbehaviour, now: u64) -> bool {
+        if now.saturating_sub(self.first_strike) > BAN_MS {
+            self.strikes = 0;
+            self.first_strike = now;
+        }
+        self.strikes += 1;
+        if self.strikes >= STRIKES_BEFORE_BAN {
+            self.banned_until = now.saturating_add(BAN_MS);
+            self.banned_for = Some(why);
+            self.strikes = 0;
+            return true;
+        }
+        false
+    }
+
     /// Whether nothing here matters any more at `now`.
     fn is_spent(&self, now: u64) -> bool {
         self.banned_until <= now
@@ -147,9 +184,24 @@ pub(crate) struct Inbox {
 }
 
 impl Inbox {
-    /// Whether `peer` is refused at `now` for having sent too many undecryptable envelopes.
+    /// Whether `peer` is refused at `now` for having misbehaved.
     pub(crate) fn is_banned(&self, peer: &PeerId, now: u64) -> bool {
-        self.budgets.get(peer).is_some_and(|b| b.banned_until > now)
+        self.banned(peer, now).is_some()
+    }
+
+    /// Why `peer` is refused at `now`, if it is.
+    pub(crate) fn banned(&self, peer: &PeerId, now: u64) -> Option<Misbehaviour> {
+        self.budgets
+            .get(peer)
+            .filter(|b| b.banned_until > now)
+            .and_then(|b| b.banned_for)
+    }
+
+    /// Records that `peer` opened more streams than a peer may hold on one connection (the
+    /// actor disconnects it); `true` if it is now refused for [`BAN_MS`].
+    pub(crate) fn too_many_streams(&mut self, peer: PeerId, now: u64) -> bool {
+        self.budget(peer, now)
+            .strike(Misbehaviour::TooManyStreams, now)
     }
 
     /// Charges `peer` one handshake; `false` if its budget for the minute is spent (the
@@ -185,17 +237,7 @@ impl Inbox {
             return false;
         }
         budget.struck_window = Some(budget.undecryptable.start);
-        if now.saturating_sub(budget.first_strike) > BAN_MS {
-            budget.strikes = 0;
-            budget.first_strike = now;
-        }
-        budget.strikes += 1;
-        if budget.strikes >= STRIKES_BEFORE_BAN {
-            budget.banned_until = now.saturating_add(BAN_MS);
-            budget.strikes = 0;
-            return true;
-        }
-        false
+        budget.strike(Misbehaviour::Undecryptable, now)
     }
 
     fn budget(&mut self, peer: PeerId, now: u64) -> &mut Budget {

@@ -364,3 +364,47 @@ fn beyond_the_cap_the_longest_quiet_requests_are_dropped() {
     assert_eq!(dropped.len(), 3);
     assert!(!dropped.contains(&oldest));
 }
+
+#[test]
+fn a_peer_that_keeps_opening_too_many_streams_is_refused_and_says_why() {
+    let mut inbox = Inbox::default();
+    let (mallory, alice) = (peer(3), peer(4));
+    assert!(!inbox.too_many_streams(mallory, T0));
+    assert!(!inbox.too_many_streams(mallory, T0 + 1_000));
+    assert!(!inbox.is_banned(&mallory, T0 + 1_000));
+    assert!(inbox.too_many_streams(mallory, T0 + 2_000));
+    assert_eq!(
+        inbox.banned(&mallory, T0 + 2_001),
+        Some(Misbehaviour::TooManyStreams)
+    );
+    assert_eq!(
+        inbox.admit(&mallory, &stranger(), T0 + 2_001),
+        Admission::Refused(DmRejection::RateLimited)
+    );
+    assert!(
+        !inbox.is_banned(&alice, T0 + 2_001),
+        "others are not affected"
+    );
+    assert!(!inbox.is_banned(&mallory, T0 + 2_000 + BAN_MS));
+
+    // Strikes older than the ban's length are forgotten.
+    assert!(!inbox.too_many_streams(alice, T0));
+    assert!(!inbox.too_many_streams(alice, T0 + 1));
+    assert!(!inbox.too_many_streams(alice, T0 + BAN_MS + 2));
+    assert!(!inbox.is_banned(&alice, T0 + BAN_MS + 2));
+}
+
+#[test]
+fn strikes_for_streams_and_for_undecryptable_envelopes_add_up() {
+    let mut inbox = Inbox::default();
+    let mallory = peer(3);
+    for _ in 0..UNDECRYPTABLE_PER_MINUTE {
+        assert!(!inbox.undecryptable(mallory, T0));
+    }
+    assert!(!inbox.too_many_streams(mallory, T0 + 1));
+    assert!(inbox.too_many_streams(mallory, T0 + 2));
+    assert_eq!(
+        inbox.banned(&mallory, T0 + 3),
+        Some(Misbehaviour::TooManyStreams)
+    );
+}

@@ -4,23 +4,38 @@
 //! validated by the actor before it is forwarded, peer scoring so rejected senders lose
 //! score), request-response for `/paperplane/sync/1`, `/paperplane/dm/1` and `/paperplane/blob/1`, Kademlia on
 //! `/paperplane/kad/1`, optional mDNS, and connection limits.
+//!
+//! What a peer can make the node hold is bounded: inbound streams per connection and per peer
+//! (`stream_caps`, under the protocols, on both transports), the time to name a stream's
+//! protocol (`negotiation`) and the pace at which a request must arrive (`pace`, read by the
+//! codec).
 
 mod behaviour;
 pub mod codec;
+mod negotiation;
+mod pace;
+mod stream_caps;
+mod transport;
 
 pub use behaviour::{Behaviour, BehaviourEvent};
+pub use negotiation::{ShortNegotiation, NEGOTIATION_TIMEOUT};
+pub use pace::{FRAME_GRACE, MIN_FRAME_RATE};
+pub use stream_caps::{
+    StreamCaps, MAX_INBOUND_STREAMS_PER_CONNECTION, MAX_INBOUND_STREAMS_PER_PEER,
+};
 
 use std::time::Duration;
 
 use libp2p::{
     connection_limits, gossipsub, identify,
     identity::Keypair,
-    kad, mdns, noise, ping,
+    kad, mdns, ping,
     request_response::{self, ProtocolSupport},
     swarm::behaviour::toggle::Toggle,
-    tcp, yamux, StreamProtocol, Swarm, SwarmBuilder,
+    StreamProtocol, Swarm, SwarmBuilder,
 };
-use paperplane_protocol::{dm, limits};
+use paperplane_protocol::{dm, limits, PeerId};
+use tokio::sync::mpsc;
 
 pub use codec::FrameCodec;
 
@@ -163,18 +178,28 @@ pub fn dm_behaviour(support: ProtocolSupport) -> request_response::Behaviour<Fra
     )
 }
 
+/// The behaviour the swarm runs: [`Behaviour`], whose inbound streams must name their
+/// protocol within [`NEGOTIATION_TIMEOUT`].
+pub type NodeBehaviour = ShortNegotiation<Behaviour>;
+
+/// The swarm, with the stream counts of its connections.
+pub struct Network {
+    /// The swarm.
+    pub swarm: Swarm<NodeBehaviour>,
+    /// The inbound streams each peer holds open.
+    pub streams: StreamCaps,
+    /// Peers that opened more streams than [`StreamCaps`] allow, once per connection.
+    pub over_cap: mpsc::Receiver<PeerId>,
+}
+
 /// Builds the swarm for `keypair`.
-pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, BuildError> {
+pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Network, BuildError> {
     let err = |e: &dyn std::fmt::Display| BuildError(e.to_string());
+    let (streams, over_cap) = StreamCaps::new();
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
+        .with_other_transport(|key| transport::build(key, &streams))
         .map_err(|e| err(&e))?
-        .with_quic()
         .with_behaviour(|key| {
             let peer_id = key.public().to_peer_id();
             let gossip_cfg = gossipsub::ConfigBuilder::default()
@@ -205,7 +230,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
             } else {
                 None
             };
-            Ok(Behaviour {
+            Ok(ShortNegotiation::new(Behaviour {
                 limits: connection_limits::Behaviour::new(
                     connection_limits::ConnectionLimits::default()
                         .with_max_established_per_peer(Some(2))
@@ -223,7 +248,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
                 blob,
                 kad,
                 mdns: Toggle::from(mdns),
-            })
+            }))
         })
         .map_err(|e| err(&e))?
         .with_swarm_config(|c| {
@@ -234,5 +259,9 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Swarm<Behaviour>, 
         })
         .with_connection_timeout(Duration::from_secs(10))
         .build();
-    Ok(swarm)
+    Ok(Network {
+        swarm,
+        streams,
+        over_cap,
+    })
 }
