@@ -62,7 +62,7 @@ async fn the_api_serves_a_node_to_its_client() {
 
     let wrong = Client::new(
         &client_addr(dir.path()),
-        "wrong".into(),
+        paperplane::home::ApiToken::new("wrong"),
         dir.path().display().to_string(),
     )
     .expect("client");
