@@ -181,46 +181,74 @@ impl Server {
     }
 }
 
+type Described = utoipa_axum::router::UtoipaMethodRouter<AppState>;
+
+/// `routes` accepting bodies of at most `limit` bytes: one that says it is larger is refused
+/// (413) before any of it is read, and one that turns out larger when read, likewise.
+fn bounded(limit: usize, (schemas, paths, route): Described) -> Described {
+    let route = route
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(limit, declared_size_within));
+    (schemas, paths, route)
+}
+
 /// Every route of the API with its description, without state.
 fn routes() -> OpenApiRouter<AppState> {
-    let limited =
-        |limit: usize,
-         (schemas, paths, route): utoipa_axum::router::UtoipaMethodRouter<AppState>| {
-            (schemas, paths, route.layer(DefaultBodyLimit::max(limit)))
-        };
+    let small = |routes: Described| bounded(MAX_SMALL_BODY, routes);
     let uploads = Arc::new(Semaphore::new(MAX_CONCURRENT_UPLOADS));
-    let (schemas, paths, upload) = limited(MAX_POST_BODY, routes!(posts::create_post));
+    let (schemas, paths, upload) = bounded(MAX_POST_BODY, routes!(posts::create_post));
     let upload = upload.layer(middleware::from_fn_with_state(uploads, one_of_few_uploads));
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
-        .routes(routes!(node_routes::status))
-        .routes(routes!(profiles::own_profile))
-        .routes(limited(MAX_PROFILE_BODY, routes!(profiles::set_profile)))
-        .routes(routes!(profiles::profiles))
-        .routes(routes!(profiles::profile))
-        .routes(routes!(profiles::resolve))
-        .routes(routes!(node_routes::connect))
+        .routes(small(routes!(node_routes::status)))
+        .routes(small(routes!(profiles::own_profile)))
+        .routes(bounded(MAX_PROFILE_BODY, routes!(profiles::set_profile)))
+        .routes(small(routes!(profiles::profiles)))
+        .routes(small(routes!(profiles::profile)))
+        .routes(small(routes!(profiles::resolve)))
+        .routes(small(routes!(node_routes::connect)))
         .routes((schemas, paths, upload))
-        .routes(routes!(posts::post))
-        .routes(routes!(posts::feed))
-        .routes(routes!(follows::follow, follows::unfollow))
-        .routes(routes!(follows::following))
-        .routes(routes!(follows::followers))
-        .routes(routes!(posts::like, posts::unlike))
-        .routes(routes!(posts::comment))
-        .routes(routes!(posts::delete_comment))
-        .routes(routes!(posts::photo))
-        .routes(routes!(messages::send_message))
-        .routes(routes!(messages::message))
-        .routes(routes!(messages::inbox))
-        .routes(routes!(messages::requests))
-        .routes(routes!(messages::chat))
-        .routes(routes!(messages::accept))
-        .routes(routes!(messages::decline))
-        .routes(routes!(messages::block, messages::unblock))
-        .routes(routes!(messages::blocked))
-        .routes(routes!(messages::safety_number))
-        .routes(routes!(node_routes::events))
-        .routes(routes!(node_routes::openapi))
+        .routes(small(routes!(posts::post)))
+        .routes(small(routes!(posts::feed)))
+        .routes(small(routes!(follows::follow, follows::unfollow)))
+        .routes(small(routes!(follows::following)))
+        .routes(small(routes!(follows::followers)))
+        .routes(small(routes!(posts::like, posts::unlike)))
+        .routes(small(routes!(posts::comment)))
+        .routes(small(routes!(posts::delete_comment)))
+        .routes(small(routes!(posts::photo)))
+        .routes(small(routes!(messages::send_message)))
+        .routes(small(routes!(messages::message)))
+        .routes(small(routes!(messages::inbox)))
+        .routes(small(routes!(messages::requests)))
+        .routes(small(routes!(messages::chat)))
+        .routes(small(routes!(messages::accept)))
+        .routes(small(routes!(messages::decline)))
+        .routes(small(routes!(messages::block, messages::unblock)))
+        .routes(small(routes!(messages::blocked)))
+        .routes(small(routes!(messages::safety_number)))
+        .routes(small(routes!(node_routes::events)))
+        .routes(small(routes!(node_routes::openapi)))
+}
+
+/// Middleware: a request whose `Content-Length` exceeds the route's bound is refused at once.
+async fn declared_size_within(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than this route accepts ({limit} bytes)"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The OpenAPI document of the API, as `GET /v1/openapi.json` serves it.
