@@ -96,6 +96,26 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// For an optional integer field: like [`some`], and a number without a fraction (`5.0`)
+/// is the integer it equals, as JSON Schema counts it.
+pub fn some_integer<'de, D>(d: D) -> Result<Option<u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(v) = n.as_u64() {
+        return Ok(Some(v));
+    }
+    match n.as_f64() {
+        // Exact up to 2^53; larger values are out of every field's range anyway.
+        Some(f) if f.fract() == 0.0 && (0.0..9.0e15).contains(&f) => Ok(Some(f as u64)),
+        _ => Err(D::Error::custom(format!(
+            "{n} is not a whole number of at least 0"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +162,13 @@ mod tests {
             Some(422)
         );
         assert_eq!(status::<NewMessage>(r#"{"to":"@bob","text":"x"}"#), None);
+        let wait = |body: &str| parse::<NewMessage>(body.as_bytes()).ok().and_then(|m| m.wait_ms);
+        assert_eq!(wait(r#"{"to":"@b","text":"x","wait_ms":1603.0}"#), Some(1603));
+        assert_eq!(wait(r#"{"to":"@b","text":"x","wait_ms":16}"#), Some(16));
+        for bad in ["1.5", "-1", "-1.0", "\"5\"", "1e300"] {
+            let body = format!(r#"{{"to":"@b","text":"x","wait_ms":{bad}}}"#);
+            assert_eq!(status::<NewMessage>(&body), Some(422), "{bad}");
+        }
     }
 
     #[test]

@@ -7,20 +7,18 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    body::some,
+    body::{some, some_integer},
     schema::{PeerIdText, PhotoBase64, RecordIdText},
 };
 use crate::views::Status;
 
-/// A text that must not be blank: it holds a character that is not white space (the
-/// schemas' `\S`; the control characters U+001C–U+001F count as white space, as they do
-/// there).
+/// A text that must not be blank: it holds a character that is not white space (Unicode's
+/// `White_Space`, as in the schemas' `\S` and in the records' own check).
 pub const NOT_BLANK_PATTERN: &str = r"\S";
 
 /// Whether `text` holds a character that is not white space (see [`NOT_BLANK_PATTERN`]).
 pub fn is_not_blank(text: &str) -> bool {
-    text.chars()
-        .any(|c| !c.is_whitespace() && !('\u{1c}'..='\u{1f}').contains(&c))
+    text.chars().any(|c| !c.is_whitespace())
 }
 
 /// `PUT /v1/profile`: the fields to change; an absent field stays as it is.
@@ -112,7 +110,7 @@ pub struct ConnectRequest {
     /// answer is 504.
     #[serde(
         default,
-        deserialize_with = "some",
+        deserialize_with = "some_integer",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(nullable = false, minimum = 1, maximum = 60000)]
@@ -243,7 +241,7 @@ pub struct NewMessage {
     /// wait.
     #[serde(
         default,
-        deserialize_with = "some",
+        deserialize_with = "some_integer",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(nullable = false, minimum = 0, maximum = 86400000)]
