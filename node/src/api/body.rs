@@ -162,8 +162,15 @@ mod tests {
             Some(422)
         );
         assert_eq!(status::<NewMessage>(r#"{"to":"@bob","text":"x"}"#), None);
-        let wait = |body: &str| parse::<NewMessage>(body.as_bytes()).ok().and_then(|m| m.wait_ms);
-        assert_eq!(wait(r#"{"to":"@b","text":"x","wait_ms":1603.0}"#), Some(1603));
+        let wait = |body: &str| {
+            parse::<NewMessage>(body.as_bytes())
+                .ok()
+                .and_then(|m| m.wait_ms)
+        };
+        assert_eq!(
+            wait(r#"{"to":"@b","text":"x","wait_ms":1603.0}"#),
+            Some(1603)
+        );
         assert_eq!(wait(r#"{"to":"@b","text":"x","wait_ms":16}"#), Some(16));
         for bad in ["1.5", "-1", "-1.0", "\"5\"", "1e300"] {
             let body = format!(r#"{{"to":"@b","text":"x","wait_ms":{bad}}}"#);

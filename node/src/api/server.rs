@@ -47,9 +47,11 @@ pub const MAX_POST_BODY: usize =
 pub const MAX_PROFILE_BODY: usize = base64_len(MAX_PHOTO_BYTES as usize) + BODY_SLACK;
 /// Largest body of every other route (a message of 4,096 bytes, even escaped, fits).
 pub const MAX_SMALL_BODY: usize = BODY_SLACK;
-/// How many `POST /v1/posts` may run at once; more are answered 429. Each holds its body
-/// and its decoded photos in memory (up to about 200 MB).
+/// How many `POST /v1/posts` may run at once. Each holds its body and its decoded photos in
+/// memory (up to about 200 MB); more wait for a turn, with their bodies still unread.
 pub const MAX_CONCURRENT_UPLOADS: usize = 2;
+/// How long an upload waits for its turn before it is answered 429.
+pub const UPLOAD_WAIT: Duration = Duration::from_secs(10);
 // Ten 8 MiB photos in base64 fit in a post body, one in a profile body.
 const _: () = assert!(MAX_POST_BODY > base64_len(10 * 8 * 1024 * 1024) + 1024);
 const _: () = assert!(MAX_PROFILE_BODY > base64_len(8 * 1024 * 1024) + 1024);
@@ -259,13 +261,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Middleware of the upload route: at most [`MAX_CONCURRENT_UPLOADS`] at once, before any
-/// of the body is read; the others get 429 with `Retry-After`.
+/// of the body is read; the others wait up to [`UPLOAD_WAIT`] for a turn, then get 429 with
+/// `Retry-After`.
 async fn one_of_few_uploads(
     State(uploads): State<Arc<Semaphore>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Ok(_permit) = uploads.try_acquire() else {
+    let Ok(Ok(_permit)) = tokio::time::timeout(UPLOAD_WAIT, uploads.acquire()).await else {
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("{MAX_CONCURRENT_UPLOADS} uploads are running already; try again in a moment"),

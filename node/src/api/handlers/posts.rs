@@ -21,7 +21,8 @@ use crate::{
     views::PostView,
 };
 
-/// Posts 1–10 photos with a caption. At most two uploads run at once.
+/// Posts 1–10 photos with a caption. At most two uploads run at once; others wait for a
+/// turn (up to 10 s, then 429).
 #[utoipa::path(post, path = "/v1/posts", tag = "feed", operation_id = "createPost",
     request_body = NewPost,
     responses(
@@ -29,8 +30,8 @@ use crate::{
         (status = 400, description = "A photo that is not valid base64 or not a JPEG, PNG or \
             WebP of at most 8 MiB, no photo or more than 10, or a caption too long.",
             body = ErrorBody),
-        (status = 429, description = "Two uploads are running already; try again (see \
-            `Retry-After`).", body = ErrorBody),
+        (status = 429, description = "Two uploads were running for the 10 s this one waited \
+            for its turn; try again (see `Retry-After`).", body = ErrorBody),
     ))]
 pub(crate) async fn create_post(
     State(s): State<AppState>,
