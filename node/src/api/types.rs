@@ -12,9 +12,12 @@ use super::{
 };
 use crate::views::Status;
 
-/// A text that must not be blank: it holds a character that is not white space (Unicode's
-/// `White_Space`, as in the schemas' `\S` and in the records' own check).
-pub const NOT_BLANK_PATTERN: &str = r"\S";
+/// A text that must not be blank: it holds a character that is not white space. White space
+/// is Unicode's `White_Space`, as in the records' own check (`str::trim`), spelt out: `\S`
+/// would not do, as regex engines disagree on what `\s` is (ECMA-262's, which JSON Schema
+/// names, leaves out U+0085 and adds U+FEFF).
+pub const NOT_BLANK_PATTERN: &str =
+    r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
 /// Whether `text` holds a character that is not white space (see [`NOT_BLANK_PATTERN`]).
 pub fn is_not_blank(text: &str) -> bool {
@@ -24,7 +27,6 @@ pub fn is_not_blank(text: &str) -> bool {
 /// `PUT /v1/profile`: the fields to change; an absent field stays as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = ProfilePatch)]
 pub struct ProfilePatch {
     /// New display name.
     #[serde(
@@ -63,7 +65,7 @@ pub struct ProfilePatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"\S")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
     pub business_category: Option<Option<String>>,
 }
 
@@ -94,7 +96,11 @@ pub struct NewPost {
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     /// The text (not blank).
-    #[schema(min_length = 1, max_length = 2200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2200,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub text: String,
 }
 
@@ -234,7 +240,11 @@ pub struct NewMessage {
     pub to: String,
     /// The text: not blank, at most 4,096 bytes of UTF-8 (so fewer than 4,096 characters
     /// when some are not ASCII).
-    #[schema(min_length = 1, max_length = 4096, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub text: String,
     /// How long to wait for the recipient's acknowledgement before answering, in ms (at most
     /// 24 h). Absent: a moment (1.5 s) if the recipient is connected, else no wait; 0: no
@@ -378,6 +388,20 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_blank_pattern_spells_out_unicode_white_space() {
+        let listed = |c: char| {
+            matches!(c, '\t'..='\r' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}'
+                | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
+        };
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(c.is_whitespace(), listed(c), "{:?}", c);
+        }
+        assert!(!is_not_blank(" \t\u{85}\u{3000}"));
+        assert!(is_not_blank("\u{feff}"));
+        assert!(is_not_blank("\u{1f}"));
+    }
 
     #[test]
     fn business_category_tells_absent_from_null() {
