@@ -445,6 +445,15 @@ async fn connect_says_why_a_dial_failed() {
     });
     let (status, body) = connect(body.to_string()).await;
     assert_eq!(status, 504, "{body}");
+    // With a longer timeout, the transport's own connection timeout (10 s) ends the dial: 504
+    // too.
+    let body = serde_json::json!({
+        "addr": format!("/ip4/127.0.0.1/tcp/{port}"),
+        "timeout_ms": 60_000,
+    });
+    let (status, body) = connect(body.to_string()).await;
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("dial failed"), "{body}");
     drop(silent);
     let _ = stop.send(());
     node.shutdown().await.expect("shutdown");
