@@ -14,12 +14,17 @@ use paperplane::{
         FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
         RequestDecision, Resolved, SafetyNumber,
     },
+    api::{server::parse_api_addr, BindError},
     event::Event,
-    home::Home,
+    home::{ApiToken, Home},
     views::{ChatView, FollowView, MessageView, PostView, ProfileView},
 };
 use reqwest::{header, Method, RequestBuilder, Response, Url};
 use serde::{de::DeserializeOwned, Serialize};
+
+/// How many times an upload is tried again while the daemon is busy with others (about a
+/// second apart).
+const UPLOAD_TURNS: u32 = 120;
 
 /// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +41,14 @@ pub enum ClientError {
     NoToken {
         /// Where the token should be.
         path: String,
+    },
+    /// The daemon's address is not on this machine: the token is not sent there.
+    #[error("refusing to send the API token to {addr}: it is not a loopback address (127.0.0.1, [::1] or localhost); check {home}/api.addr")]
+    NotLoopback {
+        /// The address found.
+        addr: String,
+        /// The home directory, as shown to people.
+        home: String,
     },
     /// The daemon answered with an error.
     #[error("{message}")]
@@ -62,7 +75,7 @@ pub enum ClientError {
 pub struct Client {
     http: reqwest::Client,
     base: Url,
-    token: String,
+    token: ApiToken,
     home: String,
 }
 
@@ -79,14 +92,21 @@ impl Client {
         Self::new(&addr, token, shown)
     }
 
-    /// A client of the API at `addr` (`HOST:PORT`) with `token`; `home` names the daemon's
-    /// home in messages.
-    pub fn new(addr: &str, token: String, home: String) -> Result<Self, ClientError> {
+    /// A client of the API at `addr` (`HOST:PORT` on loopback: the token is never sent
+    /// elsewhere) with `token`; `home` names the daemon's home in messages.
+    pub fn new(addr: &str, token: ApiToken, home: String) -> Result<Self, ClientError> {
         let transport = |reason: String| ClientError::Transport {
             addr: addr.to_owned(),
             reason,
         };
-        let base = Url::parse(&format!("http://{addr}/"))
+        let socket = parse_api_addr(addr).map_err(|e| match e {
+            BindError::NotLoopback(_) => ClientError::NotLoopback {
+                addr: addr.to_owned(),
+                home: home.clone(),
+            },
+            other => transport(format!("bad address in api.addr: {other}")),
+        })?;
+        let base = Url::parse(&format!("http://{socket}/"))
             .map_err(|e| transport(format!("bad address in api.addr: {e}")))?;
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -132,7 +152,7 @@ impl Client {
 
     /// `POST /v1/connect`.
     pub async fn connect(&self, addr: &str) -> Result<Connected, ClientError> {
-        let body = ConnectRequest { addr: addr.into() };
+        let body = ConnectRequest::new(addr);
         self.call(Method::POST, &["connect"], Some(&body)).await
     }
 
@@ -146,7 +166,17 @@ impl Client {
             caption: caption.into(),
             photos_base64: photos.iter().map(|p| encode_base64(p.as_ref())).collect(),
         };
-        self.call(Method::POST, &["posts"], Some(&body)).await
+        // The daemon runs few uploads at once and answers 429 to more: wait for a turn.
+        let mut turns = 0;
+        loop {
+            match self.call(Method::POST, &["posts"], Some(&body)).await {
+                Err(ClientError::Api { status: 429, .. }) if turns < UPLOAD_TURNS => {
+                    turns += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// `GET /v1/posts/{id}` (a full id or a unique prefix).
@@ -428,7 +458,7 @@ impl Client {
     /// Sends with the token; an error status becomes [`ClientError::Api`].
     async fn checked(&self, request: RequestBuilder) -> Result<Response, ClientError> {
         let response = request
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token.expose())
             .send()
             .await
             .map_err(|e| self.transport(&e))?;
@@ -549,8 +579,29 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         drop(listener);
-        let client = Client::new(&addr, "t".into(), "/h".into()).expect("client");
+        let client = Client::new(&addr, ApiToken::new("t"), "/h".into()).expect("client");
         let err = client.status().await.expect_err("refused");
         assert!(matches!(err, ClientError::NoDaemon { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn the_token_goes_to_loopback_only_and_never_shows() {
+        for addr in ["192.168.1.2:7878", "10.0.0.1:80", "0.0.0.0:7878", "[::]:1"] {
+            let err = Client::new(addr, ApiToken::new("t"), "/h".into()).expect_err("refused");
+            assert!(
+                matches!(err, ClientError::NotLoopback { .. }),
+                "{addr}: {err:?}"
+            );
+            assert!(
+                err.to_string().contains("refusing to send the API token"),
+                "{err}"
+            );
+        }
+        let secret = "5ec2e7a11ce0ffee";
+        let client =
+            Client::new("localhost:7878", ApiToken::new(secret), "/h".into()).expect("client");
+        assert_eq!(client.base.as_str(), "http://127.0.0.1:7878/");
+        let shown = format!("{client:?} {:?}", ApiToken::new(secret));
+        assert!(!shown.contains(secret), "{shown}");
     }
 }

@@ -113,9 +113,12 @@ pub enum Error {
     /// A dial to this node's own address.
     #[error("that address is this node")]
     DialSelf,
-    /// A dial failed.
+    /// A dial failed (refused, unreachable, the wrong peer).
     #[error("network: {0}")]
     Dial(String),
+    /// A dial got no connection in time.
+    #[error("network: {0}")]
+    DialTimedOut(String),
     /// A listen address could not be bound.
     #[error("network: cannot listen on {addr}: {reason}")]
     Listen {

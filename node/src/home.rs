@@ -5,7 +5,7 @@
 //! <home>/messaging.key  32-byte X25519 identity secret for end-to-end messaging, mode 0600
 //! <home>/config.toml    optional settings (listen addresses, API address, bootstrap peers)
 //! <home>/store/         the sled database (locked while a node runs)
-//! <home>/api.token      bearer token of the local API, mode 0600
+//! <home>/api.token      bearer token of the local API, new at each daemon start, mode 0600
 //! <home>/api.addr       address the running daemon's API listens on
 //! ```
 
@@ -167,27 +167,26 @@ impl Home {
         }
     }
 
-    /// The API token, created (mode 0600) on first use.
-    pub fn api_token(&self) -> Result<String, HomeError> {
-        let path = self.token_path();
-        match fs::read_to_string(&path) {
-            Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_owned()),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(HomeError::Io(path, e)),
-        }
+    /// A fresh API token for a daemon that is starting: random, written (mode 0600, replacing
+    /// the previous daemon's token at once) before the API listens.
+    pub fn new_api_token(&self) -> Result<ApiToken, HomeError> {
         self.ensure_dir()?;
-        let token = hex::encode(rand::random::<[u8; 32]>());
-        write_secret(&path, token.as_bytes(), true).map_err(|e| HomeError::Io(path, e))?;
+        let token = ApiToken(zeroize::Zeroizing::new(hex::encode(
+            rand::random::<[u8; 32]>(),
+        )));
+        let path = self.token_path();
+        let partial = self.root.join("api.token.new");
+        write_secret(&partial, token.expose().as_bytes(), true)
+            .map_err(|e| HomeError::Io(partial.clone(), e))?;
+        fs::rename(&partial, &path).map_err(|e| HomeError::Io(path, e))?;
         Ok(token)
     }
 
     /// Reads the token the CLI presents to the daemon, if any.
-    pub fn read_api_token(&self) -> Option<String> {
-        fs::read_to_string(self.token_path())
-            .ok()
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
+    pub fn read_api_token(&self) -> Option<ApiToken> {
+        let text = zeroize::Zeroizing::new(fs::read_to_string(self.token_path()).ok()?);
+        let token = text.trim();
+        (!token.is_empty()).then(|| ApiToken::new(token))
     }
 
     /// Records the running daemon's API address.
@@ -207,6 +206,29 @@ impl Home {
             .ok()
             .map(|a| a.trim().to_owned())
             .filter(|a| !a.is_empty())
+    }
+}
+
+/// The local API's bearer token. Its `Debug` output never shows it, and its memory is wiped
+/// when dropped; [`ApiToken::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken(zeroize::Zeroizing<String>);
+
+impl ApiToken {
+    /// A token with this text (as read from `api.token` or given by a caller).
+    pub fn new(text: &str) -> Self {
+        Self(zeroize::Zeroizing::new(text.to_owned()))
+    }
+
+    /// The token's text, to send or compare.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
     }
 }
 
@@ -285,8 +307,12 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
-            let token = home.api_token().expect("token");
-            assert_eq!(token, home.api_token().expect("same token"));
+            let token = home.new_api_token().expect("token");
+            assert_eq!(home.read_api_token().as_ref(), Some(&token));
+            let next = home.new_api_token().expect("a fresh token");
+            assert_ne!(next, token, "each start gets a new token");
+            assert_eq!(home.read_api_token().as_ref(), Some(&next));
+            assert!(!format!("{next:?}").contains(next.expose()), "redacted");
             let mode = fs::metadata(home.token_path())
                 .expect("meta")
                 .permissions()

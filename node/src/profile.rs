@@ -95,7 +95,11 @@ pub fn resolve(store: &Store, me: &PeerId, reference: &str) -> Result<PeerId> {
     let reference = reference.trim();
     if !reference.starts_with('@') {
         if let Ok(peer) = reference.parse::<PeerId>() {
-            return Ok(peer);
+            // Only an id with an ed25519 key can be anyone on this network.
+            return match paperplane_crypto::public_key_of(&peer) {
+                Ok(_) => Ok(peer),
+                Err(_) => Err(Error::NotAPeerReference(reference.to_owned())),
+            };
         }
     }
     let handle =

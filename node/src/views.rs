@@ -9,9 +9,10 @@ use crate::store::messages::{Chat, DeliveryState, Folder, StoredMessage};
 use serde::{Deserialize, Serialize};
 
 /// A user's profile as the node knows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProfileView {
     /// The user's id.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub peer_id: PeerId,
     /// Handle without `@`.
     pub handle: String,
@@ -20,6 +21,7 @@ pub struct ProfileView {
     /// Biography.
     pub bio: String,
     /// Hex SHA-256 of the profile photo.
+    #[schema(value_type = Option<crate::api::schema::HashText>)]
     pub avatar: Option<BlobHash>,
     /// Business category, for business accounts.
     pub business_category: Option<String>,
@@ -49,9 +51,10 @@ impl From<&Signed<Profile>> for ProfileView {
 }
 
 /// A photo of a post.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PhotoView {
     /// Hex SHA-256 of the bytes.
+    #[schema(value_type = crate::api::schema::HashText)]
     pub hash: BlobHash,
     /// Size in bytes.
     pub size: u64,
@@ -73,13 +76,16 @@ impl PhotoView {
 }
 
 /// A comment on a post.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommentView {
     /// Comment id.
+    #[schema(value_type = crate::api::schema::RecordIdText)]
     pub id: RecordId,
     /// The post.
+    #[schema(value_type = crate::api::schema::RecordIdText)]
     pub post: RecordId,
     /// Who wrote it.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub author: PeerId,
     /// Their handle, if their profile is known.
     pub author_handle: Option<String>,
@@ -103,11 +109,13 @@ impl CommentView {
 }
 
 /// A post with what the node knows of its likes and comments.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PostView {
     /// Post id.
+    #[schema(value_type = crate::api::schema::RecordIdText)]
     pub id: RecordId,
     /// The author.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub author: PeerId,
     /// Their handle, if their profile is known.
     pub author_handle: Option<String>,
@@ -120,6 +128,7 @@ pub struct PostView {
     /// The photos.
     pub photos: Vec<PhotoView>,
     /// Who likes it now.
+    #[schema(value_type = Vec<crate::api::schema::PeerIdText>)]
     pub liked_by: Vec<PeerId>,
     /// Whether this node's user likes it.
     pub liked_by_me: bool,
@@ -145,9 +154,10 @@ impl PostView {
 }
 
 /// One side of a follow relation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowView {
     /// The other user.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub peer_id: PeerId,
     /// Their handle, if known.
     pub handle: Option<String>,
@@ -156,9 +166,10 @@ pub struct FollowView {
 }
 
 /// The node's state at a glance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Status {
     /// This node's user.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub peer_id: PeerId,
     /// Their handle.
     pub handle: String,
@@ -167,6 +178,7 @@ pub struct Status {
     /// How many peers are connected.
     pub connected_peers: usize,
     /// Those peers.
+    #[schema(value_type = Vec<crate::api::schema::PeerIdText>)]
     pub peers: Vec<PeerId>,
     /// Records from the network rejected since start (forged, malformed, misplaced).
     pub rejected_records: u64,
@@ -176,7 +188,7 @@ pub struct Status {
 
 /// Where a message stands, as shown to people (serialized as `pending`, `delivered`,
 /// `failed`, `received`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MessageState {
@@ -226,15 +238,19 @@ impl std::fmt::Display for MessageState {
 }
 
 /// A direct message as shown to people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageView {
     /// Message id (hex).
+    #[schema(value_type = crate::api::schema::MessageIdText)]
     pub id: MessageId,
     /// The other person in the chat.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub peer: PeerId,
     /// Who sent it.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub from: PeerId,
     /// Whom it was sent to.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub to: PeerId,
     /// Whether this node's user sent it.
     pub outgoing: bool,
@@ -280,9 +296,10 @@ impl MessageView {
 }
 
 /// A conversation in the inbox or among the requests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatView {
     /// The other person.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
     pub peer: PeerId,
     /// Their handle, if known.
     pub handle: Option<String>,

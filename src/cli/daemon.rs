@@ -37,11 +37,13 @@ pub struct DaemonArgs {
     #[arg(long, conflicts_with = "notify_command")]
     pub no_notify: bool,
     /// Command to run for each new message, after `--`, e.g.
-    /// `paperplane daemon -- notify-send {sender} {preview}`. It runs without a shell;
+    /// `paperplane daemon -- notify-send -- {sender} {preview}`. It runs without a shell;
     /// in each argument {sender} (@handle), {preview} (the first 100 characters), {kind}
     /// (message or request), {peer} (peer id) and {id} (message id) are replaced, and the
-    /// text always stays one argument. Replaces `notify_command` in the config file (the
-    /// same list there: `notify_command = ["notify-send", "{sender}", "{preview}"]`).
+    /// text always stays one argument; put `--` before the placeholders so that a text
+    /// starting with `-` is not taken for an option (the values are also in the environment
+    /// as PAPERPLANE_SENDER, PAPERPLANE_PREVIEW, …). Replaces `notify_command` in the config file (the
+    /// same list there: `notify_command = ["notify-send", "--", "{sender}", "{preview}"]`).
     #[arg(last = true, value_name = "NOTIFY_COMMAND")]
     pub notify_command: Vec<String>,
 }

@@ -702,6 +702,7 @@ mod tests {
             "--",
             "notify-send",
             "--urgency=low",
+            "--",
             "{sender}",
             "{preview}",
         ])
@@ -712,7 +713,14 @@ mod tests {
         assert!(args.no_mdns);
         assert_eq!(
             args.notify_command,
-            ["notify-send", "--urgency=low", "{sender}", "{preview}"]
+            [
+                "notify-send",
+                "--urgency=low",
+                "--",
+                "{sender}",
+                "{preview}"
+            ],
+            "the command's own `--` reaches it"
         );
         assert!(parse(&["paperplane", "daemon", "--no-notify", "--", "x"]).is_err());
         assert!(parse(&["paperplane", "safety-number", "@bob"]).is_ok());

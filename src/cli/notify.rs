@@ -177,19 +177,33 @@ impl Notifier {
                 "notifications skipped while {MAX_RUNNING} notification commands were running"
             );
         }
-        tokio::spawn(run(render(&self.argv, n), permit));
+        tokio::spawn(run(render(&self.argv, n), environment(n), permit));
     }
 }
 
-/// Runs one command with no shell and no input, holding `_permit` until it ends. Its error
-/// output goes to the daemon's (not through a pipe, which a process the command leaves
-/// behind would hold open).
-async fn run(argv: Vec<String>, _permit: OwnedSemaphorePermit) {
+/// The notification's values as environment variables (`PAPERPLANE_SENDER`,
+/// `PAPERPLANE_PREVIEW`, `PAPERPLANE_KIND`, `PAPERPLANE_PEER`, `PAPERPLANE_ID`): a script can
+/// read the text there, where it can never be taken for an option.
+pub fn environment(n: &Notification) -> Vec<(String, String)> {
+    ["sender", "preview", "kind", "peer", "id"]
+        .into_iter()
+        .filter_map(|name| {
+            n.value(name)
+                .map(|v| (format!("PAPERPLANE_{}", name.to_uppercase()), v.to_owned()))
+        })
+        .collect()
+}
+
+/// Runs one command with no shell and no input, with `env` added to its environment,
+/// holding `_permit` until it ends. Its error output goes to the daemon's (not through a
+/// pipe, which a process the command leaves behind would hold open).
+async fn run(argv: Vec<String>, env: Vec<(String, String)>, _permit: OwnedSemaphorePermit) {
     let Some((program, args)) = argv.split_first() else {
         return;
     };
     let child = Command::new(program)
         .args(args)
+        .envs(env)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true)
@@ -319,12 +333,12 @@ mod tests {
         let permit = Arc::clone(&missing.running)
             .try_acquire_owned()
             .expect("a slot");
-        run(render(&missing.argv, &n), permit).await;
+        run(render(&missing.argv, &n), Vec::new(), permit).await;
         let failing = Notifier::new(argv(&["false"])).expect("notifier");
         let permit = Arc::clone(&failing.running)
             .try_acquire_owned()
             .expect("a slot");
-        run(render(&failing.argv, &n), permit).await;
+        run(render(&failing.argv, &n), Vec::new(), permit).await;
         assert_eq!(missing.running.available_permits(), MAX_RUNNING);
         assert_eq!(failing.running.available_permits(), MAX_RUNNING);
     }
@@ -358,5 +372,56 @@ mod tests {
         let written = std::fs::read_to_string(&out).expect("read");
         assert_eq!(written, format!("@bob\n{text}\n"));
         assert!(!pwned.exists(), "the text was executed");
+    }
+
+    /// A script that parses its arguments the way most commands do: anything that starts
+    /// with `-` before `--` is an option. It writes what it saw, and the preview it finds in
+    /// its environment.
+    const OPTION_PARSER: &str = r#"
+out="$0"
+: > "$out.tmp"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --) shift; break ;;
+    -*) printf 'option %s\n' "$1" >> "$out.tmp"; shift ;;
+    *) break ;;
+  esac
+done
+for a in "$@"; do printf 'positional %s\n' "$a" >> "$out.tmp"; done
+printf 'env %s\n' "$PAPERPLANE_PREVIEW" >> "$out.tmp"
+mv "$out.tmp" "$out"
+"#;
+
+    async fn notified(template: &[&str], text: &str) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("seen");
+        let mut full = vec!["sh", "-c", OPTION_PARSER, out.to_str().expect("utf-8 path")];
+        full.extend_from_slice(template);
+        let n = Notification::for_message(&message(text), false, Some("bob"));
+        Notifier::new(argv(&full)).expect("notifier").notify(&n);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !out.exists() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the command never ran"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        std::fs::read_to_string(&out).expect("read")
+    }
+
+    #[tokio::test]
+    async fn a_text_that_looks_like_an_option_stays_a_positional_after_the_double_dash() {
+        for text in ["--foo", "-rf /", "--"] {
+            // As the README writes it: `--` before the placeholders.
+            let seen = notified(&["--urgency=low", "--", "{sender}", "{preview}"], text).await;
+            assert_eq!(
+                seen,
+                format!("option --urgency=low\npositional @bob\npositional {text}\nenv {text}\n")
+            );
+        }
+        // Without `--` the same text is taken for an option: why the README puts it there.
+        let seen = notified(&["{preview}"], "--foo").await;
+        assert!(seen.starts_with("option --foo\n"), "{seen}");
     }
 }

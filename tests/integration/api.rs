@@ -62,7 +62,7 @@ async fn the_api_serves_a_node_to_its_client() {
 
     let wrong = Client::new(
         &client_addr(dir.path()),
-        "wrong".into(),
+        paperplane::home::ApiToken::new("wrong"),
         dir.path().display().to_string(),
     )
     .expect("client");
@@ -285,4 +285,389 @@ async fn direct_messages_through_the_api() {
     let _ = (stop_a.send(()), stop_b.send(()));
     node_a.shutdown().await.expect("shutdown");
     node_b.shutdown().await.expect("shutdown");
+}
+
+/// The address and token of the daemon in `dir`.
+fn addr_and_token(dir: &std::path::Path) -> (String, String) {
+    let home = Home::new(dir);
+    let addr = home.read_api_addr().expect("api.addr");
+    let token = home.read_api_token().expect("api.token");
+    (addr, token.expose().to_owned())
+}
+
+/// One HTTP/1.1 request on a fresh connection, written as given; the answer's status and
+/// body.
+async fn raw(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.write_all(body).await.expect("write body");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A request head with the token, closing the connection after the answer.
+fn head(method: &str, path: &str, host: &str, token: &str, extra: &str, len: usize) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {len}\r\n{extra}Connection: close\r\n\r\n"
+    )
+}
+
+#[tokio::test]
+async fn web_pages_are_refused_even_with_the_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, _client, stop) = daemon(dir.path(), "alice").await;
+    let (addr, token) = addr_and_token(dir.path());
+    let port = addr.rsplit_once(':').expect("port").1.to_owned();
+    let get = |host: &str, extra: &str| head("GET", "/v1/status", host, &token, extra, 0);
+    // The same request passes from loopback, with or without a loopback Origin.
+    assert_eq!(raw(&addr, &get(&addr, ""), b"").await.0, 200);
+    for host in [format!("localhost:{port}"), format!("[::1]:{port}")] {
+        assert_eq!(raw(&addr, &get(&host, ""), b"").await.0, 200, "{host}");
+    }
+    let own = format!("Origin: http://localhost:{port}\r\n");
+    assert_eq!(raw(&addr, &get(&addr, &own), b"").await.0, 200);
+    for (host, extra) in [
+        (addr.clone(), "Origin: http://evil.example\r\n".to_owned()),
+        (addr.clone(), "Origin: null\r\n".to_owned()),
+        (
+            addr.clone(),
+            format!("Origin: http://127.0.0.1:{port}.evil.example\r\n"),
+        ),
+        ("evil.example".to_owned(), String::new()),
+        (format!("evil.example:{port}"), String::new()),
+        (format!("192.168.1.20:{port}"), String::new()),
+    ] {
+        let (status, body) = raw(&addr, &get(&host, &extra), b"").await;
+        assert_eq!(status, 403, "Host {host}, {extra}: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+    }
+    let _ = stop.send(());
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn each_start_writes_a_new_token_and_the_old_one_stops_working() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, _client, stop) = daemon(dir.path(), "alice").await;
+    let (_, first) = addr_and_token(dir.path());
+    let _ = stop.send(());
+    // The same node served again: a new token, written before the API answers.
+    let server = Server::bind(node.clone(), "127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = server.local_addr().to_string();
+    let (again, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let second = Home::new(dir.path())
+        .read_api_token()
+        .expect("token")
+        .expose()
+        .to_owned();
+    assert_ne!(first, second, "the token did not change");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(Home::new(dir.path()).token_path())
+            .expect("token file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let get = |token: &str| head("GET", "/v1/status", &addr, token, "", 0);
+    assert_eq!(raw(&addr, &get(&first), b"").await.0, 401);
+    assert_eq!(raw(&addr, &get(&second), b"").await.0, 200);
+    let _ = again.send(());
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn connect_says_why_a_dial_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, client, stop) = daemon(dir.path(), "alice").await;
+    let (addr, token) = addr_and_token(dir.path());
+    let connect = |body: String| {
+        let (addr, token) = (addr.clone(), token.clone());
+        async move {
+            let request = head("POST", "/v1/connect", &addr, &token, "", body.len());
+            raw(&addr, &request, body.as_bytes()).await
+        }
+    };
+    let peer = node.peer_id();
+    for bad in [
+        String::new(),
+        format!("/p2p/{peer}"),
+        "/ip4/127.0.0.1".to_owned(),
+        "/dns4/localhost/tcp/1".to_owned(),
+        "not a multiaddr".to_owned(),
+    ] {
+        let (status, body) = connect(serde_json::json!({ "addr": bad }).to_string()).await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
+    }
+    let (status, body) = connect(r#"{"addr":"/ip4/127.0.0.1/tcp/1","timeout_ms":0}"#.into()).await;
+    assert_eq!(status, 400, "{body}");
+
+    // Nothing listens: refused, 502.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let e = client
+        .connect(&format!("/ip4/127.0.0.1/tcp/{port}"))
+        .await
+        .expect_err("refused");
+    assert_eq!(api_status(&e), 502, "{e}");
+
+    // Something accepts and never answers: 504 once the request's timeout passes.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let body = serde_json::json!({
+        "addr": format!("/ip4/127.0.0.1/tcp/{port}/p2p/{}", paperplane_crypto::Identity::from_seed([9; 32]).peer_id()),
+        "timeout_ms": 300,
+    });
+    let (status, body) = connect(body.to_string()).await;
+    assert_eq!(status, 504, "{body}");
+    // With a longer timeout, the transport's own connection timeout (10 s) ends the dial: 504
+    // too.
+    let body = serde_json::json!({
+        "addr": format!("/ip4/127.0.0.1/tcp/{port}"),
+        "timeout_ms": 60_000,
+    });
+    let (status, body) = connect(body.to_string()).await;
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("dial failed"), "{body}");
+    drop(silent);
+    let _ = stop.send(());
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn request_bodies_must_have_their_documented_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, client, stop) = daemon(dir.path(), "alice").await;
+    let (addr, token) = addr_and_token(dir.path());
+    let before = client.profile(None).await.expect("profile");
+    let send =
+        |method: &'static str, path: &'static str, body: &'static str, extra: &'static str| {
+            let (addr, token) = (addr.clone(), token.clone());
+            async move {
+                let request = head(method, path, &addr, &token, extra, body.len());
+                raw(&addr, &request, body.as_bytes()).await
+            }
+        };
+    for (body, status) in [
+        (r#"["Alice","hello"]"#, 422),
+        ("[]", 422),
+        ("null", 422),
+        ("42", 422),
+        (r#"{"display_name":null}"#, 422),
+        (r#"{"bio":null}"#, 422),
+        (r#"{"avatar_base64":null}"#, 422),
+        (r#"{"bio":["x"]}"#, 422),
+        (r#"{"nmae":"x"}"#, 422),
+        (r#"{"business_category":"  "}"#, 400),
+        (r#"{"bio":"#, 400),
+        ("", 400),
+    ] {
+        let (got, answer) = send("PUT", "/v1/profile", body, "").await;
+        assert_eq!(got, status, "PUT /v1/profile {body}: {answer}");
+        assert!(answer.contains("\"error\""), "{answer}");
+    }
+    assert_eq!(
+        client.profile(None).await.expect("profile"),
+        before,
+        "a refused body changed the profile"
+    );
+    // Not sent as JSON.
+    let request = format!(
+        "PUT /v1/profile HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw(&addr, &request, b"{}").await.0, 415);
+    for (path, body) in [
+        ("/v1/messages", r#"["@bob","hi"]"#),
+        (
+            "/v1/messages",
+            r#"{"to":"@bob","text":"hi","wait_ms":null}"#,
+        ),
+        ("/v1/messages", r#"{"to":"@bob","text":null}"#),
+        ("/v1/posts", r#"[["AAAA"]]"#),
+        ("/v1/posts", r#"{"photos_base64":["AAAA"],"caption":null}"#),
+        ("/v1/connect", r#"["/ip4/127.0.0.1/tcp/1"]"#),
+        (
+            "/v1/connect",
+            r#"{"addr":"/ip4/127.0.0.1/tcp/1","timeout_ms":null}"#,
+        ),
+    ] {
+        let (got, answer) = send("POST", path, body, "").await;
+        assert_eq!(got, 422, "POST {path} {body}: {answer}");
+    }
+    // Path parameters of the wrong shape are 400 before anything is looked up.
+    for path in [
+        "/v1/profiles/Bob",
+        "/v1/profiles/@bob..x",
+        "/v1/posts/ABCDEF",
+        "/v1/posts/abc",
+        "/v1/messages/xyz",
+        "/v1/photos/abc",
+    ] {
+        let (got, answer) = send("GET", path, "", "").await;
+        assert_eq!(got, 400, "GET {path}: {answer}");
+    }
+    // Of the right shape but naming nobody: 404.
+    let (got, _) = send("GET", "/v1/profiles/@nobody.here", "", "").await;
+    assert_eq!(got, 404);
+    let _ = stop.send(());
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn bodies_are_bounded_and_uploads_take_turns() {
+    use paperplane::api::server::{MAX_CONCURRENT_UPLOADS, MAX_POST_BODY, MAX_SMALL_BODY};
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, client, stop) = daemon(dir.path(), "alice").await;
+    let (addr, token) = addr_and_token(dir.path());
+
+    // A small route refuses a body over its bound.
+    let big = format!(r#"{{"to":"@bob","text":"{}"}}"#, "x".repeat(MAX_SMALL_BODY));
+    let request = head("POST", "/v1/messages", &addr, &token, "", big.len());
+    assert_eq!(raw(&addr, &request, big.as_bytes()).await.0, 413);
+    // The upload route refuses a body over what ten photos take, before reading it all.
+    let mut over = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let request = head("POST", "/v1/posts", &addr, &token, "", MAX_POST_BODY + 1);
+    over.write_all(request.as_bytes()).await.expect("write");
+    let answer = read_answer(&mut over).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    drop(over);
+
+    // Uploads that have sent their head and part of their body hold the upload slots.
+    let mut slow = Vec::new();
+    for _ in 0..MAX_CONCURRENT_UPLOADS {
+        let mut s = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let request = head("POST", "/v1/posts", &addr, &token, "", 1000);
+        s.write_all(request.as_bytes()).await.expect("write");
+        s.write_all(b"{\"photos_base64\":[").await.expect("write");
+        slow.push(s);
+    }
+    let body = serde_json::json!({ "photos_base64": [paperplane_cli::client::encode_base64(PNG)] })
+        .to_string();
+    let post = head("POST", "/v1/posts", &addr, &token, "", body.len());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, answer) = raw(&addr, &post, body.as_bytes()).await;
+        if status == 429 {
+            assert!(answer.contains("uploads are running"), "{answer}");
+            break;
+        }
+        assert_eq!(status, 201, "{answer}");
+        assert!(tokio::time::Instant::now() < deadline, "never 429");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Once they are gone, uploads are taken again (the client waits for its turn).
+    drop(slow);
+    client
+        .post(&[PNG], "after")
+        .await
+        .expect("an upload after the others");
+    let _ = stop.send(());
+    node.shutdown().await.expect("shutdown");
+}
+
+/// Reads an answer's head (up to the blank line) from a connection kept open.
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, client, stop) = daemon(dir.path(), "alice").await;
+    let (addr, token) = addr_and_token(dir.path());
+    let doc = client.openapi().await.expect("openapi");
+    let sample = |name: &str| match name {
+        "peer" | "reference" => "@nobody".to_owned(),
+        "hash" => "0".repeat(64),
+        _ => "0".repeat(32),
+    };
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let mut concrete = path.clone();
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().expect("name");
+                    concrete = concrete.replace(&format!("{{{name}}}"), &sample(name));
+                }
+            }
+            let body = if op.get("requestBody").is_some() {
+                "{}"
+            } else {
+                ""
+            };
+            let method = method.to_uppercase();
+            let (status, answer) = if path == "/v1/events" {
+                let mut s = tokio::net::TcpStream::connect(&addr)
+                    .await
+                    .expect("connect");
+                let request = head(&method, &concrete, &addr, &token, "", 0);
+                tokio::io::AsyncWriteExt::write_all(&mut s, request.as_bytes())
+                    .await
+                    .expect("write");
+                let answer = read_answer(&mut s).await;
+                (answer[9..12].parse::<u16>().expect("status"), answer)
+            } else {
+                let request = head(&method, &concrete, &addr, &token, "", body.len());
+                raw(&addr, &request, body.as_bytes()).await
+            };
+            assert!(
+                status != 405 && !answer.contains("no such API route"),
+                "{method} {path} is documented but not served: {status} {answer}"
+            );
+            assert!(status < 500, "{method} {concrete}: {status} {answer}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 32);
+    // The check tells a served route from one that is not.
+    let request = head("GET", "/v1/nothing", &addr, &token, "", 0);
+    assert!(raw(&addr, &request, b"")
+        .await
+        .1
+        .contains("no such API route"));
+    let _ = stop.send(());
+    node.shutdown().await.expect("shutdown");
 }

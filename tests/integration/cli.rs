@@ -337,6 +337,55 @@ fn direct_messages_requests_notifications_and_blocking_through_the_cli() {
 
 /// Alice and bob met; bob follows alice, so her messages go to his inbox (a stranger's
 /// requests are rate-limited).
+#[test]
+fn a_message_that_looks_like_an_option_reaches_the_notification_command_as_an_argument() {
+    // Bob's command parses options the way most commands do (anything starting with `-`
+    // before `--` is one) and records what it saw. It is given as the README writes it: `--`
+    // before the placeholders, after the daemon's own `--`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seen = dir.path().join("seen");
+    let script = r#"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --) shift; break ;;
+    -*) printf 'option %s\n' "$1" >> "$0"; shift ;;
+    *) break ;;
+  esac
+done
+for a in "$@"; do printf 'argument %s\n' "$a" >> "$0"; done
+printf 'environment %s\n' "$PAPERPLANE_PREVIEW" >> "$0""#;
+    let seen_arg = seen.to_str().expect("path").to_owned();
+    let mut alice = User::init("alice");
+    let mut bob = User::init_with(
+        "bob",
+        &["--", "sh", "-c", script, &seen_arg, "--", "{preview}"],
+    );
+    alice.start();
+    bob.start();
+    alice.meet(&bob);
+    alice.wait_for_keys_of(&bob);
+    alice.ok(&["--json", "send", "--wait", "@bob", "--", "--foo bar"]);
+    let lines = eventually("the notification ran", || {
+        let text = fs::read_to_string(&seen).ok()?;
+        text.contains("environment").then_some(text)
+    });
+    assert_eq!(lines, "argument --foo bar\nenvironment --foo bar\n");
+}
+
+#[test]
+fn the_cli_does_not_send_the_token_off_this_machine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    common_cli::cli_json(&home, &["init", "--handle", "alice"]);
+    fs::write(home.join("api.addr"), "192.0.2.7:7878").expect("api.addr");
+    fs::write(home.join("api.token"), "0123456789abcdef").expect("api.token");
+    let err = common_cli::cli_err(&home, &["status"]);
+    assert!(
+        err.contains("refusing to send the API token to 192.0.2.7:7878"),
+        "{err}"
+    );
+}
+
 fn friends() -> (User, User) {
     let mut alice = User::init("alice");
     let mut bob = User::init("bob");

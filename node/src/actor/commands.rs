@@ -93,6 +93,10 @@ impl Actor {
                 return;
             }
         };
+        if let Err(reason) = dialable(&addr) {
+            let _ = reply.send(Err(Error::BadAddress { addr: text, reason }));
+            return;
+        }
         let peer = match addr.iter().last() {
             Some(Protocol::P2p(p)) => Some(p),
             _ => None,
@@ -315,5 +319,60 @@ impl Actor {
             comment,
         });
         Ok(())
+    }
+}
+
+/// Whether the node has a transport for `addr`: an IP address, then TCP or QUIC, then
+/// optionally the peer id.
+pub(super) fn dialable(addr: &Multiaddr) -> std::result::Result<(), String> {
+    let mut parts = addr.iter();
+    let transport = "no transport in it: expected /ip4/ADDR/tcp/PORT or \
+                     /ip4/ADDR/udp/PORT/quic-v1 (or /ip6/…), optionally followed by /p2p/PEER-ID";
+    match parts.next() {
+        Some(Protocol::Ip4(_) | Protocol::Ip6(_)) => {}
+        _ => return Err(transport.into()),
+    }
+    match (parts.next(), parts.next()) {
+        (Some(Protocol::Tcp(_)), None | Some(Protocol::P2p(_))) => {}
+        (Some(Protocol::Udp(_)), Some(Protocol::QuicV1)) => match parts.next() {
+            None | Some(Protocol::P2p(_)) => {}
+            Some(_) => return Err(transport.into()),
+        },
+        _ => return Err(transport.into()),
+    }
+    match parts.next() {
+        None => Ok(()),
+        Some(_) => Err(transport.into()),
+    }
+}
+
+#[cfg(test)]
+mod dialable_tests {
+    use super::*;
+
+    #[test]
+    fn only_addresses_with_a_transport_are_dialable() {
+        let peer = paperplane_crypto::Identity::from_seed([1; 32]).peer_id();
+        for good in [
+            "/ip4/127.0.0.1/tcp/4001".to_owned(),
+            format!("/ip4/127.0.0.1/tcp/4001/p2p/{peer}"),
+            "/ip6/::1/udp/4001/quic-v1".to_owned(),
+            format!("/ip4/127.0.0.1/udp/4001/quic-v1/p2p/{peer}"),
+        ] {
+            let addr: Multiaddr = good.parse().expect("multiaddr");
+            assert!(dialable(&addr).is_ok(), "{good}");
+        }
+        for bad in [
+            String::new(),
+            format!("/p2p/{peer}"),
+            "/ip4/127.0.0.1".to_owned(),
+            "/ip4/127.0.0.1/udp/4001".to_owned(),
+            "/dns4/example.com/tcp/4001".to_owned(),
+            "/ip4/127.0.0.1/tcp/4001/ws".to_owned(),
+            "/tcp/4001".to_owned(),
+        ] {
+            let addr: Multiaddr = bad.parse().expect("multiaddr");
+            assert!(dialable(&addr).is_err(), "{bad:?}");
+        }
     }
 }

@@ -76,7 +76,12 @@ impl Actor {
                 peer_id,
             } => {
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {
-                    let _ = reply.send(Err(Error::Dial(format!("dial failed: {error}"))));
+                    let message = format!("dial failed: {error}");
+                    let _ = reply.send(Err(if timed_out(&error) {
+                        Error::DialTimedOut(message)
+                    } else {
+                        Error::Dial(message)
+                    }));
                 }
                 // That dial used other addresses; each waiting caller now dials its own.
                 let waiting = peer_id.and_then(|p| self.awaiting_peer.remove(&p));
@@ -221,4 +226,28 @@ impl Actor {
             }
         }
     }
+}
+
+/// Whether a dial failed for want of time (the connection timeout) rather than an answer.
+fn timed_out(error: &libp2p::swarm::DialError) -> bool {
+    let libp2p::swarm::DialError::Transport(attempts) = error else {
+        return false;
+    };
+    !attempts.is_empty()
+        && attempts.iter().all(|(_, e)| {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = match e {
+                libp2p::TransportError::Other(e) => Some(e),
+                libp2p::TransportError::MultiaddrNotSupported(_) => None,
+            };
+            let mut timeout = false;
+            while let Some(e) = source {
+                let text = e.to_string().to_ascii_lowercase();
+                timeout |= text.contains("timeout") || text.contains("timed out");
+                if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                    timeout |= io.kind() == std::io::ErrorKind::TimedOut;
+                }
+                source = e.source();
+            }
+            timeout
+        })
 }

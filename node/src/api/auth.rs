@@ -16,9 +16,14 @@ use axum::{
 use sha2::{Digest, Sha256};
 
 use super::types::ErrorBody;
+use crate::home::ApiToken;
 
 /// Whether `headers` carry `Authorization: Bearer <token>` with exactly `token`.
-pub fn authorized(headers: &HeaderMap, token: &str) -> bool {
+pub fn authorized(headers: &HeaderMap, token: &ApiToken) -> bool {
+    authorized_text(headers, token.expose())
+}
+
+fn authorized_text(headers: &HeaderMap, token: &str) -> bool {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return false;
     };
@@ -59,7 +64,7 @@ pub fn unauthorized() -> Response {
 
 /// Middleware: passes the request on only if it carries the token.
 pub(crate) async fn require_token(
-    State(token): State<Arc<str>>,
+    State(token): State<Arc<ApiToken>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -85,7 +90,7 @@ mod tests {
 
     #[test]
     fn only_the_exact_bearer_token_passes() {
-        let token = "0123456789abcdef";
+        let token = &ApiToken::new("0123456789abcdef");
         assert!(authorized(&with("Bearer 0123456789abcdef"), token));
         assert!(authorized(&with("bearer 0123456789abcdef"), token));
         assert!(!authorized(&HeaderMap::new(), token));

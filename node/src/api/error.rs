@@ -2,7 +2,7 @@
 //! kind of failure it was and `{"error": "<one line>"}`.
 
 use axum::{
-    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    extract::rejection::{PathRejection, QueryRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -56,7 +56,6 @@ pub fn status_of(error: &Error) -> StatusCode {
     match error {
         Error::Invalid(_)
         | Error::AmbiguousHandle { .. }
-        | Error::NotAPeerReference(_)
         | Error::NotAnId { .. }
         | Error::AmbiguousId { .. }
         | Error::NotARequest(_)
@@ -66,18 +65,20 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::BadAddress { .. }
         | Error::DialSelf
         | Error::NoOwnProfile(_) => StatusCode::BAD_REQUEST,
+        // A reference of the right shape that names no peer (`@` and 40 letters, say).
         Error::UnknownPeer(_)
+        | Error::NotAPeerReference(_)
         | Error::NoSuch { .. }
         | Error::NoConversation(_)
         | Error::NoRequest(_)
         | Error::PhotoUnavailable(_) => StatusCode::NOT_FOUND,
         Error::Send(e) => send_status(e),
         Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Store(_)
-        | Error::Home(_)
-        | Error::Dial(_)
-        | Error::Listen { .. }
-        | Error::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Dial(_) => StatusCode::BAD_GATEWAY,
+        Error::DialTimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
+        Error::Store(_) | Error::Home(_) | Error::Listen { .. } | Error::Transport(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 
@@ -128,17 +129,6 @@ impl From<Error> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        // Keep 413 (body too large); every other malformed body is a plain 400.
-        let status = match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        Self::new(status, r.body_text())
-    }
-}
-
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         Self::bad_request(r.body_text())
@@ -177,7 +167,7 @@ mod tests {
     fn every_error_kind_has_its_status() {
         let cases = [
             (Error::Invalid(ValidationError::NotAnImage), 400),
-            (Error::NotAPeerReference("no".into()), 400),
+            (Error::NotAPeerReference("no".into()), 404),
             (Error::SelfAction("follow"), 400),
             (Error::NotARequest(peer()), 400),
             (Error::Send(SendError::Blocked), 400),
@@ -204,7 +194,15 @@ mod tests {
             (Error::Stopped, 503),
             (Error::Store(StoreError::Locked("/x".into())), 500),
             (Error::Home(HomeError::NoHome), 500),
-            (Error::Dial("down".into()), 500),
+            (Error::Dial("refused".into()), 502),
+            (Error::DialTimedOut("slow".into()), 504),
+            (
+                Error::BadAddress {
+                    addr: "/p2p/x".into(),
+                    reason: "no transport".into(),
+                },
+                400,
+            ),
         ];
         for (error, status) in cases {
             assert_eq!(status_of(&error).as_u16(), status, "{error:?}");

@@ -9,43 +9,56 @@ use std::{
 };
 
 use axum::{
-    extract::DefaultBodyLimit,
-    handler::Handler,
-    http::{Method, StatusCode},
-    middleware,
-    routing::{on, MethodFilter},
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     Router,
 };
 use paperplane_protocol::limits::{MAX_PHOTOS_PER_POST, MAX_PHOTO_BYTES};
-use tokio::{net::TcpListener, sync::watch};
-
-#[cfg(test)]
-use super::OPENAPI_JSON;
-use super::{
-    auth,
-    error::ApiError,
-    handlers::{self, AppState},
+use tokio::{
+    net::TcpListener,
+    sync::{watch, Semaphore},
 };
-use crate::{home::HomeError, node::Node};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Largest body of `POST /v1/posts`: ten photos of the largest size in base64, plus room for
-/// the caption and the JSON around them.
+use super::{
+    auth, doc,
+    error::ApiError,
+    guard,
+    handlers::{follows, messages, node as node_routes, posts, profiles, AppState},
+    schema::base64_len,
+};
+use crate::{
+    home::{ApiToken, HomeError},
+    node::Node,
+};
+
+/// Room in a body for what is not a photo: the JSON around the photos and a caption of
+/// 2,200 characters even if every one is escaped (`\uXXXX\uXXXX`).
+const BODY_SLACK: usize = 64 * 1024;
+/// Largest body of `POST /v1/posts`: ten photos of the largest size in base64, plus the
+/// caption and the JSON around them.
 pub const MAX_POST_BODY: usize =
-    base64_len(MAX_PHOTOS_PER_POST * MAX_PHOTO_BYTES as usize) + 4 * 1024 * 1024;
+    base64_len(MAX_PHOTOS_PER_POST * MAX_PHOTO_BYTES as usize) + BODY_SLACK;
 /// Largest body of `PUT /v1/profile`: one photo of the largest size in base64 plus the text
 /// fields.
-pub const MAX_PROFILE_BODY: usize = base64_len(MAX_PHOTO_BYTES as usize) + 1024 * 1024;
+pub const MAX_PROFILE_BODY: usize = base64_len(MAX_PHOTO_BYTES as usize) + BODY_SLACK;
+/// Largest body of every other route (a message of 4,096 bytes, even escaped, fits).
+pub const MAX_SMALL_BODY: usize = BODY_SLACK;
+/// How many `POST /v1/posts` may run at once. Each holds its body and its decoded photos in
+/// memory (up to about 200 MB); more wait for a turn, with their bodies still unread.
+pub const MAX_CONCURRENT_UPLOADS: usize = 2;
+/// How long an upload waits for its turn before it is answered 429.
+pub const UPLOAD_WAIT: Duration = Duration::from_secs(10);
 // Ten 8 MiB photos in base64 fit in a post body, one in a profile body.
 const _: () = assert!(MAX_POST_BODY > base64_len(10 * 8 * 1024 * 1024) + 1024);
 const _: () = assert!(MAX_PROFILE_BODY > base64_len(8 * 1024 * 1024) + 1024);
+const _: () = assert!(MAX_SMALL_BODY > 6 * 4096 + 1024);
 
 /// How long in-flight requests may take to finish once the server is told to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Length of the padded base64 encoding of `n` bytes.
-const fn base64_len(n: usize) -> usize {
-    n.div_ceil(3) * 4
-}
 
 /// Why the API could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +82,7 @@ pub enum BindError {
         #[source]
         source: std::io::Error,
     },
-    /// The API token could not be read or created.
+    /// The API token could not be written.
     #[error(transparent)]
     Home(#[from] HomeError),
 }
@@ -106,15 +119,15 @@ pub struct Server {
     listener: TcpListener,
     addr: SocketAddr,
     node: Node,
-    token: Arc<str>,
+    token: Arc<ApiToken>,
 }
 
 impl Server {
-    /// Binds `addr` (loopback only; port 0 picks a free port) for `node`, with the token of
-    /// the node's home (created on first use).
+    /// Binds `addr` (loopback only; port 0 picks a free port) for `node`, with a fresh token
+    /// written to the node's home before anything listens.
     pub async fn bind(node: Node, addr: &str) -> Result<Self, BindError> {
         let wanted = parse_api_addr(addr)?;
-        let token: Arc<str> = node.home().api_token()?.into();
+        let token = Arc::new(node.home().new_api_token()?);
         let listener = TcpListener::bind(wanted).await.map_err(|source| {
             if source.kind() == std::io::ErrorKind::AddrInUse {
                 BindError::InUse(wanted)
@@ -146,7 +159,7 @@ impl Server {
     /// finish (for a few seconds at most) and returns. Does not stop the node.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let app = router(self.node, self.token, stop_rx.clone());
+        let app = router(self.node, self.token, self.addr.port(), stop_rx.clone());
         let mut stopping = stop_rx;
         let serve = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -170,121 +183,124 @@ impl Server {
     }
 }
 
-/// The routes with the table of what was registered (for the OpenAPI check).
-struct Routes {
-    router: Router<AppState>,
-    table: Vec<(Method, &'static str)>,
+type Described = utoipa_axum::router::UtoipaMethodRouter<AppState>;
+
+/// `routes` accepting bodies of at most `limit` bytes: one that says it is larger is refused
+/// (413) before any of it is read, and one that turns out larger when read, likewise.
+fn bounded(limit: usize, (schemas, paths, route): Described) -> Described {
+    let route = route
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(limit, declared_size_within));
+    (schemas, paths, route)
 }
 
-impl Routes {
-    fn new() -> Self {
-        Self {
-            router: Router::new(),
-            table: Vec::new(),
+/// Every route of the API with its description, without state.
+fn routes() -> OpenApiRouter<AppState> {
+    let small = |routes: Described| bounded(MAX_SMALL_BODY, routes);
+    let uploads = Arc::new(Semaphore::new(MAX_CONCURRENT_UPLOADS));
+    let (schemas, paths, upload) = bounded(MAX_POST_BODY, routes!(posts::create_post));
+    let upload = upload.layer(middleware::from_fn_with_state(uploads, one_of_few_uploads));
+    OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
+        .routes(small(routes!(node_routes::status)))
+        .routes(small(routes!(profiles::own_profile)))
+        .routes(bounded(MAX_PROFILE_BODY, routes!(profiles::set_profile)))
+        .routes(small(routes!(profiles::profiles)))
+        .routes(small(routes!(profiles::profile)))
+        .routes(small(routes!(profiles::resolve)))
+        .routes(small(routes!(node_routes::connect)))
+        .routes((schemas, paths, upload))
+        .routes(small(routes!(posts::post)))
+        .routes(small(routes!(posts::feed)))
+        .routes(small(routes!(follows::follow, follows::unfollow)))
+        .routes(small(routes!(follows::following)))
+        .routes(small(routes!(follows::followers)))
+        .routes(small(routes!(posts::like, posts::unlike)))
+        .routes(small(routes!(posts::comment)))
+        .routes(small(routes!(posts::delete_comment)))
+        .routes(small(routes!(posts::photo)))
+        .routes(small(routes!(messages::send_message)))
+        .routes(small(routes!(messages::message)))
+        .routes(small(routes!(messages::inbox)))
+        .routes(small(routes!(messages::requests)))
+        .routes(small(routes!(messages::chat)))
+        .routes(small(routes!(messages::accept)))
+        .routes(small(routes!(messages::decline)))
+        .routes(small(routes!(messages::block, messages::unblock)))
+        .routes(small(routes!(messages::blocked)))
+        .routes(small(routes!(messages::safety_number)))
+        .routes(small(routes!(node_routes::events)))
+        .routes(small(routes!(node_routes::openapi)))
+}
+
+/// Middleware: a request whose `Content-Length` exceeds the route's bound is refused at once.
+async fn declared_size_within(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than this route accepts ({limit} bytes)"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The OpenAPI document of the API, as `GET /v1/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = routes().split_for_parts();
+    doc::add_shared_responses(&mut document);
+    document
+}
+
+/// Middleware of the upload route: at most [`MAX_CONCURRENT_UPLOADS`] at once, before any
+/// of the body is read; the others wait up to [`UPLOAD_WAIT`] for a turn, then get 429 with
+/// `Retry-After`.
+async fn one_of_few_uploads(
+    State(uploads): State<Arc<Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Ok(Ok(_permit)) = tokio::time::timeout(UPLOAD_WAIT, uploads.acquire()).await else {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{MAX_CONCURRENT_UPLOADS} uploads are running already; try again in a moment"),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    next.run(request).await
+}
+
+/// The whole API for `node` on `port`: every route behind the origin check and the token
+/// check, small bodies unless a route allows more, JSON errors for unknown routes and
+/// methods. Event streams end when `stop` turns true.
+pub(crate) fn router(
+    node: Node,
+    token: Arc<ApiToken>,
+    port: u16,
+    stop: watch::Receiver<bool>,
+) -> Router {
+    let (router, mut document) = routes().split_for_parts();
+    doc::add_shared_responses(&mut document);
+    let openapi: Arc<str> = match document.to_json() {
+        Ok(json) => json.into(),
+        Err(error) => {
+            tracing::error!(%error, "the OpenAPI document does not serialize");
+            "{}".into()
         }
-    }
-
-    /// Registers `handler` for `method` on `path`, with the default body limit.
-    fn at<H, T>(self, method: Method, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add(method, path, handler, None)
-    }
-
-    /// Registers `handler` for `method` on `path`, accepting bodies up to `limit` bytes.
-    fn at_limited<H, T>(self, method: Method, path: &'static str, handler: H, limit: usize) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add(method, path, handler, Some(limit))
-    }
-
-    fn add<H, T>(
-        mut self,
-        method: Method,
-        path: &'static str,
-        handler: H,
-        limit: Option<usize>,
-    ) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        // Only standard methods are registered in `routes`.
-        let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
-        let mut route = on(filter, handler);
-        if let Some(limit) = limit {
-            route = route.layer(DefaultBodyLimit::max(limit));
-        }
-        self.router = self.router.route(path, route);
-        self.table.push((method, path));
-        self
-    }
-}
-
-/// Every route of the API.
-fn routes() -> Routes {
-    Routes::new()
-        .at(Method::GET, "/v1/status", handlers::status)
-        .at(Method::GET, "/v1/profile", handlers::own_profile)
-        .at_limited(
-            Method::PUT,
-            "/v1/profile",
-            handlers::set_profile,
-            MAX_PROFILE_BODY,
-        )
-        .at(Method::GET, "/v1/profiles", handlers::profiles)
-        .at(Method::GET, "/v1/profiles/{peer}", handlers::profile)
-        .at(Method::GET, "/v1/resolve/{reference}", handlers::resolve)
-        .at(Method::POST, "/v1/connect", handlers::connect)
-        .at_limited(
-            Method::POST,
-            "/v1/posts",
-            handlers::create_post,
-            MAX_POST_BODY,
-        )
-        .at(Method::GET, "/v1/posts/{id}", handlers::post)
-        .at(Method::GET, "/v1/feed", handlers::feed)
-        .at(Method::POST, "/v1/follow/{peer}", handlers::follow)
-        .at(Method::DELETE, "/v1/follow/{peer}", handlers::unfollow)
-        .at(Method::GET, "/v1/following", handlers::following)
-        .at(Method::GET, "/v1/followers", handlers::followers)
-        .at(Method::POST, "/v1/posts/{id}/like", handlers::like)
-        .at(Method::DELETE, "/v1/posts/{id}/like", handlers::unlike)
-        .at(Method::POST, "/v1/posts/{id}/comments", handlers::comment)
-        .at(
-            Method::DELETE,
-            "/v1/comments/{id}",
-            handlers::delete_comment,
-        )
-        .at(Method::GET, "/v1/photos/{hash}", handlers::photo)
-        .at(Method::POST, "/v1/messages", handlers::send_message)
-        .at(Method::GET, "/v1/messages/{id}", handlers::message)
-        .at(Method::GET, "/v1/inbox", handlers::inbox)
-        .at(Method::GET, "/v1/requests", handlers::requests)
-        .at(Method::GET, "/v1/chats/{peer}", handlers::chat)
-        .at(Method::POST, "/v1/requests/{peer}/accept", handlers::accept)
-        .at(Method::DELETE, "/v1/requests/{peer}", handlers::decline)
-        .at(Method::POST, "/v1/blocked/{peer}", handlers::block)
-        .at(Method::DELETE, "/v1/blocked/{peer}", handlers::unblock)
-        .at(Method::GET, "/v1/blocked", handlers::blocked)
-        .at(
-            Method::GET,
-            "/v1/safety-number/{peer}",
-            handlers::safety_number,
-        )
-        .at(Method::GET, "/v1/events", handlers::events)
-        .at(Method::GET, "/v1/openapi.json", handlers::openapi)
-}
-
-/// The whole API for `node`: every route behind the token check, JSON errors for unknown
-/// routes and methods. Event streams end when `stop` turns true.
-pub(crate) fn router(node: Node, token: Arc<str>, stop: watch::Receiver<bool>) -> Router {
-    routes()
-        .router
+    };
+    router
         .fallback(|| async { ApiError::not_found("no such API route (see GET /v1/openapi.json)") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -292,8 +308,17 @@ pub(crate) fn router(node: Node, token: Arc<str>, stop: watch::Receiver<bool>) -
                 "method not allowed on this route (see GET /v1/openapi.json)",
             )
         })
+        .layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
         .layer(middleware::from_fn_with_state(token, auth::require_token))
-        .with_state(AppState { node, stop })
+        .layer(middleware::from_fn_with_state(
+            port,
+            guard::same_origin_only,
+        ))
+        .with_state(AppState {
+            node,
+            stop,
+            openapi,
+        })
 }
 
 #[cfg(test)]
@@ -302,62 +327,159 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn openapi_document_lists_exactly_the_registered_routes() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).expect("valid JSON");
-        assert_eq!(doc["openapi"], "3.1.0");
-        let mut documented = BTreeSet::new();
-        let paths = doc["paths"].as_object().expect("paths object");
-        for (path, item) in paths {
-            let item = item.as_object().expect("path item object");
-            for method in item.keys() {
-                if ["get", "put", "post", "delete", "patch", "head", "options"]
-                    .contains(&method.as_str())
-                {
-                    documented.insert((method.to_uppercase(), path.clone()));
+    fn document() -> serde_json::Value {
+        serde_json::to_value(openapi()).expect("the document serializes")
+    }
+
+    fn operations(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                if ["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                    out.push((method.to_uppercase(), path.clone(), op.clone()));
                 }
             }
         }
-        let registered: BTreeSet<(String, String)> = routes()
-            .table
-            .iter()
-            .map(|(m, p)| (m.as_str().to_owned(), (*p).to_owned()))
-            .collect();
-        assert_eq!(
-            registered.len(),
-            routes().table.len(),
-            "a route registered twice"
-        );
-        let undocumented: Vec<_> = registered.difference(&documented).collect();
-        let unregistered: Vec<_> = documented.difference(&registered).collect();
-        assert!(
-            undocumented.is_empty(),
-            "routes missing from openapi.json: {undocumented:?}"
-        );
-        assert!(
-            unregistered.is_empty(),
-            "documented but not served: {unregistered:?}"
-        );
+        out
     }
 
     #[test]
-    fn every_documented_operation_has_an_id_and_bearer_security() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).expect("valid JSON");
+    fn the_document_describes_every_route_once() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0");
         assert_eq!(doc["security"][0]["bearer"], serde_json::json!([]));
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let ops = operations(&doc);
+        assert_eq!(ops.len(), 32, "one operation per route");
         let mut ids = BTreeSet::new();
-        for (path, item) in doc["paths"].as_object().expect("paths") {
-            for (method, op) in item.as_object().expect("item") {
-                if method == "parameters" {
-                    continue;
-                }
-                let id = op["operationId"].as_str().expect("operationId");
-                assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+        for (method, path, op) in &ops {
+            let id = op["operationId"].as_str().expect("operationId");
+            assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+            for code in ["401", "403", "500", "503"] {
                 assert!(
-                    op["responses"].get("401").is_some(),
-                    "{method} {path} does not document 401"
+                    op["responses"].get(code).is_some(),
+                    "{method} {path} does not document {code}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for code in ["400", "413", "415", "422"] {
+                    assert!(
+                        op["responses"].get(code).is_some(),
+                        "{method} {path}: {code}"
+                    );
+                }
+            }
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                assert!(op["responses"].get("400").is_some(), "{method} {path}: 400");
+                if parameter["in"] == "path" {
+                    assert!(
+                        parameter["schema"]["pattern"].is_string(),
+                        "{method} {path}: {} has no pattern",
+                        parameter["name"]
+                    );
+                }
+            }
+            // Every path parameter is declared.
+            for segment in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = segment.trim_matches(|c| c == '{' || c == '}');
+                assert!(
+                    op["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == name)),
+                    "{method} {path}: {name} undeclared"
                 );
             }
         }
+    }
+
+    #[test]
+    fn specific_errors_are_documented() {
+        let doc = document();
+        let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+        let connect = op("/v1/connect", "post");
+        for code in ["200", "400", "502", "504"] {
+            assert!(connect["responses"].get(code).is_some(), "connect {code}");
+        }
+        assert!(op("/v1/posts", "post")["responses"].get("429").is_some());
+        assert!(op("/v1/profiles/{peer}", "get")["responses"]
+            .get("404")
+            .is_some());
+    }
+
+    #[test]
+    fn schemas_carry_the_real_bounds() {
+        use paperplane_protocol::{dm::MAX_TEXT_BYTES, limits::*};
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let prop = |schema: &str, field: &str| schemas[schema]["properties"][field].clone();
+        assert_eq!(
+            prop("ProfilePatch", "display_name")["maxLength"],
+            MAX_DISPLAY_NAME_CHARS
+        );
+        assert_eq!(prop("ProfilePatch", "bio")["maxLength"], MAX_BIO_CHARS);
+        assert_eq!(
+            prop("ProfilePatch", "business_category")["maxLength"],
+            MAX_CATEGORY_CHARS
+        );
+        assert_eq!(
+            prop("ProfilePatch", "avatar_base64")["maxLength"],
+            base64_len(MAX_PHOTO_BYTES as usize)
+        );
+        assert_eq!(
+            prop("ProfilePatch", "avatar_base64")["pattern"],
+            super::super::schema::BASE64_PATTERN
+        );
+        assert_eq!(prop("NewPost", "caption")["maxLength"], MAX_CAPTION_CHARS);
+        assert_eq!(
+            prop("NewPost", "photos_base64")["maxItems"],
+            MAX_PHOTOS_PER_POST
+        );
+        assert_eq!(prop("NewPost", "photos_base64")["minItems"], 1);
+        assert_eq!(prop("NewComment", "text")["maxLength"], MAX_COMMENT_CHARS);
+        assert_eq!(prop("NewComment", "text")["minLength"], 1);
+        assert_eq!(prop("NewMessage", "text")["maxLength"], MAX_TEXT_BYTES);
+        assert_eq!(
+            prop("NewMessage", "to")["pattern"],
+            super::super::params::PEER_PATTERN
+        );
+        assert_eq!(
+            prop("NewMessage", "wait_ms")["maximum"],
+            crate::api::types::NewMessage::MAX_WAIT_MS
+        );
+        assert_eq!(
+            prop("ConnectRequest", "timeout_ms")["maximum"],
+            crate::api::types::ConnectRequest::MAX_TIMEOUT_MS
+        );
+        for (name, text) in [
+            ("NewComment", "text"),
+            ("NewMessage", "text"),
+            ("ProfilePatch", "business_category"),
+        ] {
+            assert_eq!(
+                prop(name, text)["pattern"],
+                crate::api::types::NOT_BLANK_PATTERN
+            );
+        }
+        for strict in [
+            "ProfilePatch",
+            "NewPost",
+            "NewComment",
+            "NewMessage",
+            "ConnectRequest",
+        ] {
+            assert_eq!(
+                schemas[strict]["additionalProperties"], false,
+                "{strict} allows unknown fields"
+            );
+        }
+        // Optional texts are not nullable; the business category is.
+        assert_eq!(prop("ProfilePatch", "bio")["type"], "string");
+        assert!(prop("ProfilePatch", "business_category")["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&"null".into())));
     }
 
     #[test]

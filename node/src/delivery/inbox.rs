@@ -51,7 +51,7 @@ pub(crate) const BAN_MS: u64 = 10 * 60_000;
 const MAX_TRACKED_PEERS: usize = 4096;
 
 /// Where a chat is listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Folder {
     /// The inbox.
