@@ -59,6 +59,15 @@ fn load(store: &Store, entries: &[Entry]) {
     let _ = (store.chats(Folder::Inbox), store.chats(Folder::Requests));
     let _ = (store.profiles(), store.blocked(), store.outbox_len());
     let _ = profile::resolve(store, &me, "@alice");
+    // References as a user types them: the first keys, read as text.
+    for e in entries.iter().take(4) {
+        let text = String::from_utf8_lossy(&e.key);
+        let _ = profile::resolve(store, &me, &text);
+        let _ = (
+            store.post_ids_with_prefix(&text),
+            store.comment_ids_with_prefix(&text),
+        );
+    }
     for (peer, last) in &waiting {
         let _ = store.outbox_for(peer, None, last, 10);
         let _ = store.message_at(last);
