@@ -587,7 +587,11 @@ fn decode_value<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result
 
 /// Keys of `tree` (32-byte record ids) whose hex form starts with `prefix` (hex digits), at
 /// most 10: a scan by the whole bytes the prefix fixes, filtered on an odd trailing digit.
+/// A prefix with anything but hex digits matches nothing.
 fn ids_with_prefix(tree: &sled::Tree, prefix: &str) -> Result<Vec<RecordId>> {
+    if !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Vec::new());
+    }
     let even = &prefix[..prefix.len() - prefix.len() % 2];
     let bytes = hex::decode(even).unwrap_or_default();
     let mut out = Vec::new();

@@ -118,6 +118,23 @@ fn posts_insert_paginate_and_detect_equivocation() {
 }
 
 #[test]
+fn an_id_prefix_that_is_not_hex_matches_nothing() {
+    let (_d, s) = store();
+    let p = post(&id(1), 1, "p");
+    s.insert_post(&p).expect("insert");
+    // "aé": an odd number of bytes whose even cut falls inside the "é".
+    for prefix in ["aé", "é", "zz", "0x", "\u{FFFD}a"] {
+        assert_eq!(s.post_ids_with_prefix(prefix).expect("prefix"), vec![]);
+        assert_eq!(s.comment_ids_with_prefix(prefix).expect("prefix"), vec![]);
+    }
+    let hex = p.id().to_hex();
+    assert_eq!(
+        s.post_ids_with_prefix(&hex[..5]).expect("prefix"),
+        vec![p.id()]
+    );
+}
+
+#[test]
 fn likes_and_follows_are_last_writer_wins() {
     let (_d, s) = store();
     let (a, b) = (id(1), id(2));

@@ -1,0 +1,130 @@
+//! The store's state loader: raw entries (see `store_input`) written into a sled database on
+//! disk, then `Store::open` on it (with its migration of the message index), and every read
+//! the node makes at start, the API serves and the actor relies on. A corrupt entry must be
+//! an error, never a panic.
+#![no_main]
+
+use std::collections::BTreeSet;
+
+use libfuzzer_sys::fuzz_target;
+use paperplane::{
+    feed, profile,
+    store::{messages::Folder, Store},
+};
+use paperplane_fuzz::{
+    fixtures::{rng, world, NOW},
+    store_input::{self, Entry, TREES},
+};
+use paperplane_protocol::{MessageId, PeerId, RecordId};
+
+fuzz_target!(|data: &[u8]| {
+    let entries = store_input::parse(data);
+    let dir = store_input::scratch_dir();
+    let _ = std::fs::remove_dir_all(&dir);
+    if store_input::plant(&dir, &entries).is_ok() {
+        if let Ok(store) = Store::open(&dir) {
+            load(&store, &entries);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+});
+
+/// Up to 8 distinct values `f` finds in the keys of the trees named.
+fn from_keys<T: Ord>(entries: &[Entry], trees: &[&str], f: impl Fn(&[u8]) -> Option<T>) -> Vec<T> {
+    let found: BTreeSet<T> = entries
+        .iter()
+        .filter(|e| trees.contains(&TREES[e.tree]))
+        .filter_map(|e| f(&e.key))
+        .collect();
+    found.into_iter().take(8).collect()
+}
+
+fn load(store: &Store, entries: &[Entry]) {
+    let w = world();
+    let me = w.bob.peer();
+    // What the node reads as it starts.
+    if let Ok(Some(mut prekeys)) = store.prekeys() {
+        prekeys.rotate_if_due(&mut rng(), NOW);
+        let _ = prekeys.messaging_keys(&w.bob.id, &w.bob.ik);
+    }
+    let _ = store.replay_cache();
+    let waiting = store.outbox_peers().unwrap_or_default();
+    let _ = (store.addresses(), store.profile(&me), store.following(&me));
+    // What the API and the actor read.
+    let _ = (
+        feed::feed(store, &me, 20),
+        feed::following(store, &me),
+        feed::followers(store, &me),
+    );
+    let _ = (store.chats(Folder::Inbox), store.chats(Folder::Requests));
+    let _ = (store.profiles(), store.blocked(), store.outbox_len());
+    let _ = profile::resolve(store, &me, "@alice");
+    // References as a user types them: the first keys, read as text.
+    for e in entries.iter().take(4) {
+        let text = String::from_utf8_lossy(&e.key);
+        let _ = profile::resolve(store, &me, &text);
+        let _ = (
+            store.post_ids_with_prefix(&text),
+            store.comment_ids_with_prefix(&text),
+        );
+    }
+    for (peer, last) in &waiting {
+        let _ = store.outbox_for(peer, None, last, 10);
+        let _ = store.message_at(last);
+    }
+    let mut peers = vec![w.alice.peer(), me, w.carol.peer()];
+    peers.extend(from_keys(entries, TREES, |k| {
+        let at = |i: usize| k.get(i..i + 38).and_then(|b| PeerId::from_bytes(b).ok());
+        at(0).or_else(|| at(k.len().saturating_sub(38)))
+    }));
+    for peer in &peers {
+        let _ = (
+            store.profile(peer),
+            store.conversation(peer),
+            store.chat(peer),
+        );
+        let _ = (store.messages(peer, None, 20), store.first_message(peer));
+        let _ = (
+            store.outbox_all(peer),
+            store.following(peer),
+            store.followers(peer),
+        );
+        let _ = (store.recent_posts(peer, 5), store.latest_seq(peer));
+        let _ = store.posts_since(peer, 0, 5);
+        let _ = (store.is_blocked(peer), store.key_changed_at(peer));
+        let _ = (store.follows(&me, peer), store.follow_records_of(peer));
+    }
+    let records = from_keys(
+        entries,
+        &["post_ids", "comment_index", "likes", "comments"],
+        |k| k.get(..32)?.try_into().ok().map(RecordId),
+    );
+    for id in &records {
+        if let Ok(Some(post)) = store.post(id) {
+            let _ = feed::post_view(store, &post, &me);
+        }
+        let _ = (
+            store.likes_of(id),
+            store.comments_of(id),
+            store.comment_deletes_of(id),
+        );
+        let _ = store.comment(id);
+        let prefix = &id.to_hex()[..6];
+        let _ = (
+            store.post_ids_with_prefix(prefix),
+            store.comment_ids_with_prefix(prefix),
+        );
+    }
+    let messages = from_keys(entries, &["message_index"], |k| {
+        k.get(..16)?.try_into().ok().map(MessageId)
+    });
+    for id in &messages {
+        let _ = store.message(id);
+        for peer in &peers {
+            let _ = (
+                store.has_message_with(peer, id),
+                store.messages(peer, Some(id), 5),
+            );
+        }
+    }
+}

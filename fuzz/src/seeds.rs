@@ -1,0 +1,391 @@
+//! Seed corpora made of real values: the world's records, frames and envelopes encoded as the
+//! node sends them, and the trees of a real store the node wrote through its own API.
+
+use std::{
+    fs,
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use paperplane::store::{
+    messages::{DeliveryState, Folder, StoredMessage},
+    Store,
+};
+use paperplane_protocol::{
+    encode, BlobRequest, BlobResponse, DmRejection, DmRequest, DmResponse, DmResult, FeedMessage,
+    MessageId, PhotoRef, SyncRequest, SyncResponse,
+};
+
+use crate::{
+    fixtures::{message, sealed, world, World, NOW, PNG},
+    store_input::{self, Entry, TREES},
+};
+
+/// The trees whose values `stored_values` decodes, in the order its first byte selects them.
+pub const STORED_VALUE_TREES: &[&str] = &[
+    "profiles",
+    "posts",
+    "likes",
+    "comments",
+    "comment_deletes",
+    "follows",
+    "addresses",
+    "messages",
+    "chats",
+    "outbox",
+];
+
+/// Writes every target's seeds under `root/<target>/`; returns each target with its number
+/// of seeds.
+pub fn write_all(root: &Path) -> Result<Vec<(&'static str, usize)>, String> {
+    let w = world();
+    let store = real_store(w)?;
+    let mut out = Vec::new();
+    for (target, seeds) in [
+        ("gossip_profile", gossip_profile(w)),
+        ("gossip_feed", gossip_feed(w)),
+        ("sync_request", sync_request(w)),
+        ("sync_response", sync_response(w)),
+        ("blob_request", blob_request()),
+        ("blob_response", blob_response()),
+        ("dm_request", dm_request(w)),
+        ("dm_response", dm_response()),
+        ("direct_message", w.plaintexts.clone()),
+        ("envelope", envelopes(w)),
+        ("handshake", handshake(w)),
+        ("ratchet", ratchet(w)),
+        ("stored_session", stored_session(w)),
+        (
+            "stored_prekeys",
+            vec![encode(&w.bob.prekeys), encode(&w.alice.prekeys)],
+        ),
+        (
+            "stored_replay_cache",
+            vec![
+                encode(&w.replays),
+                encode(&paperplane_crypto::ReplayCache::new()),
+            ],
+        ),
+        ("stored_values", stored_values(w, &store)),
+        ("store_load", store_load(&store)?),
+    ] {
+        let dir = root.join(target);
+        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (i, seed) in seeds.iter().enumerate() {
+            let path = dir.join(format!("seed-{i:02}"));
+            fs::write(&path, seed).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        out.push((target, seeds.len()));
+    }
+    Ok(out)
+}
+
+fn feed_messages(w: &World) -> Vec<FeedMessage> {
+    let r = &w.records;
+    vec![
+        FeedMessage::Post(r.post.clone()),
+        FeedMessage::Like(r.like.clone()),
+        FeedMessage::Comment(r.comment.clone()),
+        FeedMessage::CommentDelete(r.comment_delete.clone()),
+        FeedMessage::Follow(r.follow.clone()),
+    ]
+}
+
+fn gossip_profile(w: &World) -> Vec<Vec<u8>> {
+    vec![
+        encode(&w.records.alice_profile),
+        encode(&w.records.bob_profile),
+    ]
+}
+
+fn gossip_feed(w: &World) -> Vec<Vec<u8>> {
+    feed_messages(w).iter().map(encode).collect()
+}
+
+fn sync_request(w: &World) -> Vec<Vec<u8>> {
+    vec![
+        encode(&SyncRequest {
+            author: w.alice.peer(),
+            since_seq: 0,
+            limit: 100,
+        }),
+        encode(&SyncRequest {
+            author: w.bob.peer(),
+            since_seq: 41,
+            limit: 1,
+        }),
+    ]
+}
+
+fn sync_response(w: &World) -> Vec<Vec<u8>> {
+    let reactions = feed_messages(w).into_iter().skip(1).collect();
+    vec![
+        encode(&SyncResponse {
+            profile: Some(w.records.alice_profile.clone()),
+            posts: vec![w.records.post.clone()],
+            reactions,
+            more: true,
+        }),
+        encode(&SyncResponse::default()),
+    ]
+}
+
+fn photo() -> PhotoRef {
+    PhotoRef::for_bytes(PNG).unwrap_or_else(|e| panic!("the fixture's PNG: {e}"))
+}
+
+fn blob_request() -> Vec<Vec<u8>> {
+    let hash = photo().hash;
+    vec![
+        encode(&BlobRequest { hash, offset: 0 }),
+        encode(&BlobRequest {
+            hash,
+            offset: 262_144,
+        }),
+    ]
+}
+
+fn blob_response() -> Vec<Vec<u8>> {
+    vec![
+        encode(&BlobResponse::Chunk {
+            total_len: PNG.len() as u64,
+            bytes: PNG.to_vec(),
+        }),
+        encode(&BlobResponse::NotFound),
+        encode(&BlobResponse::Refused("offset past the end".into())),
+    ]
+}
+
+fn dm_request(w: &World) -> Vec<Vec<u8>> {
+    let ids = |from: u8| (from..).map(|n| MessageId([n; 16]));
+    let batch = |envs: &[paperplane_crypto::Envelope], first: u8| DmRequest {
+        envelopes: envs
+            .iter()
+            .zip(ids(first))
+            .map(|(e, id)| sealed(w, e, id))
+            .collect(),
+    };
+    vec![
+        encode(&batch(&w.handshakes, 1)),
+        encode(&batch(&w.ratchet[1..], 4)),
+        encode(&batch(&w.carol_envelopes, 201)),
+        encode(&DmRequest { envelopes: vec![] }),
+    ]
+}
+
+fn dm_response() -> Vec<Vec<u8>> {
+    use DmRejection::*;
+    let mut results = vec![DmResult::Stored, DmResult::Duplicate];
+    results.extend(
+        [
+            Blocked,
+            Malformed,
+            TooLarge,
+            NotForMe,
+            Undecryptable,
+            RateLimited,
+            Unavailable,
+        ]
+        .map(DmResult::Rejected),
+    );
+    vec![
+        encode(&DmResponse { results }),
+        encode(&DmResponse {
+            results: vec![DmResult::Stored],
+        }),
+    ]
+}
+
+fn envelopes(w: &World) -> Vec<Vec<u8>> {
+    w.handshakes
+        .iter()
+        .chain(&w.ratchet)
+        .chain(&w.carol_envelopes)
+        .map(|e| e.to_bytes())
+        .collect()
+}
+
+/// `handshake` inputs: the sender (0 Alice, 1 Carol), then the envelope.
+fn handshake(w: &World) -> Vec<Vec<u8>> {
+    let from = |who: u8, e: &paperplane_crypto::Envelope| [vec![who], e.to_bytes()].concat();
+    w.handshakes
+        .iter()
+        .map(|e| from(0, e))
+        .chain(w.carol_envelopes.iter().map(|e| from(1, e)))
+        .collect()
+}
+
+fn ratchet(w: &World) -> Vec<Vec<u8>> {
+    w.ratchet
+        .iter()
+        .chain(&w.handshakes[..1])
+        .map(|e| e.to_bytes())
+        .collect()
+}
+
+fn stored_session(w: &World) -> Vec<Vec<u8>> {
+    let (after_handshake, _) = crate::fixtures::open(w, &w.fresh, &w.handshakes[0]);
+    vec![
+        encode(&w.fresh),
+        encode(&after_handshake),
+        encode(&w.established),
+        encode(&w.alice_side),
+    ]
+}
+
+fn stored_values(w: &World, store: &[Entry]) -> Vec<Vec<u8>> {
+    let tagged = |tree: &str, value: Vec<u8>| {
+        let i = STORED_VALUE_TREES
+            .iter()
+            .position(|t| *t == tree)
+            .unwrap_or_else(|| panic!("{tree} is a stored-value tree"));
+        [vec![i as u8], value].concat()
+    };
+    let r = &w.records;
+    let mut out = vec![
+        tagged("comments", encode(&r.comment)),
+        tagged("profiles", encode(&r.bob_profile)),
+    ];
+    for e in store {
+        if STORED_VALUE_TREES.contains(&TREES[e.tree]) {
+            out.push(tagged(TREES[e.tree], e.value.clone()));
+        }
+    }
+    out
+}
+
+/// `store_load` inputs: the whole real store, each tree alone, and the store with its message
+/// index in the first layout (keyed by the message id alone), which opening migrates.
+fn store_load(store: &[Entry]) -> Result<Vec<Vec<u8>>, String> {
+    let write = |entries: &[Entry]| {
+        store_input::write(entries).ok_or("a stored key or value is too long for the format")
+    };
+    let mut out = vec![write(store)?];
+    for tree in 0..TREES.len() {
+        let alone: Vec<Entry> = store.iter().filter(|e| e.tree == tree).cloned().collect();
+        if !alone.is_empty() {
+            out.push(write(&alone)?);
+        }
+    }
+    let index = TREES
+        .iter()
+        .position(|t| *t == "message_index")
+        .ok_or("no message_index tree")?;
+    let old_layout: Vec<Entry> = store
+        .iter()
+        .map(|e| match e.tree == index && e.key.len() > 16 {
+            true => Entry {
+                key: e.key[..16].to_vec(),
+                ..e.clone()
+            },
+            false => e.clone(),
+        })
+        .collect();
+    out.push(write(&old_layout)?);
+    Ok(out)
+}
+
+/// A store the node wrote through its own API, holding every kind of value, as raw entries.
+fn real_store(w: &World) -> Result<Vec<Entry>, String> {
+    let dir = std::env::temp_dir().join(format!("paperplane-fuzz-seeds-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let result = fill(w, &dir).and_then(|()| dump_when_closed(&dir));
+    let _ = fs::remove_dir_all(&dir);
+    result
+}
+
+fn fill(w: &World, dir: &Path) -> Result<(), String> {
+    let s = Store::open(dir).map_err(|e| e.to_string())?;
+    let r = &w.records;
+    let (alice, carol) = (w.alice.peer(), w.carol.peer());
+    let e = |e: paperplane::store::StoreError| e.to_string();
+    s.put_profile_if_newer(&r.alice_profile).map_err(e)?;
+    s.put_profile_if_newer(&r.bob_profile).map_err(e)?;
+    s.insert_post(&r.post).map_err(e)?;
+    s.put_like_if_newer(&r.like).map_err(e)?;
+    s.insert_comment(&r.comment).map_err(e)?;
+    s.delete_comment(&r.comment_delete).map_err(e)?;
+    s.put_follow_if_newer(&r.follow).map_err(e)?;
+    s.put_blob(PNG).map_err(e)?;
+    s.put_addresses(&alice, &["/ip4/127.0.0.1/tcp/4001".into()])
+        .map_err(e)?;
+    s.note_key_change(&alice, NOW).map_err(e)?;
+    s.put_prekeys(&w.bob.prekeys).map_err(e)?;
+    s.cache_other_profile(&carol, 10, |_| Ok(false))
+        .map_err(e)?;
+
+    let stored = |n: u8, peer, outgoing, state| {
+        let m = message(n, &format!("stored message {n}"));
+        StoredMessage {
+            id: m.id,
+            peer,
+            outgoing,
+            sent_at: m.sent_at,
+            stored_at: NOW,
+            body: m.body,
+            state,
+        }
+    };
+    // Received from Alice, then one of ours waiting in the outbox.
+    let (after_handshake, _) = crate::fixtures::open(w, &w.fresh, &w.handshakes[0]);
+    s.accept_incoming(
+        &alice,
+        &after_handshake,
+        &[stored(1, alice, false, DeliveryState::Received)],
+        Folder::Inbox,
+    )
+    .map_err(e)?;
+    s.queue_outgoing(
+        &alice,
+        &w.established,
+        &[(
+            stored(101, alice, true, DeliveryState::Pending),
+            w.ratchet[0].to_bytes(),
+        )],
+    )
+    .map_err(e)?;
+    // Carol's request, declined: the replay cache is written with the deletion; then
+    // another request from her stays.
+    let (carol_conv, _) = w
+        .fresh_carol
+        .decrypt_at(
+            &w.bob.ik,
+            &w.bob.prekeys,
+            &paperplane_crypto::ReplayCache::new(),
+            &w.carol_envelopes[0],
+            NOW,
+        )
+        .map_err(|e| e.to_string())?;
+    let request = [stored(201, carol, false, DeliveryState::Received)];
+    s.accept_incoming(&carol, &carol_conv, &request, Folder::Requests)
+        .map_err(e)?;
+    s.delete_chat(&carol, Some(&w.replays)).map_err(e)?;
+    s.accept_incoming(
+        &carol,
+        &carol_conv,
+        &[stored(202, carol, false, DeliveryState::Received)],
+        Folder::Requests,
+    )
+    .map_err(e)?;
+    s.set_blocked(&carol, true, NOW).map_err(e)?;
+    s.flush_blocking().map_err(e)?;
+    Ok(())
+}
+
+/// The store's entries once sled has released it (its background thread may hold the lock
+/// a moment after the store is dropped).
+fn dump_when_closed(dir: &Path) -> Result<Vec<Entry>, String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match store_input::dump(dir) {
+            Ok(entries) => return Ok(entries),
+            Err(e) if e.contains("lock") || e.contains("WouldBlock") => {
+                if Instant::now() > deadline {
+                    return Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
