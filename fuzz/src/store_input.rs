@@ -48,10 +48,7 @@ pub struct Entry {
 /// The entries an input describes.
 pub fn parse(mut data: &[u8]) -> Vec<Entry> {
     let mut out = Vec::new();
-    loop {
-        let Some((&tree, rest)) = data.split_first() else {
-            break;
-        };
+    while let Some((&tree, rest)) = data.split_first() {
         let Some((&key_len, rest)) = rest.split_first() else {
             break;
         };
