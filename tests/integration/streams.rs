@@ -17,7 +17,7 @@ use std::{
     time::Duration,
 };
 
-use futures::{AsyncReadExt, AsyncWriteExt};
+use futures::{task::AtomicWaker, AsyncReadExt, AsyncWriteExt};
 use libp2p::{
     core::{
         muxing::{StreamMuxerBox, StreamMuxerExt, SubstreamBox},
@@ -47,6 +47,9 @@ const SLACK: Duration = Duration::from_millis(2_500);
 struct RawConnection {
     muxer: Arc<Mutex<StreamMuxerBox>>,
     driver: tokio::task::JoinHandle<()>,
+    /// Wakes the driver. A stream's first bytes wait in yamux until the connection is polled
+    /// again (a new stream's channel is not watched before that), so each open wakes it.
+    driver_waker: Arc<AtomicWaker>,
 }
 
 impl RawConnection {
@@ -73,9 +76,11 @@ impl RawConnection {
             .expect("connected in time")
             .expect("connected");
         let muxer = Arc::new(Mutex::new(muxer));
-        let driven = muxer.clone();
+        let (driven, driver_waker) = (muxer.clone(), Arc::new(AtomicWaker::new()));
+        let waker = driver_waker.clone();
         // Drives the connection until it closes; the node's own streams are reset.
         let driver = tokio::spawn(poll_fn(move |cx| {
+            waker.register(cx.waker());
             let mut m = driven.lock().expect("lock");
             loop {
                 match m.poll_inbound_unpin(cx) {
@@ -89,17 +94,29 @@ impl RawConnection {
                 _ => Poll::Pending,
             }
         }));
-        RawConnection { muxer, driver }
+        RawConnection {
+            muxer,
+            driver,
+            driver_waker,
+        }
     }
 
     /// Opens a stream and writes `bytes` on it (a stream reaches the node with its first
     /// bytes).
     async fn open(&self, bytes: &[u8]) -> SubstreamBox {
+        self.try_open(bytes)
+            .await
+            .expect("stream opened and written")
+    }
+
+    /// Like [`RawConnection::open`], `None` once the connection or the stream is refused.
+    async fn try_open(&self, bytes: &[u8]) -> Option<SubstreamBox> {
         let mut stream = poll_fn(|cx| self.muxer.lock().expect("lock").poll_outbound_unpin(cx))
             .await
-            .expect("stream");
-        stream.write_all(bytes).await.expect("write");
-        stream
+            .ok()?;
+        stream.write_all(bytes).await.ok()?;
+        self.driver_waker.wake();
+        Some(stream)
     }
 
     /// Waits up to `within` for the node to close the connection; whether it did.
@@ -307,11 +324,9 @@ async fn a_peer_opening_more_streams_than_its_cap_is_cut_off_and_then_refused() 
         let start = Instant::now();
         let mut streams = JoinSet::new();
         for _ in 0..200 {
-            let opened = poll_fn(|cx| conn.muxer.lock().expect("lock").poll_outbound_unpin(cx));
-            let Ok(mut stream) = opened.await else { break };
-            if stream.write_all(&[0x13]).await.is_err() {
+            let Some(stream) = conn.try_open(&[0x13]).await else {
                 break;
-            }
+            };
             watch(&mut streams, stream, start);
         }
         assert!(
