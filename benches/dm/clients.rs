@@ -143,8 +143,9 @@ impl Client {
                             sent_at,
                             body: MessageBody::Text(format!("light {n}")),
                         };
-                        let (next, envelope) =
-                            conv.encrypt(&mut rng, &encode(&message)).expect("encrypt");
+                        let (next, envelope) = conv
+                            .encrypt(&mut rng, &message.to_plaintext())
+                            .expect("encrypt");
                         conv = next;
                         SealedEnvelope {
                             recipient: receiver,

@@ -4,10 +4,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use paperplane_fuzz::checks;
-use paperplane_protocol::{dm::MAX_SEALED_BYTES, DirectMessage};
+use paperplane_protocol::dm::MAX_SEALED_BYTES;
 
 fuzz_target!(|data: &[u8]| {
-    if let Some(message) = checks::decode_eq::<DirectMessage>(data, MAX_SEALED_BYTES) {
+    if let Some(message) = checks::message_round_trip(data, MAX_SEALED_BYTES) {
         if message.validate().is_ok() {
             let _ = message.body.text();
         }

@@ -10,7 +10,7 @@ use paperplane_fuzz::{
     checks,
     fixtures::{world, NOW},
 };
-use paperplane_protocol::{dm::MAX_SEALED_BYTES, DirectMessage};
+use paperplane_protocol::dm::MAX_SEALED_BYTES;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&who, bytes)) = data.split_first() else {
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((next, plaintext)) =
         conv.decrypt_at(&w.bob.ik, &w.bob.prekeys, &w.replays, &envelope, NOW)
     {
-        let _ = checks::decode_eq::<DirectMessage>(&plaintext, MAX_SEALED_BYTES);
+        let _ = checks::message_round_trip(&plaintext, MAX_SEALED_BYTES);
         let mut rng = paperplane_fuzz::fixtures::rng();
         let _ = next.encrypt(&mut rng, b"reply");
     }

@@ -9,7 +9,7 @@ use paperplane_fuzz::{
     checks,
     fixtures::{world, NOW},
 };
-use paperplane_protocol::{dm::MAX_SEALED_BYTES, DirectMessage};
+use paperplane_protocol::dm::MAX_SEALED_BYTES;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(envelope) = Envelope::from_bytes(data) else {
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         conv.decrypt_at(&w.bob.ik, &w.bob.prekeys, &w.replays, &envelope, NOW)
     };
     if let Ok((next, plaintext)) = open(&w.established) {
-        let _ = checks::decode_eq::<DirectMessage>(&plaintext, MAX_SEALED_BYTES);
+        let _ = checks::message_round_trip(&plaintext, MAX_SEALED_BYTES);
         assert!(open(&next).is_err(), "an envelope opened twice");
     }
 });

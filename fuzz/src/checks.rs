@@ -23,6 +23,21 @@ where
     Some(value)
 }
 
+/// Decodes a message's plaintext; when it decodes (and is of a kind this version sends),
+/// checks that its padded encoding decodes to the same message.
+pub fn message_round_trip(data: &[u8], max: usize) -> Option<paperplane_protocol::DirectMessage> {
+    use paperplane_protocol::{DirectMessage, MessageBody};
+    let message = DirectMessage::from_plaintext(data, max).ok()?;
+    if !matches!(message.body, MessageBody::Unsupported { .. }) {
+        let bytes = message.to_plaintext();
+        assert_eq!(bytes.len() % paperplane_protocol::dm::PADDING_BLOCK, 0);
+        let again = DirectMessage::from_plaintext(&bytes, usize::MAX)
+            .unwrap_or_else(|e| panic!("the encoding of a decoded message does not decode: {e}"));
+        assert_eq!(again, message, "a message changed over a round trip");
+    }
+    Some(message)
+}
+
 /// Decodes `data` as a frame of at most `max` bytes; when it decodes, checks that its
 /// encoding decodes to a value with the same encoding (for state that has no `PartialEq`).
 pub fn decode_same<T>(data: &[u8], max: usize) -> Option<T>

@@ -14,7 +14,7 @@ use paperplane_crypto::{
     Conversation, Envelope, Identity, MessagingIdentity, PrekeyStore, ReplayCache,
 };
 use paperplane_protocol::{
-    encode, BusinessInfo, Comment, CommentDelete, DirectMessage, Follow, Handle, Like, MessageBody,
+    BusinessInfo, Comment, CommentDelete, DirectMessage, Follow, Handle, Like, MessageBody,
     MessageId, MessagingKeys, PeerId, PhotoRef, Post, Profile, SealedEnvelope, Signed,
 };
 use rand_core::SeedableRng;
@@ -132,7 +132,7 @@ pub fn open(w: &World, conv: &Conversation, envelope: &Envelope) -> (Conversatio
 }
 
 fn seal(rng: &mut ChaCha20Rng, conv: &mut Conversation, m: &DirectMessage) -> Envelope {
-    conv.encrypt_in_place(rng, &encode(m))
+    conv.encrypt_in_place(rng, &m.to_plaintext())
         .unwrap_or_else(|e| panic!("the fixture's conversation encrypts: {e}"))
 }
 
@@ -205,7 +205,7 @@ fn build() -> World {
         handshakes: vec![h1, h2.clone()],
         ratchet: vec![h2, m4, m5, m6],
         carol_envelopes: vec![c1, c2],
-        plaintexts: plain.iter().map(encode).collect(),
+        plaintexts: plain.iter().map(DirectMessage::to_plaintext).collect(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use paperplane_protocol::{MessageId, PeerId};
+use paperplane_protocol::{MessageBody, MessageId, PeerId};
 
 use crate::{
     actor::Command,
@@ -49,12 +49,12 @@ impl Node {
         text: impl Into<String>,
         wait: Wait,
     ) -> Result<MessageView, SendError> {
-        let text = text.into();
+        let body = MessageBody::Text(text.into());
         // Listening before sending: the acknowledgement may beat the reply.
         let events = (wait != Wait::Queued).then(|| self.events());
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.commands()
-            .send(Command::Send { peer, text, reply })
+            .send(Command::Send { peer, body, reply })
             .await
             .map_err(|_| SendError::Stopped)?;
         let queued = answer.await.map_err(|_| SendError::Stopped)??;

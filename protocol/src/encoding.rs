@@ -27,6 +27,16 @@ pub(crate) fn encode_body<T: Serialize>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, config()).expect("protocol types always encode")
 }
 
+/// Decodes bytes made by [`encode_body`] (no version byte), with no trailing bytes.
+pub(crate) fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    let (value, read) = bincode::serde::decode_from_slice(body, config())
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if read != body.len() {
+        return Err(DecodeError::TrailingBytes(body.len() - read));
+    }
+    Ok(value)
+}
+
 /// Decodes a versioned frame of at most `max` bytes.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], max: usize) -> Result<T, DecodeError> {
     if bytes.len() > max {

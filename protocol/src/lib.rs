@@ -11,6 +11,7 @@
 //! - [`gossip`]: what is published on the gossipsub topics, and the topic names.
 //! - [`sync`]: the `/paperplane/sync/1` catch-up request and response.
 //! - [`dm`]: direct-message plaintext and the `/paperplane/dm/1` request and response.
+//! - [`emoji`]: emoji as graphemes, shortcodes, emoji-only messages.
 //! - [`blob`]: the `/paperplane/blob/1` chunked media transfer and image sniffing.
 //! - [`limits`]: every size and count bound in one place.
 //! - [`error`]: typed decoding and validation errors.
@@ -19,6 +20,7 @@
 
 pub mod blob;
 pub mod dm;
+pub mod emoji;
 pub mod encoding;
 pub mod error;
 pub mod gossip;
@@ -30,8 +32,8 @@ pub mod sync;
 
 pub use blob::{BlobRequest, BlobResponse, ImageKind};
 pub use dm::{
-    DirectMessage, DmRejection, DmRequest, DmResponse, DmResult, MessageBody, MessageId,
-    SealedEnvelope,
+    ChatPhoto, DirectMessage, DmRejection, DmRequest, DmResponse, DmResult, MessageBody, MessageId,
+    Quote, SealedEnvelope,
 };
 pub use encoding::{decode, encode};
 pub use error::{DecodeError, ValidationError};

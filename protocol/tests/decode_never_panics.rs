@@ -21,7 +21,7 @@ proptest! {
         let _ = decode::<BlobResponse>(&bytes, MAX_FRAME_BYTES);
         let _ = decode::<DmRequest>(&bytes, MAX_FRAME_BYTES);
         let _ = decode::<DmResponse>(&bytes, MAX_FRAME_BYTES);
-        let _ = decode::<DirectMessage>(&bytes, MAX_FRAME_BYTES);
+        let _ = DirectMessage::from_plaintext(&bytes, MAX_FRAME_BYTES);
     }
 
     #[test]
@@ -34,7 +34,7 @@ proptest! {
         let _ = decode::<BlobResponse>(&framed, MAX_FRAME_BYTES);
         let _ = decode::<DmRequest>(&framed, MAX_FRAME_BYTES);
         let _ = decode::<DmResponse>(&framed, MAX_FRAME_BYTES);
-        let _ = decode::<DirectMessage>(&framed, MAX_FRAME_BYTES);
+        let _ = DirectMessage::from_plaintext(&framed, MAX_FRAME_BYTES);
     }
 
     #[test]
@@ -59,7 +59,7 @@ proptest! {
         results in proptest::collection::vec(dm_result(), 0..8),
     ) {
         let message = DirectMessage { id: MessageId(id), sent_at, body: MessageBody::Text(text) };
-        prop_assert_eq!(decode::<DirectMessage>(&encode(&message), MAX_FRAME_BYTES), Ok(message));
+        prop_assert_eq!(DirectMessage::from_plaintext(&message.to_plaintext(), MAX_FRAME_BYTES), Ok(message));
         let request = DmRequest {
             envelopes: payloads
                 .into_iter()

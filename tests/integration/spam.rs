@@ -11,8 +11,7 @@ use std::{
 
 use paperplane::{
     protocol::{
-        encode, DirectMessage, DmRejection, DmRequest, DmResult, MessageBody, MessageId,
-        SealedEnvelope,
+        DirectMessage, DmRejection, DmRequest, DmResult, MessageBody, MessageId, SealedEnvelope,
     },
     Clock, Event, Wait,
 };
@@ -94,7 +93,7 @@ async fn requests_from_many_fresh_identities_stay_within_bounds() {
             body: MessageBody::Text(format!("cheap followers, offer {i} 💸")),
         };
         let envelope = conv
-            .encrypt_in_place(&mut rng, &encode(&message))
+            .encrypt_in_place(&mut rng, &message.to_plaintext())
             .expect("seal");
         let request = DmRequest {
             envelopes: vec![SealedEnvelope {
@@ -165,7 +164,7 @@ async fn a_stranger_cannot_make_the_node_keep_many_skipped_keys() {
                 body: MessageBody::Text(format!("message {i}")),
             };
             let envelope = conv
-                .encrypt_in_place(&mut rng, &encode(&message))
+                .encrypt_in_place(&mut rng, &message.to_plaintext())
                 .expect("seal");
             SealedEnvelope {
                 recipient: bob,

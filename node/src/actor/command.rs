@@ -1,7 +1,7 @@
 //! What a [`crate::Node`] handle can ask of the actor: one [`Command`] per change, each
 //! with the channel its answer goes back on.
 
-use paperplane_protocol::{BlobHash, PeerId, RecordId};
+use paperplane_protocol::{BlobHash, MessageBody, PeerId, RecordId};
 use tokio::sync::oneshot;
 
 use crate::{
@@ -83,8 +83,8 @@ pub(crate) enum Command {
     Send {
         /// To whom.
         peer: PeerId,
-        /// The text.
-        text: String,
+        /// What it says or does (validated by the actor).
+        body: MessageBody,
         /// The message once durably queued.
         reply: oneshot::Sender<std::result::Result<Queued, SendError>>,
     },

@@ -53,8 +53,8 @@ impl Actor {
             Command::DeleteComment { comment, reply } => {
                 let _ = reply.send(self.delete_comment(comment));
             }
-            Command::Send { peer, text, reply } => {
-                self.send_messages(vec![super::dm::OutgoingText { peer, text, reply }])
+            Command::Send { peer, body, reply } => {
+                self.send_messages(vec![super::dm::Outgoing { peer, body, reply }])
             }
             Command::MarkRead { peer, reply } => {
                 let _ = reply.send(self.mark_read(peer));

@@ -38,10 +38,10 @@ use crate::{
     views::MessageView,
 };
 
-/// A caller's request to send a text message.
-pub(super) struct OutgoingText {
+/// A caller's request to send a message.
+pub(super) struct Outgoing {
     pub(super) peer: PeerId,
-    pub(super) text: String,
+    pub(super) body: MessageBody,
     pub(super) reply: oneshot::Sender<Result<Queued, SendError>>,
 }
 
@@ -52,9 +52,9 @@ type QueuedRows = (Vec<Result<MessageView, SendError>>, Option<OutboxKey>);
 impl Actor {
     /// Encrypts and durably queues text messages (one transaction per recipient), and
     /// answers each caller after the flush that makes its message durable.
-    pub(super) fn send_messages(&mut self, sends: Vec<OutgoingText>) {
+    pub(super) fn send_messages(&mut self, sends: Vec<Outgoing>) {
         // Group by recipient, keeping each caller's order.
-        let mut by_peer: Vec<(PeerId, Vec<OutgoingText>)> = Vec::new();
+        let mut by_peer: Vec<(PeerId, Vec<Outgoing>)> = Vec::new();
         for send in sends {
             match by_peer.iter_mut().find(|(p, _)| *p == send.peer) {
                 Some((_, group)) => group.push(send),
@@ -95,7 +95,7 @@ impl Actor {
     fn queue_messages(
         &mut self,
         peer: PeerId,
-        sends: &[OutgoingText],
+        sends: &[Outgoing],
     ) -> Result<QueuedRows, SendError> {
         if peer == self.me {
             return Err(SendError::ToSelf);
@@ -119,13 +119,13 @@ impl Actor {
             let message = DirectMessage {
                 id: MessageId(rand::random()),
                 sent_at: inbox::next_sent_at(last_sent_at, now),
-                body: MessageBody::Text(send.text.clone()),
+                body: send.body.clone(),
             };
             if let Err(e) = message.validate() {
                 views.push(Err(e.into()));
                 continue;
             }
-            let envelope = conv.encrypt_in_place(&mut rng, &encode(&message))?;
+            let envelope = conv.encrypt_in_place(&mut rng, &message.to_plaintext())?;
             last_sent_at = message.sent_at;
             let stored = StoredMessage {
                 id: message.id,
@@ -255,7 +255,7 @@ impl Actor {
                 sent_at: m.sent_at,
                 body: m.body,
             };
-            let envelope = conv.encrypt_in_place(&mut rng, &encode(&message))?;
+            let envelope = conv.encrypt_in_place(&mut rng, &message.to_plaintext())?;
             rows.push((key, envelope.to_bytes()));
         }
         tracing::info!(%peer, messages = rows.len(), "sealing again on a fresh session");
@@ -495,7 +495,7 @@ impl Actor {
                     continue;
                 }
             }
-            let message = match decode::<DirectMessage>(&plaintext, MAX_SEALED_BYTES) {
+            let message = match DirectMessage::from_plaintext(&plaintext, MAX_SEALED_BYTES) {
                 Ok(m) if m.id == env.id && m.validate().is_ok() => m,
                 _ => {
                     results[i] = reject(DmRejection::Malformed);

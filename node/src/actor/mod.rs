@@ -276,14 +276,14 @@ impl Actor {
                         shutdown_reply = Some(reply);
                         break;
                     }
-                    Some(Command::Send { peer, text, reply }) => {
+                    Some(Command::Send { peer, body, reply }) => {
                         // Sends waiting behind this one share its transaction and flush.
-                        let mut sends = vec![dm::OutgoingText { peer, text, reply }];
+                        let mut sends = vec![dm::Outgoing { peer, body, reply }];
                         let mut next = None;
                         while sends.len() < MAX_SEND_BATCH {
                             match commands.try_recv() {
-                                Ok(Command::Send { peer, text, reply }) => {
-                                    sends.push(dm::OutgoingText { peer, text, reply });
+                                Ok(Command::Send { peer, body, reply }) => {
+                                    sends.push(dm::Outgoing { peer, body, reply });
                                 }
                                 Ok(other) => {
                                     next = Some(other);
