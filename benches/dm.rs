@@ -520,6 +520,7 @@ async fn light_clients(
 /// in transactions of 128, reading them back and settling them, and accepting incoming ones.
 fn store_cost(n: u64) {
     use paperplane::store::{
+        chat_state::ChatItem,
         messages::{DeliveryState, Folder, StoredMessage},
         Store,
     };
@@ -548,9 +549,17 @@ fn store_cost(n: u64) {
     let mut last = None;
     for b in 0..batches {
         let rows: Vec<_> = (1..=128)
-            .map(|i| (message(bob, b * 128 + i, true), vec![9u8; 230]))
+            .map(|i| {
+                (
+                    ChatItem::Shown(message(bob, b * 128 + i, true)),
+                    vec![9u8; 230],
+                )
+            })
             .collect();
-        last = store.queue_outgoing(&bob, &conv, &rows).expect("queue");
+        last = store
+            .queue_outgoing(&alice, &bob, &conv, &rows)
+            .expect("queue")
+            .0;
     }
     let queued = t.elapsed();
     let last = last.expect("rows queued");
@@ -570,10 +579,10 @@ fn store_cost(n: u64) {
     let t = std::time::Instant::now();
     for b in 0..batches {
         let rows: Vec<_> = (1..=128)
-            .map(|i| message(alice, b * 128 + i, false))
+            .map(|i| ChatItem::Shown(message(alice, b * 128 + i, false)))
             .collect();
         store
-            .accept_incoming(&alice, &conv, &rows, Folder::Inbox)
+            .accept_incoming(&bob, &alice, &conv, &rows, Folder::Inbox)
             .expect("accept");
     }
     let accepted = t.elapsed();
@@ -633,6 +642,7 @@ fn idle_daemon(home: &std::path::Path) {
 /// Fills a home with `n` received messages through the library, then times a cold start.
 async fn open_large_store(n: usize) {
     use paperplane::store::{
+        chat_state::ChatItem,
         messages::{DeliveryState, Folder, StoredMessage},
         Store,
     };
@@ -642,6 +652,7 @@ async fn open_large_store(n: usize) {
     let fill = Instant::now();
     {
         let store = Store::open(&home.store_path()).expect("open");
+        let me = paperplane_crypto::Identity::from_seed([8; 32]).peer_id();
         let conv = paperplane_crypto::Conversation::new(
             paperplane_crypto::Identity::from_seed([9; 32]).peer_id(),
         );
@@ -653,7 +664,7 @@ async fn open_large_store(n: usize) {
                 .map(|i| {
                     let mut id = [0u8; 16];
                     id[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                    StoredMessage {
+                    ChatItem::Shown(StoredMessage {
                         id: paperplane::MessageId(id),
                         peer,
                         outgoing: false,
@@ -663,11 +674,11 @@ async fn open_large_store(n: usize) {
                             "message number {i}"
                         )),
                         state: DeliveryState::Received,
-                    }
+                    })
                 })
                 .collect();
             store
-                .accept_incoming(&peer, &conv, &batch, Folder::Inbox)
+                .accept_incoming(&me, &peer, &conv, &batch, Folder::Inbox)
                 .expect("store");
         }
         store.flush().await.expect("flush");

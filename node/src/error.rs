@@ -58,6 +58,10 @@ pub enum Error {
         candidates: Vec<(PeerId, String)>,
     },
     /// A peer reference that is neither a peer id nor a handle.
+    /// A reaction that is not one emoji or shortcode.
+    #[error("{0:?} is not one emoji or an emoji shortcode like :fire:")]
+    NotAnEmoji(String),
+    /// The argument is neither a peer id nor a valid handle.
     #[error("{0:?} is neither a peer id nor a valid @handle")]
     NotAPeerReference(String),
     /// A record reference that is not an id or an id prefix.
@@ -169,6 +173,15 @@ pub enum SendError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A reaction, reply, edit or unsend names a message that is not in the chat.
+    #[error("no message {0} in this chat")]
+    NoSuchMessage(paperplane_protocol::MessageId),
+    /// A reaction, edit or unsend the rules do not allow.
+    #[error("{0}")]
+    Refused(#[from] crate::chat_rules::Refusal),
+    /// Typing indicators are not messages: see `Node::typing`.
+    #[error("a typing indicator is not sent as a message")]
+    Ephemeral,
     /// The store took the message but could not flush it to disk; it was not confirmed.
     #[error("could not make the message durable: {0}")]
     NotDurable(String),

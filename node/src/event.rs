@@ -61,7 +61,7 @@ pub enum Event {
     /// A direct message arrived and is stored.
     Message {
         /// The message.
-        message: MessageView,
+        message: Box<MessageView>,
         /// True if it sits in message requests (the sender is not followed): a quieter
         /// notification.
         request: bool,
@@ -72,6 +72,57 @@ pub enum Event {
         id: MessageId,
         /// The recipient.
         peer: PeerId,
+    },
+    /// Someone reacted to a message in the chat with `peer` (the user or the other
+    /// person), or took their reaction back (`emoji` is `None`).
+    Reaction {
+        /// The other person in the chat.
+        peer: PeerId,
+        /// The message.
+        message: MessageId,
+        /// Who reacted.
+        by: PeerId,
+        /// The emoji, or `None` for a reaction taken back.
+        emoji: Option<String>,
+    },
+    /// A message was unsent by its author: show "message unsent" in its place.
+    MessageUnsent {
+        /// The other person in the chat.
+        peer: PeerId,
+        /// The message.
+        message: MessageId,
+        /// Its author.
+        by: PeerId,
+    },
+    /// A message was edited by its author.
+    MessageEdited {
+        /// The other person in the chat.
+        peer: PeerId,
+        /// The message.
+        message: MessageId,
+        /// Its new text.
+        text: String,
+        /// When (the author's clock, Unix ms).
+        edited_at: u64,
+    },
+    /// The other person saw our messages up to `up_to` (a read receipt).
+    MessagesSeen {
+        /// The other person.
+        peer: PeerId,
+        /// The newest of our messages they saw.
+        up_to: MessageId,
+        /// When (their clock, Unix ms).
+        seen_at: u64,
+    },
+    /// The other person is typing in the chat (or stopped). Not stored: show it until
+    /// `expires_at` unless a newer one arrives.
+    Typing {
+        /// Who.
+        peer: PeerId,
+        /// Typing now, or stopped.
+        active: bool,
+        /// Until when to show it (Unix ms, this node's clock).
+        expires_at: u64,
     },
     /// One of our messages was refused or could not be delivered in time.
     MessageFailed {

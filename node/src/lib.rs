@@ -41,6 +41,8 @@
 mod actor;
 pub mod anti_entropy;
 pub mod api;
+mod chat;
+pub mod chat_rules;
 pub mod clock;
 pub mod config;
 mod delivery;
@@ -58,6 +60,7 @@ pub mod store;
 pub mod sync_rules;
 pub mod views;
 
+pub use chat::{ShareTarget, LIKE};
 pub use clock::Clock;
 pub use config::NodeConfig;
 pub use delivery::Folder;
@@ -71,6 +74,6 @@ pub use paperplane_protocol::MessageId;
 pub use paperplane_protocol::{BlobHash, PeerId, RecordId};
 pub use profile::ProfileUpdate;
 pub use views::{
-    ChatView, CommentView, FollowView, MessageState, MessageView, PhotoView, PostView, ProfileView,
-    Status,
+    ChatView, CommentView, FollowView, MessageKind, MessageState, MessageView, PhotoView, PostView,
+    ProfileView, QuoteView, ReactionView, SharedPostView, Status,
 };

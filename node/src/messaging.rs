@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use paperplane_protocol::{MessageBody, MessageId, PeerId};
 
+use crate::store::messages::StoredMessage;
+
 use crate::{
     actor::Command,
     delivery::Folder,
@@ -49,7 +51,17 @@ impl Node {
         text: impl Into<String>,
         wait: Wait,
     ) -> Result<MessageView, SendError> {
-        let body = MessageBody::Text(text.into());
+        self.send_body(peer, MessageBody::Text(text.into()), wait)
+            .await
+    }
+
+    /// Sends any message body (validated by the node) to `peer`; see [`Node::send`].
+    pub(crate) async fn send_body(
+        &self,
+        peer: PeerId,
+        body: MessageBody,
+        wait: Wait,
+    ) -> Result<MessageView, SendError> {
         // Listening before sending: the acknowledgement may beat the reply.
         let events = (wait != Wait::Queued).then(|| self.events());
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -86,7 +98,7 @@ impl Node {
         };
         // The store is the truth (an event may have been missed by a slow listener).
         match self.store().message(&id) {
-            Ok(Some(m)) => view = MessageView::new(&m, &self.peer_id()),
+            Ok(Some(m)) => view = self.view(&m),
             _ => {
                 if let Some(reason) = failure {
                     view.state = MessageState::Failed;
@@ -97,11 +109,31 @@ impl Node {
         Ok(view)
     }
 
+    /// How `m` is shown now: with its reactions, edit or unsend, and the other person's
+    /// read receipt applied.
+    pub(crate) fn view(&self, m: &StoredMessage) -> MessageView {
+        let store = self.store();
+        let marks = store
+            .message_with_marks(&m.peer, &m.id)
+            .ok()
+            .flatten()
+            .map(|(_, marks)| marks)
+            .unwrap_or_default();
+        let meta = store.chat_meta(&m.peer).unwrap_or_default();
+        let mut view = MessageView::with_changes(m, &self.peer_id(), &marks, &meta);
+        if let Some(post) = &mut view.shared_post {
+            for photo in &mut post.photos {
+                photo.local = store.has_blob(&photo.hash).unwrap_or(false);
+            }
+        }
+        view
+    }
+
     /// One message by id.
     pub fn message(&self, id: &MessageId) -> Result<MessageView> {
         self.store()
             .message(id)?
-            .map(|m| MessageView::new(&m, &self.peer_id()))
+            .map(|m| self.view(&m))
             .ok_or_else(|| Error::NoSuch {
                 kind: IdKind::Message,
                 id: id.to_string(),
@@ -109,19 +141,18 @@ impl Node {
     }
 
     fn chat_views(&self, folder: Folder) -> Result<Vec<ChatView>> {
-        let me = self.peer_id();
         self.store()
             .chats(folder)?
             .iter()
             .map(|c| {
                 let last = match &c.last_message {
-                    Some(id) => self.store().message(id)?.map(|m| MessageView::new(&m, &me)),
+                    Some(id) => self
+                        .store()
+                        .message_with_marks(&c.peer, id)?
+                        .map(|(m, _)| self.view(&m)),
                     None => None,
                 };
-                let first = self
-                    .store()
-                    .first_message(&c.peer)?
-                    .map(|m| MessageView::new(&m, &me));
+                let first = self.store().first_message(&c.peer)?.map(|m| self.view(&m));
                 Ok(ChatView::new(
                     c,
                     self.store().profile(&c.peer)?.as_ref(),
@@ -151,18 +182,18 @@ impl Node {
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Vec<MessageView>> {
-        let me = self.peer_id();
         Ok(self
             .store()
             .messages(&peer, before.as_ref(), limit)?
             .iter()
-            .map(|m| MessageView::new(m, &me))
+            .map(|m| self.view(m))
             .collect())
     }
 
     /// Opens a chat: up to `limit` messages with `peer` before message `before` (or the
     /// newest), oldest first, and marks the chat read ([`Event::ChatRead`] if it had unread
-    /// messages).
+    /// messages), which sends `peer` a read receipt up to their newest message unless read
+    /// receipts are off for this chat.
     pub async fn chat(
         &self,
         peer: PeerId,
@@ -174,7 +205,7 @@ impl Node {
         Ok(messages)
     }
 
-    /// Marks the chat with `peer` read.
+    /// Marks the chat with `peer` read (and sends a read receipt, as [`Node::chat`]).
     pub async fn mark_read(&self, peer: PeerId) -> Result<()> {
         self.ask(|reply| Command::MarkRead { peer, reply }).await
     }

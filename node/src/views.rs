@@ -2,10 +2,17 @@
 //! signed records, with ids as hex and peers as their `PeerId` strings.
 
 use paperplane_protocol::{
-    BlobHash, Comment, ImageKind, MessageId, PeerId, PhotoRef, Post, Profile, RecordId, Signed,
+    BlobHash, Comment, ImageKind, MessageBody, MessageId, PeerId, PhotoRef, Post, Profile,
+    RecordId, Signed,
 };
 
-use crate::store::messages::{Chat, DeliveryState, Folder, StoredMessage};
+use crate::{
+    chat_rules::{self, MessageMarks},
+    store::{
+        chat_state::ChatMeta,
+        messages::{Chat, DeliveryState, Folder, StoredMessage},
+    },
+};
 use serde::{Deserialize, Serialize};
 
 /// A user's profile as the node knows it.
@@ -187,7 +194,7 @@ pub struct Status {
 }
 
 /// Where a message stands, as shown to people (serialized as `pending`, `delivered`,
-/// `failed`, `received`).
+/// `seen`, `failed`, `received`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -196,6 +203,8 @@ pub enum MessageState {
     Pending,
     /// Ours, acknowledged as stored by the recipient.
     Delivered,
+    /// Ours, delivered and seen by the recipient (the view's `seen_at` says when).
+    Seen,
     /// Ours, refused or undeliverable (the view's `error` says why).
     Failed,
     /// Theirs, received.
@@ -203,11 +212,20 @@ pub enum MessageState {
 }
 
 impl MessageState {
+    const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Delivered,
+        Self::Seen,
+        Self::Failed,
+        Self::Received,
+    ];
+
     /// The state's name as the API and the CLI show it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
+            Self::Seen => "seen",
             Self::Failed => "failed",
             Self::Received => "received",
         }
@@ -218,7 +236,7 @@ impl std::str::FromStr for MessageState {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Pending, Self::Delivered, Self::Failed, Self::Received]
+        Self::ALL
             .into_iter()
             .find(|state| state.as_str() == s)
             .ok_or_else(|| format!("{s:?} is not a message state"))
@@ -235,6 +253,73 @@ impl std::fmt::Display for MessageState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What kind of message a [`MessageView`] shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MessageKind {
+    /// Text (emoji included).
+    Text,
+    /// Text answering another message (`reply_to`).
+    Reply,
+    /// A post sent with the paper plane (`shared_post`).
+    SharedPost,
+    /// A photo.
+    Photo,
+    /// A reaction, edit, unsend or read receipt: the view of such a change as just sent.
+    Change,
+    /// Unsent by its author: nothing of it is left but its place.
+    Unsent,
+    /// A kind a newer version sent: "unsupported message — update paperplane".
+    Unsupported,
+}
+
+/// What a reply quotes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QuoteView {
+    /// The quoted message (it may be gone, or never have reached this node).
+    #[schema(value_type = crate::api::schema::MessageIdText)]
+    pub id: MessageId,
+    /// Who wrote it.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
+    pub author: PeerId,
+    /// Its first words.
+    pub excerpt: String,
+}
+
+/// A post shared into a chat, from the signed record the message carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SharedPostView {
+    /// Post id.
+    #[schema(value_type = crate::api::schema::RecordIdText)]
+    pub id: RecordId,
+    /// Its author.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
+    pub author: PeerId,
+    /// When it was posted (Unix ms).
+    pub created_at: u64,
+    /// Its caption.
+    pub caption: String,
+    /// Its photos (fetched from the sender, and checked against these hashes, only when the
+    /// signature verifies).
+    pub photos: Vec<PhotoView>,
+    /// Whether the author's signature verifies. An unverifiable post is shown as such and
+    /// its photos are not fetched.
+    pub verified: bool,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReactionView {
+    /// The emoji.
+    pub emoji: String,
+    /// How many people reacted with it.
+    pub count: usize,
+    /// Who, in the order they reacted.
+    #[schema(value_type = Vec<crate::api::schema::PeerIdText>)]
+    pub by: Vec<PeerId>,
 }
 
 /// A direct message as shown to people.
@@ -254,31 +339,102 @@ pub struct MessageView {
     pub to: PeerId,
     /// Whether this node's user sent it.
     pub outgoing: bool,
-    /// The text.
+    /// What kind of message it is.
+    pub kind: MessageKind,
+    /// The text as it stands now (edited text if edited; empty if unsent; a caption for a
+    /// photo or a shared post).
     pub text: String,
+    /// Whether the text is 1–3 emoji only, to be shown large.
+    pub emoji_only: bool,
+    /// For a reply: what it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<QuoteView>,
+    /// For a shared post: the post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_post: Option<SharedPostView>,
+    /// Reactions, grouped by emoji.
+    pub reactions: Vec<ReactionView>,
+    /// When it was last edited (the author's clock), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<u64>,
     /// The sender's timestamp (Unix ms).
     pub sent_at: u64,
     /// When this node stored it (Unix ms).
     pub stored_at: u64,
-    /// `pending`, `delivered` or `failed` for our messages; `received` for theirs.
+    /// `pending`, `delivered`, `seen` or `failed` for our messages; `received` for theirs.
     pub state: MessageState,
+    /// For ours: when the other person saw it (their clock), once they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_at: Option<u64>,
     /// Why it failed, for failed messages.
     pub error: Option<String>,
 }
 
+/// The text shown for a message of a kind this version does not know.
+pub const UNSUPPORTED_TEXT: &str = "unsupported message — update paperplane";
+
 impl MessageView {
-    /// The view of a stored message for user `me`.
+    /// The view of a stored message for user `me`, as it was sent (no reactions, edits or
+    /// receipts applied: see [`MessageView::with_changes`]).
     pub fn new(m: &StoredMessage, me: &PeerId) -> Self {
+        Self::with_changes(m, me, &MessageMarks::default(), &ChatMeta::default())
+    }
+
+    /// The view of a stored message for user `me` with its `marks` and its chat's `meta`
+    /// (how far the other person has seen) applied.
+    pub fn with_changes(
+        m: &StoredMessage,
+        me: &PeerId,
+        marks: &MessageMarks,
+        meta: &ChatMeta,
+    ) -> Self {
         let (from, to) = if m.outgoing {
             (*me, m.peer)
         } else {
             (m.peer, *me)
         };
-        let (state, error) = match &m.state {
+        let (mut state, error) = match &m.state {
             DeliveryState::Pending => (MessageState::Pending, None),
             DeliveryState::Delivered => (MessageState::Delivered, None),
             DeliveryState::Failed(why) => (MessageState::Failed, Some(why.clone())),
             DeliveryState::Received => (MessageState::Received, None),
+        };
+        // A receipt covers everything of ours up to the message it names: a message it
+        // covers was delivered, whatever its own acknowledgement said so far.
+        let seen = m.outgoing
+            && meta.seen_at != 0
+            && m.sent_at <= meta.seen_up_to
+            && matches!(state, MessageState::Pending | MessageState::Delivered);
+        if seen {
+            state = MessageState::Seen;
+        }
+        let unsent = marks.unsent_at.is_some();
+        let (kind, reply_to, shared_post) = match &m.body {
+            _ if unsent => (MessageKind::Unsent, None, None),
+            MessageBody::Reply { quote, .. } => (
+                MessageKind::Reply,
+                Some(QuoteView {
+                    id: quote.id,
+                    author: quote.author,
+                    excerpt: quote.excerpt.clone(),
+                }),
+                None,
+            ),
+            MessageBody::SharedPost { post, .. } => (
+                MessageKind::SharedPost,
+                None,
+                Some(SharedPostView::new(post)),
+            ),
+            MessageBody::Photo { .. } => (MessageKind::Photo, None, None),
+            MessageBody::Unsupported { .. } => (MessageKind::Unsupported, None, None),
+            MessageBody::Text(_) => (MessageKind::Text, None, None),
+            _ => (MessageKind::Change, None, None),
+        };
+        let text = match (&marks.edit, kind) {
+            (_, MessageKind::Unsent) => String::new(),
+            (_, MessageKind::Unsupported) => UNSUPPORTED_TEXT.to_owned(),
+            (Some(edit), _) => edit.text.clone(),
+            (None, _) => m.body.text().to_owned(),
         };
         Self {
             id: m.id,
@@ -286,11 +442,47 @@ impl MessageView {
             from,
             to,
             outgoing: m.outgoing,
-            text: m.body.text().to_owned(),
+            kind,
+            emoji_only: matches!(kind, MessageKind::Text | MessageKind::Reply)
+                && paperplane_protocol::emoji::is_emoji_only(&text),
+            text,
+            reply_to,
+            shared_post,
+            reactions: chat_rules::reaction_counts(marks)
+                .into_iter()
+                .map(|(emoji, by)| ReactionView {
+                    emoji,
+                    count: by.len(),
+                    by,
+                })
+                .collect(),
+            edited_at: marks.edit.as_ref().map(|e| e.at),
             sent_at: m.sent_at,
             stored_at: m.stored_at,
             state,
+            seen_at: seen.then_some(meta.seen_at),
             error,
+        }
+    }
+}
+
+impl SharedPostView {
+    fn new(post: &Signed<Post>) -> Self {
+        // Checked for its signature only: a shared post may be old, and its time is the
+        // author's claim like any other field.
+        let verified = paperplane_crypto::verify_record(post, u64::MAX).is_ok();
+        Self {
+            id: post.id(),
+            author: post.body.author,
+            created_at: post.body.created_at,
+            caption: post.body.caption.clone(),
+            photos: post
+                .body
+                .photos
+                .iter()
+                .map(|p| PhotoView::new(p, false))
+                .collect(),
+            verified,
         }
     }
 }

@@ -541,6 +541,13 @@ mod tests {
             from: if outgoing { me } else { bob },
             to: if outgoing { bob } else { me },
             outgoing,
+            kind: paperplane::MessageKind::Text,
+            emoji_only: false,
+            reply_to: None,
+            shared_post: None,
+            reactions: Vec::new(),
+            edited_at: None,
+            seen_at: None,
             text: text.into(),
             sent_at: at,
             stored_at: at,
@@ -635,7 +642,7 @@ mod tests {
         let m = message(0xab, false, "hello", "received", 0);
         let fp = fingerprint(&peer_id(1));
         let e = Event::Message {
-            message: m.clone(),
+            message: Box::new(m.clone()),
             request: true,
         };
         assert_eq!(
@@ -643,7 +650,7 @@ mod tests {
             format!("request  @bob ({fp}): hello [abababababab]\n")
         );
         let e = Event::Message {
-            message: m,
+            message: Box::new(m),
             request: false,
         };
         assert!(event(&e, &handles).starts_with("message  @bob"));

@@ -10,7 +10,7 @@ use crate::common::{eventually, TestNode};
 async fn wait_message(n: &mut TestNode, text: &str) -> (MessageView, bool) {
     n.wait_for(&format!("message {text:?}"), |e| match e {
         Event::Message { message, request } if message.text == text => {
-            Some((message.clone(), *request))
+            Some(((**message).clone(), *request))
         }
         _ => None,
     })

@@ -16,7 +16,7 @@ impl Actor {
         if self.store.mark_read(&peer)? {
             self.emit(Event::ChatRead { peer });
         }
-        Ok(())
+        self.send_receipt(peer)
     }
 
     pub(super) fn accept(&mut self, peer: PeerId) -> Result<()> {

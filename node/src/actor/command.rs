@@ -88,6 +88,24 @@ pub(crate) enum Command {
         /// The message once durably queued.
         reply: oneshot::Sender<std::result::Result<Queued, SendError>>,
     },
+    /// Tell a peer the user is typing (or stopped).
+    Typing {
+        /// Whom.
+        peer: PeerId,
+        /// Typing or stopped.
+        active: bool,
+        /// Whether it was sent.
+        reply: oneshot::Sender<Result<bool>>,
+    },
+    /// Switch read receipts and typing indicators, globally or for one chat.
+    SetReceipts {
+        /// The chat, or `None` for the global switch.
+        peer: Option<PeerId>,
+        /// On, off, or (for a chat) back to the global switch.
+        on: Option<bool>,
+        /// Done.
+        reply: oneshot::Sender<Result<()>>,
+    },
     /// Mark the chat with a peer read.
     MarkRead {
         /// The peer.

@@ -56,6 +56,16 @@ impl Actor {
             Command::Send { peer, body, reply } => {
                 self.send_messages(vec![super::dm::Outgoing { peer, body, reply }])
             }
+            Command::Typing {
+                peer,
+                active,
+                reply,
+            } => {
+                let _ = reply.send(self.send_typing(peer, active).map_err(Into::into));
+            }
+            Command::SetReceipts { peer, on, reply } => {
+                let _ = reply.send(self.set_receipts(peer, on));
+            }
             Command::MarkRead { peer, reply } => {
                 let _ = reply.send(self.mark_read(peer));
             }

@@ -28,12 +28,14 @@ use tokio::sync::oneshot;
 
 use super::{command::Queued, flush::AfterFlush, Actor};
 use crate::{
+    chat_rules::{self, Effect},
     delivery::{
         inbox::{self, Admission, Folder, Standing},
         outbox::{Action, Input, Row, Settlement},
     },
     error::{Result, SendError},
     event::Event,
+    store::chat_state::{Applied, ChatItem, ControlOutcome, ControlRow},
     store::messages::{DeliveryState, OutboxKey, Received, StoredMessage},
     views::MessageView,
 };
@@ -116,35 +118,105 @@ impl Actor {
         let mut rows = Vec::new();
         let mut views = Vec::new();
         for send in sends {
-            let message = DirectMessage {
-                id: MessageId(rand::random()),
-                sent_at: inbox::next_sent_at(last_sent_at, now),
-                body: send.body.clone(),
+            let sent_at = inbox::next_sent_at(last_sent_at, now);
+            let item = match self.outgoing_item(peer, &send.body, sent_at, now) {
+                Ok(item) => item,
+                Err(e) => {
+                    views.push(Err(e));
+                    continue;
+                }
             };
-            if let Err(e) = message.validate() {
-                views.push(Err(e.into()));
-                continue;
-            }
+            let message = DirectMessage {
+                id: item.id(),
+                sent_at,
+                body: item.body().clone(),
+            };
             let envelope = conv.encrypt_in_place(&mut rng, &message.to_plaintext())?;
-            last_sent_at = message.sent_at;
-            let stored = StoredMessage {
+            last_sent_at = sent_at;
+            views.push(Ok(self.view_of_outgoing(&item, now)));
+            rows.push((item, envelope.to_bytes()));
+        }
+        if rows.is_empty() {
+            return Ok((views, None));
+        }
+        let (last_row, outcomes) = self.store.queue_outgoing(&self.me, &peer, &conv, &rows)?;
+        let changes: Vec<Event> = outcomes
+            .into_iter()
+            .flatten()
+            .filter_map(|outcome| match outcome {
+                ControlOutcome::Applied(applied) => change_event(peer, &applied),
+                _ => None,
+            })
+            .collect();
+        if !changes.is_empty() {
+            self.after_flush(AfterFlush::Emit(changes));
+        }
+        Ok((views, last_row))
+    }
+
+    /// The chat item for `body` sent to `peer` at `sent_at`: a message, or a change whose
+    /// target must exist in the chat and which the rules must allow (checked here, for a
+    /// clear error; the recipient checks again).
+    fn outgoing_item(
+        &self,
+        peer: PeerId,
+        body: &MessageBody,
+        sent_at: u64,
+        now: u64,
+    ) -> Result<ChatItem, SendError> {
+        let message = DirectMessage {
+            id: MessageId(rand::random()),
+            sent_at,
+            body: body.clone(),
+        };
+        message.validate()?;
+        if matches!(body, MessageBody::Typing { .. }) {
+            return Err(SendError::Ephemeral);
+        }
+        let Some(target) = body.target() else {
+            return Ok(ChatItem::Shown(StoredMessage {
                 id: message.id,
                 peer,
                 outgoing: true,
-                sent_at: message.sent_at,
+                sent_at,
                 stored_at: now,
                 body: message.body,
                 state: DeliveryState::Pending,
-            };
-            views.push(Ok(MessageView::new(&stored, &self.me)));
-            rows.push((stored, envelope.to_bytes()));
-        }
-        let last_row = if rows.is_empty() {
-            None
-        } else {
-            self.store.queue_outgoing(&peer, &conv, &rows)?
+            }));
         };
-        Ok((views, last_row))
+        let (stored, marks) = self
+            .store
+            .message_with_marks(&peer, target)?
+            .ok_or(SendError::NoSuchMessage(*target))?;
+        chat_rules::check(&stored, &marks, &self.me, &self.me, body, sent_at)
+            .map_err(SendError::Refused)?;
+        Ok(ChatItem::Control(ControlRow {
+            id: message.id,
+            peer,
+            outgoing: true,
+            sent_at,
+            body: message.body,
+        }))
+    }
+
+    /// What the sender is shown for an item just queued: the message, or for a change the
+    /// message it changes (as it will be once the change is applied).
+    fn view_of_outgoing(&self, item: &ChatItem, now: u64) -> MessageView {
+        match item {
+            ChatItem::Shown(m) => MessageView::new(m, &self.me),
+            ChatItem::Control(c) => MessageView::new(
+                &StoredMessage {
+                    id: c.id,
+                    peer: c.peer,
+                    outgoing: true,
+                    sent_at: c.sent_at,
+                    stored_at: now,
+                    body: c.body.clone(),
+                    state: DeliveryState::Pending,
+                },
+                &self.me,
+            ),
+        }
     }
 
     /// `conv` with a new session started (and made the one we send on) from its peer's
@@ -247,14 +319,10 @@ impl Actor {
         let mut rng = rand::rng();
         let mut rows = Vec::new();
         for (key, _) in self.store.outbox_all(&peer)? {
-            let Some(m) = self.store.message_at(&key)? else {
+            let Some((id, sent_at, body)) = self.store.sealed_item_at(&key)? else {
                 continue;
             };
-            let message = DirectMessage {
-                id: m.id,
-                sent_at: m.sent_at,
-                body: m.body,
-            };
+            let message = DirectMessage { id, sent_at, body };
             let envelope = conv.encrypt_in_place(&mut rng, &message.to_plaintext())?;
             rows.push((key, envelope.to_bytes()));
         }
@@ -400,7 +468,10 @@ impl Actor {
             .conversation(&peer)?
             .unwrap_or_else(|| Conversation::new(peer));
         let mut results: Vec<Option<DmResult>> = vec![None; n];
-        let mut accepted: Vec<(usize, StoredMessage)> = Vec::new();
+        let mut accepted: Vec<(usize, ChatItem)> = Vec::new();
+        // Whether any envelope opened (the session advanced and must be stored), and the
+        // newest typing state among them.
+        let (mut decrypted, mut typing) = (false, None);
         // Ids accepted and payloads seen so far in this request.
         let mut seen = inbox::Seen::default();
         let mut banned = false;
@@ -496,45 +567,86 @@ impl Actor {
                 }
             }
             let message = match DirectMessage::from_plaintext(&plaintext, MAX_SEALED_BYTES) {
-                Ok(m) if m.id == env.id && m.validate().is_ok() => m,
+                Ok(m) if m.id == env.id && (is_unsupported(&m.body) || m.validate().is_ok()) => m,
                 _ => {
                     results[i] = reject(DmRejection::Malformed);
                     continue;
                 }
             };
+            decrypted = true;
             allowance = allowance.saturating_sub(1);
             seen.ids.insert(message.id);
-            accepted.push((
-                i,
-                StoredMessage {
-                    id: message.id,
-                    peer,
-                    outgoing: false,
-                    sent_at: inbox::clamp_sent_at(message.sent_at, now),
-                    stored_at: now,
-                    body: message.body,
-                    state: DeliveryState::Received,
-                },
-            ));
+            let sent_at = inbox::clamp_sent_at(message.sent_at, now);
+            match message.body {
+                // Shown at once, never stored: acknowledged as stored.
+                MessageBody::Typing { active } => {
+                    results[i] = Some(DmResult::Stored);
+                    typing = Some(active);
+                }
+                body if body.is_shown() => accepted.push((
+                    i,
+                    ChatItem::Shown(StoredMessage {
+                        id: message.id,
+                        peer,
+                        outgoing: false,
+                        sent_at,
+                        stored_at: now,
+                        body,
+                        state: DeliveryState::Received,
+                    }),
+                )),
+                body => accepted.push((
+                    i,
+                    ChatItem::Control(ControlRow {
+                        id: message.id,
+                        peer,
+                        outgoing: false,
+                        sent_at,
+                        body,
+                    }),
+                )),
+            }
         }
         let mut events = Vec::new();
-        if !accepted.is_empty() {
+        if decrypted {
             let (indices, items): (Vec<usize>, Vec<_>) = accepted.into_iter().unzip();
-            let outcomes = self.store.accept_incoming(&peer, &conv, &items, folder)?;
+            let outcomes = self
+                .store
+                .accept_incoming(&self.me, &peer, &conv, &items, folder)?;
             let mut new_requests = 0;
             let mut new_request_chat = false;
-            for ((i, message), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
+            for ((i, item), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
                 results[i] = Some(match outcome {
                     Received::Duplicate => DmResult::Duplicate,
-                    Received::New { folder, first } => {
+                    Received::New {
+                        folder,
+                        first,
+                        released,
+                    } => {
                         if folder == Folder::Requests {
                             new_requests += 1;
                             new_request_chat |= first;
                         }
-                        events.push(Event::Message {
-                            message: MessageView::new(message, &self.me),
-                            request: folder == Folder::Requests,
-                        });
+                        if let ChatItem::Shown(message) = item {
+                            self.on_new_message(message);
+                            events.push(Event::Message {
+                                message: Box::new(self.view_of(message)),
+                                request: folder == Folder::Requests,
+                            });
+                        }
+                        events.extend(released.iter().filter_map(|a| change_event(peer, a)));
+                        DmResult::Stored
+                    }
+                    Received::Change(outcome) => {
+                        match outcome {
+                            ControlOutcome::Applied(applied) => {
+                                events.extend(change_event(peer, &applied));
+                            }
+                            ControlOutcome::Held | ControlOutcome::Recorded => {}
+                            ControlOutcome::Ignored(why) => {
+                                tracing::debug!(%peer, %why, "a change to a message was ignored");
+                            }
+                        }
                         DmResult::Stored
                     }
                 });
@@ -542,6 +654,13 @@ impl Actor {
             self.inbox.accepted_requests(new_requests, now);
             if new_request_chat {
                 self.drop_excess_requests(&peer)?;
+            }
+            if let Some(active) = typing {
+                events.push(Event::Typing {
+                    peer,
+                    active,
+                    expires_at: now + TYPING_SHOWN_MS,
+                });
             }
         }
         if banned {
@@ -554,4 +673,39 @@ impl Actor {
             .collect();
         Ok((results, events))
     }
+}
+
+/// How long a typing indicator shows unless renewed (the typist's node renews it every
+/// few seconds while they type).
+pub(crate) const TYPING_SHOWN_MS: u64 = 6_000;
+
+fn is_unsupported(body: &MessageBody) -> bool {
+    matches!(body, MessageBody::Unsupported { .. })
+}
+
+/// The event announcing a change applied in the chat with `peer` (none for a change that
+/// did nothing).
+pub(super) fn change_event(peer: PeerId, applied: &Applied) -> Option<Event> {
+    let (message, by, at) = (applied.target, applied.by, applied.at);
+    Some(match &applied.effect {
+        Effect::Reacted(emoji) => Event::Reaction {
+            peer,
+            message,
+            by,
+            emoji: emoji.clone(),
+        },
+        Effect::Unsent => Event::MessageUnsent { peer, message, by },
+        Effect::Edited(text) => Event::MessageEdited {
+            peer,
+            message,
+            text: text.clone(),
+            edited_at: at,
+        },
+        Effect::Seen { .. } => Event::MessagesSeen {
+            peer,
+            up_to: message,
+            seen_at: at,
+        },
+        Effect::Nothing(_) => return None,
+    })
 }

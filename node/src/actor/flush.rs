@@ -3,7 +3,7 @@
 //! before it started, and the next flush starts as soon as it ends.
 
 use libp2p::request_response::ResponseChannel;
-use paperplane_protocol::{encode, DmRejection, DmResponse, DmResult, PeerId};
+use paperplane_protocol::{encode, DmRejection, DmRequest, DmResponse, DmResult, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{command::Queued, Actor};
@@ -26,6 +26,10 @@ pub(super) enum AfterFlush {
         reply: oneshot::Sender<Result<Queued, SendError>>,
         queued: Box<Queued>,
     },
+    /// Announce changes written with this flush.
+    Emit(Vec<Event>),
+    /// Send a typing indicator once its session is durable (never retried).
+    SendEphemeral { peer: PeerId, request: DmRequest },
     /// Let the outbox send a peer's rows up to this one.
     Durable { peer: PeerId, up_to: OutboxKey },
     /// Let the outbox send a peer's rows sealed again on a fresh session.
@@ -126,6 +130,22 @@ impl Actor {
                         .behaviour_mut()
                         .dm
                         .send_response(channel, encode(&response));
+                }
+                AfterFlush::Emit(events) => {
+                    if result.is_ok() {
+                        for e in events {
+                            self.emit(e);
+                        }
+                    }
+                }
+                AfterFlush::SendEphemeral { peer, request } => {
+                    // A session that did not reach the disk must not have been used.
+                    if result.is_ok() && self.connected.contains(&peer) {
+                        self.swarm
+                            .behaviour_mut()
+                            .dm
+                            .send_request(&peer, encode(&request));
+                    }
                 }
                 AfterFlush::Durable { peer, up_to } => {
                     // After a failed flush the rows stay unsendable until a later flush

@@ -14,6 +14,7 @@
 
 pub(crate) mod blob_fetch;
 mod blobs;
+mod chat_items;
 mod chats;
 mod command;
 mod commands;

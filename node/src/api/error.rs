@@ -64,7 +64,8 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::NotTheAuthor
         | Error::BadAddress { .. }
         | Error::DialSelf
-        | Error::NoOwnProfile(_) => StatusCode::BAD_REQUEST,
+        | Error::NoOwnProfile(_)
+        | Error::NotAnEmoji(_) => StatusCode::BAD_REQUEST,
         // A reference of the right shape that names no peer (`@` and 40 letters, say).
         Error::UnknownPeer(_)
         | Error::NotAPeerReference(_)
@@ -90,8 +91,10 @@ fn send_status(error: &SendError) -> StatusCode {
         | SendError::NoMessagingKeys(_)
         | SendError::Handshake(_)
         | SendError::Encrypt(_)
-        | SendError::Invalid(_) => StatusCode::BAD_REQUEST,
-        SendError::UnknownPeer(_) => StatusCode::NOT_FOUND,
+        | SendError::Invalid(_)
+        | SendError::Ephemeral => StatusCode::BAD_REQUEST,
+        SendError::Refused(_) => StatusCode::CONFLICT,
+        SendError::UnknownPeer(_) | SendError::NoSuchMessage(_) => StatusCode::NOT_FOUND,
         SendError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         SendError::Store(_) | SendError::NotDurable(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

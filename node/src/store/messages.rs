@@ -17,6 +17,7 @@ use sled::{
 };
 
 use super::{
+    chat_state::{Applied, ChatItem, ChatTx, ControlOutcome, ControlRow},
     keys::{peer_key, PEER_KEY_LEN},
     Result, Store, StoreError,
 };
@@ -124,7 +125,7 @@ pub struct OutboxEntry {
     pub queued_at: u64,
 }
 
-/// What storing a received message did.
+/// What storing a received message or change did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
     /// New message; `folder` is where its chat is.
@@ -133,8 +134,12 @@ pub enum Received {
         folder: Folder,
         /// Whether this message opened the chat.
         first: bool,
+        /// Changes that had arrived before it, now applied.
+        released: Vec<Applied>,
     },
-    /// A message with this id was already stored.
+    /// A new change, and what it did.
+    Change(ControlOutcome),
+    /// A message or change with this id was already stored.
     Duplicate,
 }
 
@@ -159,7 +164,7 @@ fn tx_result<T>(r: std::result::Result<T, TransactionError<StoreError>>) -> Resu
     })
 }
 
-fn dec<T: serde::de::DeserializeOwned>(tree: &'static str, v: &[u8]) -> Result<T> {
+pub(super) fn dec<T: serde::de::DeserializeOwned>(tree: &'static str, v: &[u8]) -> Result<T> {
     decode(v, MAX_FRAME_BYTES).map_err(|e| StoreError::Corrupt {
         tree,
         reason: e.to_string(),
@@ -205,6 +210,26 @@ impl Store {
             .get(peer_key(peer))?
             .map(|v| dec("conversations", &v))
             .transpose()
+    }
+
+    /// Stores the conversation with `peer` (its sessions advanced by a typing indicator,
+    /// which is not a message).
+    pub fn put_conversation(&self, peer: &PeerId, conversation: &Conversation) -> Result<()> {
+        self.conversations
+            .insert(peer_key(peer), encode_secret(conversation).as_slice())?;
+        Ok(())
+    }
+
+    /// The newest message `peer` sent in the chat with them.
+    pub fn newest_received(&self, peer: &PeerId) -> Result<Option<StoredMessage>> {
+        for item in self.messages.scan_prefix(peer_key(peer)).rev() {
+            let (_, v) = item?;
+            let m: StoredMessage = dec("messages", &v)?;
+            if !m.outgoing {
+                return Ok(Some(m));
+            }
+        }
+        Ok(None)
     }
 
     /// The own prekeys (secrets included).
@@ -253,29 +278,104 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores messages we are sending to `peer`, each with its sealed envelope as an outbox
-    /// row, together with the session advanced past all of them, in one transaction.
-    /// Returns the key of the last row written.
+    /// Stores messages and changes we are sending to `peer`, each with its sealed envelope
+    /// as an outbox row, together with the session advanced past all of them, in one
+    /// transaction; our own changes are applied to our copy of the chat at once. Returns
+    /// the key of the last row written and what each change did.
     pub fn queue_outgoing(
         &self,
+        me: &PeerId,
         peer: &PeerId,
         conversation: &Conversation,
-        messages: &[(StoredMessage, Vec<u8>)],
-    ) -> Result<Option<OutboxKey>> {
+        items: &[(ChatItem, Vec<u8>)],
+    ) -> Result<(Option<OutboxKey>, Vec<Option<ControlOutcome>>)> {
         let pk = peer_key(peer);
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = messages
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = items
             .iter()
-            .map(|(message, payload)| {
+            .map(|(item, payload)| {
                 let entry = OutboxEntry {
                     peer: *peer,
-                    message: message.id,
+                    message: item.id(),
                     payload: payload.clone(),
-                    queued_at: message.stored_at,
+                    queued_at: match item {
+                        ChatItem::Shown(m) => m.stored_at,
+                        ChatItem::Control(c) => c.sent_at,
+                    },
                 };
-                (message_key(peer, message.sent_at, &message.id), ser(&entry))
+                (message_key(peer, item.sent_at(), &item.id()), ser(&entry))
             })
             .collect();
         let conversation = encode_secret(conversation);
+        if items.iter().all(|(i, _)| matches!(i, ChatItem::Shown(_))) {
+            self.queue_messages(peer, &conversation, items, &rows)?;
+            let outcomes = vec![None; items.len()];
+            return Ok((rows.last().map(|(key, _)| OutboxKey(key.clone())), outcomes));
+        }
+        let outcomes = tx_result(
+            (
+                &self.conversations,
+                &self.messages,
+                &self.message_index,
+                &self.outbox,
+                &self.chats,
+                &self.controls,
+                &self.marks,
+                &self.held_controls,
+                &self.chat_meta,
+            )
+                .transaction(
+                    |(conv, msgs, index, outbox, chats, controls, marks, held, meta)| {
+                        let tx = ChatTx {
+                            messages: msgs,
+                            index,
+                            controls,
+                            marks,
+                            held,
+                            meta,
+                        };
+                        let mut chat: Chat = match chats.get(&pk)? {
+                            Some(v) => dec("chats", &v).map_err(abort)?,
+                            None => Chat::new(*peer, Folder::Inbox),
+                        };
+                        let mut outcomes = Vec::with_capacity(items.len());
+                        for ((item, _), (key, entry)) in items.iter().zip(&rows) {
+                            chat.last_sent_at = item.sent_at();
+                            outbox.insert(key.as_slice(), entry.as_slice())?;
+                            match item {
+                                ChatItem::Shown(message) => {
+                                    // Replying to a request accepts it.
+                                    chat.folder = Folder::Inbox;
+                                    chat.last_activity = chat.last_activity.max(message.sent_at);
+                                    chat.last_message = Some(message.id);
+                                    msgs.insert(key.as_slice(), ser(message))?;
+                                    index.insert(index_key(peer, &message.id), key.as_slice())?;
+                                    outcomes.push(None);
+                                }
+                                ChatItem::Control(row) => {
+                                    let ikey = index_key(peer, &row.id);
+                                    outcomes.push(Some(tx.write_control(me, key, ikey, row)?));
+                                }
+                            }
+                        }
+                        conv.insert(pk.as_slice(), conversation.as_slice())?;
+                        chats.insert(pk.as_slice(), ser(&chat))?;
+                        Ok(outcomes)
+                    },
+                ),
+        )?;
+        Ok((rows.last().map(|(key, _)| OutboxKey(key.clone())), outcomes))
+    }
+
+    /// [`Store::queue_outgoing`] for messages only: the common case, in a transaction over
+    /// the five trees it needs.
+    fn queue_messages(
+        &self,
+        peer: &PeerId,
+        conversation: &[u8],
+        items: &[(ChatItem, Vec<u8>)],
+        rows: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<()> {
+        let pk = peer_key(peer);
         tx_result(
             (
                 &self.conversations,
@@ -291,7 +391,10 @@ impl Store {
                     };
                     // Replying to a request accepts it.
                     chat.folder = Folder::Inbox;
-                    for ((message, _), (key, entry)) in messages.iter().zip(&rows) {
+                    for ((item, _), (key, entry)) in items.iter().zip(rows) {
+                        let ChatItem::Shown(message) = item else {
+                            continue;
+                        };
                         chat.last_activity = chat.last_activity.max(message.sent_at);
                         chat.last_message = Some(message.id);
                         chat.last_sent_at = message.sent_at;
@@ -299,12 +402,11 @@ impl Store {
                         index.insert(index_key(peer, &message.id), key.as_slice())?;
                         outbox.insert(key.as_slice(), entry.as_slice())?;
                     }
-                    conv.insert(pk.as_slice(), conversation.as_slice())?;
+                    conv.insert(pk.as_slice(), conversation)?;
                     chats.insert(pk.as_slice(), ser(&chat))?;
                     Ok(())
                 }),
-        )?;
-        Ok(rows.last().map(|(key, _)| OutboxKey(key.clone())))
+        )
     }
 
     /// The current delivery state of an outgoing message read as `Pending` from its row:
@@ -340,22 +442,118 @@ impl Store {
         Ok(self.message_index.contains_key(index_key(peer, id))?)
     }
 
-    /// Stores messages received from one peer together with the session advanced past all
-    /// of them, in one transaction; each is deduplicated by
-    /// message id. Returns one outcome per message, in order.
+    /// Stores messages and changes received from one peer together with the session
+    /// advanced past all of them, in one transaction; each is deduplicated by message id,
+    /// each change applied (or held for its message), and the changes held for a message
+    /// that arrives applied. Returns one outcome per item, in order.
     pub fn accept_incoming(
         &self,
+        me: &PeerId,
         peer: &PeerId,
         conversation: &Conversation,
-        messages: &[StoredMessage],
+        items: &[ChatItem],
+        folder_if_new: Folder,
+    ) -> Result<Vec<Received>> {
+        let conversation = encode_secret(conversation);
+        let only_messages = items.iter().all(|i| matches!(i, ChatItem::Shown(_)));
+        let ids: Vec<MessageId> = items.iter().map(ChatItem::id).collect();
+        if only_messages && !self.has_held_for(peer, &ids)? {
+            return self.accept_messages(peer, &conversation, items, folder_if_new);
+        }
+        let pk = peer_key(peer);
+        let keys: Vec<Vec<u8>> = items
+            .iter()
+            .map(|i| message_key(peer, i.sent_at(), &i.id()))
+            .collect();
+        tx_result(
+            (
+                &self.conversations,
+                &self.messages,
+                &self.message_index,
+                &self.chats,
+                &self.controls,
+                &self.marks,
+                &self.held_controls,
+                &self.chat_meta,
+            )
+                .transaction(
+                    |(conv, msgs, index, chats, controls, marks, held, meta)| {
+                        let tx = ChatTx {
+                            messages: msgs,
+                            index,
+                            controls,
+                            marks,
+                            held,
+                            meta,
+                        };
+                        conv.insert(pk.as_slice(), conversation.as_slice())?;
+                        let (mut chat, mut first) = match chats.get(&pk)? {
+                            Some(v) => (dec::<Chat>("chats", &v).map_err(abort)?, false),
+                            None => (Chat::new(*peer, folder_if_new), true),
+                        };
+                        let mut out = Vec::with_capacity(items.len());
+                        for (item, mkey) in items.iter().zip(&keys) {
+                            let ikey = index_key(peer, &item.id());
+                            if index.get(&ikey)?.is_some() {
+                                out.push(Received::Duplicate);
+                                continue;
+                            }
+                            match item {
+                                ChatItem::Shown(message) => {
+                                    Self::add_received(&mut chat, message);
+                                    msgs.insert(mkey.as_slice(), ser(message))?;
+                                    index.insert(ikey, mkey.as_slice())?;
+                                    let released = tx.release_held(me, peer, &message.id, mkey)?;
+                                    out.push(Received::New {
+                                        folder: chat.folder,
+                                        first,
+                                        released,
+                                    });
+                                    first = false;
+                                }
+                                ChatItem::Control(row) => {
+                                    out.push(Received::Change(
+                                        tx.write_control(me, mkey, ikey, row)?,
+                                    ));
+                                }
+                            }
+                        }
+                        chats.insert(pk.as_slice(), ser(&chat))?;
+                        Ok(out)
+                    },
+                ),
+        )
+    }
+
+    /// Counts a new received message into its chat.
+    fn add_received(chat: &mut Chat, message: &StoredMessage) {
+        if message.sent_at >= chat.last_activity {
+            chat.last_activity = message.sent_at;
+            chat.last_message = Some(message.id);
+        }
+        chat.unread += 1;
+        if chat.folder == Folder::Requests {
+            let mut window = chat.request_window();
+            window.record(message.stored_at);
+            chat.window_start = window.start;
+            chat.window_count = window.count;
+        }
+    }
+
+    /// [`Store::accept_incoming`] for messages only, none awaited by a held change: the
+    /// common case, in a transaction over the four trees it needs.
+    fn accept_messages(
+        &self,
+        peer: &PeerId,
+        conversation: &[u8],
+        items: &[ChatItem],
         folder_if_new: Folder,
     ) -> Result<Vec<Received>> {
         let pk = peer_key(peer);
-        let keys: Vec<Vec<u8>> = messages
+        let keys: Vec<Vec<u8>> = items
             .iter()
-            .map(|m| message_key(peer, m.sent_at, &m.id))
+            .map(|i| message_key(peer, i.sent_at(), &i.id()))
             .collect();
-        let conversation = encode_secret(conversation);
         tx_result(
             (
                 &self.conversations,
@@ -364,34 +562,28 @@ impl Store {
                 &self.chats,
             )
                 .transaction(|(conv, msgs, index, chats)| {
-                    conv.insert(pk.as_slice(), conversation.as_slice())?;
+                    conv.insert(pk.as_slice(), conversation)?;
                     let (mut chat, mut first) = match chats.get(&pk)? {
                         Some(v) => (dec::<Chat>("chats", &v).map_err(abort)?, false),
                         None => (Chat::new(*peer, folder_if_new), true),
                     };
-                    let mut out = Vec::with_capacity(messages.len());
-                    for (message, mkey) in messages.iter().zip(&keys) {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (item, mkey) in items.iter().zip(&keys) {
+                        let ChatItem::Shown(message) = item else {
+                            continue;
+                        };
                         let ikey = index_key(peer, &message.id);
                         if index.get(&ikey)?.is_some() {
                             out.push(Received::Duplicate);
                             continue;
                         }
-                        if message.sent_at >= chat.last_activity {
-                            chat.last_activity = message.sent_at;
-                            chat.last_message = Some(message.id);
-                        }
-                        chat.unread += 1;
-                        if chat.folder == Folder::Requests {
-                            let mut window = chat.request_window();
-                            window.record(message.stored_at);
-                            chat.window_start = window.start;
-                            chat.window_count = window.count;
-                        }
+                        Self::add_received(&mut chat, message);
                         msgs.insert(mkey.as_slice(), ser(message))?;
                         index.insert(ikey, mkey.as_slice())?;
                         out.push(Received::New {
                             folder: chat.folder,
                             first,
+                            released: Vec::new(),
                         });
                         first = false;
                     }
@@ -500,17 +692,26 @@ impl Store {
     /// one writer (the actor) may call this: no message can arrive in between.
     pub fn delete_chat(&self, peer: &PeerId, replays: Option<&ReplayCache>) -> Result<usize> {
         let prefix = peer_key(peer);
-        let mut messages = Vec::new();
+        let (mut messages, mut controls) = (Vec::new(), Vec::new());
         for item in self.messages.scan_prefix(&prefix) {
             let (k, v) = item?;
             let m: StoredMessage = dec("messages", &v)?;
             messages.push((k, m.id));
         }
-        let outbox: Vec<sled::IVec> = self
-            .outbox
-            .scan_prefix(&prefix)
-            .keys()
-            .collect::<std::result::Result<_, _>>()?;
+        for item in self.controls.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let c: ControlRow = dec("controls", &v)?;
+            controls.push((k, c.id));
+        }
+        let keys_of = |tree: &sled::Tree| -> Result<Vec<sled::IVec>> {
+            Ok(tree
+                .scan_prefix(&prefix)
+                .keys()
+                .collect::<std::result::Result<_, _>>()?)
+        };
+        let outbox = keys_of(&self.outbox)?;
+        let marks = keys_of(&self.marks)?;
+        let held = keys_of(&self.held_controls)?;
         let replays = replays.map(ser);
         tx_result(
             (
@@ -520,22 +721,39 @@ impl Store {
                 &self.chats,
                 &self.conversations,
                 &self.secrets,
+                &self.controls,
+                &self.marks,
+                &self.held_controls,
+                &self.chat_meta,
             )
-                .transaction(|(msgs, index, out, chats, convs, secrets)| {
-                    convs.remove(prefix.as_slice())?;
-                    if let Some(replays) = &replays {
-                        secrets.insert(REPLAY_CACHE_KEY, replays.as_slice())?;
-                    }
-                    for (k, id) in &messages {
-                        msgs.remove(k)?;
-                        index.remove(index_key(peer, id))?;
-                    }
-                    for k in &outbox {
-                        out.remove(k)?;
-                    }
-                    chats.remove(prefix.as_slice())?;
-                    Ok(())
-                }),
+                .transaction(
+                    |(msgs, index, out, chats, convs, secrets, ctl, mks, hld, meta)| {
+                        convs.remove(prefix.as_slice())?;
+                        for (k, id) in &controls {
+                            ctl.remove(k)?;
+                            index.remove(index_key(peer, id))?;
+                        }
+                        for k in &marks {
+                            mks.remove(k)?;
+                        }
+                        for k in &held {
+                            hld.remove(k)?;
+                        }
+                        meta.remove(prefix.as_slice())?;
+                        if let Some(replays) = &replays {
+                            secrets.insert(REPLAY_CACHE_KEY, replays.as_slice())?;
+                        }
+                        for (k, id) in &messages {
+                            msgs.remove(k)?;
+                            index.remove(index_key(peer, id))?;
+                        }
+                        for k in &outbox {
+                            out.remove(k)?;
+                        }
+                        chats.remove(prefix.as_slice())?;
+                        Ok(())
+                    },
+                ),
         )?;
         Ok(messages.len())
     }
@@ -577,10 +795,24 @@ impl Store {
             .collect()
     }
 
-    /// The message an outbox row carries (they share the key).
-    pub fn message_at(&self, key: &OutboxKey) -> Result<Option<StoredMessage>> {
-        self.messages
+    /// The message or change an outbox row carries (they share the key): its id, time and
+    /// body, to seal it again.
+    pub fn sealed_item_at(&self, key: &OutboxKey) -> Result<Option<(MessageId, u64, MessageBody)>> {
+        if let Some(m) = self.message_at_key(key.as_bytes())? {
+            return Ok(Some((m.id, m.sent_at, m.body)));
+        }
+        Ok(self
+            .controls
             .get(key.as_bytes())?
+            .map(|v| dec::<ControlRow>("controls", &v))
+            .transpose()?
+            .map(|c| (c.id, c.sent_at, c.body)))
+    }
+
+    /// The message stored at `key`, as stored.
+    pub(crate) fn message_at_key(&self, key: &[u8]) -> Result<Option<StoredMessage>> {
+        self.messages
+            .get(key)?
             .map(|v| dec("messages", &v))
             .transpose()
     }

@@ -8,6 +8,7 @@
 //! follows are last-writer-wins by timestamp, a comment deleted by its author stays deleted)
 //! and reports whether anything changed, so gossip validation and events follow from it.
 
+pub mod chat_state;
 mod keys;
 pub mod messages;
 
@@ -96,6 +97,16 @@ pub struct Store {
     other_profiles: sled::Tree,
     /// Where each of those peers stands in `other_profiles`: peer → arrival ‖ peer.
     other_profile_index: sled::Tree,
+    /// Reactions, edits, unsends and receipts sent or received (see `chat_state`).
+    controls: sled::Tree,
+    /// Each changed message's reactions, edit and unsend.
+    marks: sled::Tree,
+    /// Changes waiting for their message.
+    held_controls: sled::Tree,
+    /// Per-chat receipts state and switches.
+    chat_meta: sled::Tree,
+    /// The user's global switches.
+    settings: sled::Tree,
 }
 
 impl Store {
@@ -152,6 +163,11 @@ impl Store {
             key_changes: t("key_changes")?,
             other_profiles: t("other_profiles")?,
             other_profile_index: t("other_profile_index")?,
+            controls: t("controls")?,
+            marks: t("marks")?,
+            held_controls: t("held_controls")?,
+            chat_meta: t("chat_meta")?,
+            settings: t("settings")?,
             db,
         };
         store.migrate_message_index()?;

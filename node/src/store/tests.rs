@@ -2,6 +2,8 @@ use super::*;
 use paperplane_crypto::Identity;
 use paperplane_protocol::{BlobHash, ImageKind, PhotoRef};
 
+use super::chat_state::ChatItem;
+
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = Store::open(&dir.path().join("db")).expect("open");
@@ -259,10 +261,13 @@ fn settling_the_outbox_decides_each_messages_state() {
         body: MessageBody::Text(format!("message {n}")),
         state: DeliveryState::Pending,
     };
-    let rows: Vec<_> = (1..=3).map(|n| (outgoing(n), vec![n; 40])).collect();
+    let rows: Vec<_> = (1..=3)
+        .map(|n| (ChatItem::Shown(outgoing(n)), vec![n; 40]))
+        .collect();
     let last = s
-        .queue_outgoing(&bob, &conv, &rows)
+        .queue_outgoing(&id(1).peer_id(), &bob, &conv, &rows)
         .expect("queue")
+        .0
         .expect("rows written");
     assert_eq!(
         s.outbox_peers().expect("peers"),
@@ -331,7 +336,8 @@ fn message_ids_are_unique_per_sender_not_across_senders() {
     };
     let accept = |m: &StoredMessage| {
         let conv = paperplane_crypto::Conversation::new(m.peer);
-        s.accept_incoming(&m.peer, &conv, std::slice::from_ref(m), Folder::Requests)
+        let items = [ChatItem::Shown(m.clone())];
+        s.accept_incoming(&id(1).peer_id(), &m.peer, &conv, &items, Folder::Requests)
             .expect("accept")
     };
     // Mallory learned the id alice will use and sends it first: alice's message is still new.
@@ -390,8 +396,14 @@ fn an_index_of_the_first_layout_is_rewritten_at_open() {
             state: DeliveryState::Received,
         };
         let conv = paperplane_crypto::Conversation::new(alice);
-        s.accept_incoming(&alice, &conv, &[m], Folder::Inbox)
-            .expect("accept");
+        s.accept_incoming(
+            &id(9).peer_id(),
+            &alice,
+            &conv,
+            &[ChatItem::Shown(m)],
+            Folder::Inbox,
+        )
+        .expect("accept");
         // Turn the entry into the first layout: the id alone.
         let (k, v) = s.message_index.iter().next().expect("entry").expect("read");
         s.message_index.remove(&k).expect("remove");
