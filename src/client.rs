@@ -268,6 +268,7 @@ impl Client {
             to: to.into(),
             text: text.into(),
             wait_ms,
+            reply_to: None,
         };
         self.call(Method::POST, &["messages"], Some(&body)).await
     }
@@ -428,7 +429,7 @@ impl Client {
         Ok(url)
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         segments: &[&str],

@@ -36,6 +36,30 @@ pub struct ShareTarget {
 }
 
 impl Node {
+    /// Resolves a message id from its 32 hex digits or a unique prefix of at least 6 (as
+    /// `chat` shows them).
+    pub fn resolve_message(&self, reference: &str) -> Result<MessageId> {
+        let reference = reference.to_ascii_lowercase();
+        let hex = reference.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex || !(6..=32).contains(&reference.len()) {
+            return Err(Error::NotAnId {
+                reference,
+                kind: IdKind::Message,
+            });
+        }
+        match self.store().message_ids_with_prefix(&reference, 2)?[..] {
+            [id] => Ok(id),
+            [] => Err(Error::NoSuch {
+                kind: IdKind::Message,
+                id: reference,
+            }),
+            _ => Err(Error::AmbiguousId {
+                prefix: reference,
+                kind: IdKind::Message,
+            }),
+        }
+    }
+
     /// The stored message `id` (in whichever chat holds it).
     fn stored(&self, id: &MessageId) -> Result<StoredMessage> {
         self.store().message(id)?.ok_or_else(|| Error::NoSuch {

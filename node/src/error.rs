@@ -20,6 +20,16 @@ pub enum IdKind {
     Message,
 }
 
+impl IdKind {
+    /// How many hex digits a whole id of this kind has.
+    pub fn digits(self) -> usize {
+        match self {
+            Self::Post | Self::Comment => 64,
+            Self::Message => 32,
+        }
+    }
+}
+
 impl fmt::Display for IdKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -57,7 +67,6 @@ pub enum Error {
         /// Each matching peer with its short fingerprint.
         candidates: Vec<(PeerId, String)>,
     },
-    /// A peer reference that is neither a peer id nor a handle.
     /// A reaction that is not one emoji or shortcode.
     #[error("{0:?} is not one emoji or an emoji shortcode like :fire:")]
     NotAnEmoji(String),
@@ -65,7 +74,7 @@ pub enum Error {
     #[error("{0:?} is neither a peer id nor a valid @handle")]
     NotAPeerReference(String),
     /// A record reference that is not an id or an id prefix.
-    #[error("{reference:?} is not a {kind} id (64 hex digits, or a unique prefix of at least 6)")]
+    #[error("{reference:?} is not a {kind} id ({} hex digits, or a unique prefix of at least 6)", kind.digits())]
     NotAnId {
         /// What was given.
         reference: String,

@@ -7,6 +7,7 @@
 //! [`format`] holds the pure formatting helpers.
 //! Errors are `anyhow` here, at the binary's edge, and end as one line on stderr.
 
+mod chat;
 pub mod daemon;
 pub mod format;
 pub mod notify;
@@ -160,6 +161,60 @@ pub enum Command {
         /// acknowledgement (for scripts sending many messages).
         #[arg(long, conflicts_with = "wait")]
         no_wait: bool,
+        /// Reply to this message (its id or a unique prefix, as `chat` shows it): the reply
+        /// quotes it.
+        #[arg(long, value_name = "MSG")]
+        reply_to: Option<String>,
+    },
+    /// React to a message with one emoji (❤️ by default: a like); the same again takes it
+    /// back. Shortcodes like :fire: work.
+    React {
+        /// Message id or unique prefix (as `chat` shows it).
+        message: String,
+        /// One emoji or :shortcode:.
+        #[arg(default_value = "❤️")]
+        emoji: String,
+    },
+    /// Take back your reaction to a message.
+    Unreact {
+        /// Message id or unique prefix.
+        message: String,
+    },
+    /// Unsend one of your messages, for everyone in the chat.
+    Unsend {
+        /// Message id or unique prefix.
+        message: String,
+    },
+    /// Edit one of your messages (within 15 minutes of sending it).
+    Edit {
+        /// Message id or unique prefix.
+        message: String,
+        /// The new text; it may start with `-`.
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+    },
+    /// Send a post into a chat (the paper plane). Without --to, lists the people you
+    /// follow, most recently messaged first.
+    Share {
+        /// Post id or unique prefix.
+        post: String,
+        /// Peer id or @handle.
+        #[arg(long, value_name = "PEER")]
+        to: Option<String>,
+        /// What to write with it.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        text: String,
+    },
+    /// Read receipts and typing indicators: show them, or switch them on or off, for
+    /// every chat or (with --peer) for one.
+    Receipts {
+        /// `on`, `off`, or (with --peer) `default` to follow the global switch; nothing
+        /// to show the global switch.
+        #[arg(value_parser = ["on", "off", "default"])]
+        switch: Option<String>,
+        /// Only the chat with this peer.
+        #[arg(long, value_name = "PEER")]
+        peer: Option<String>,
     },
     /// Conversations, newest first, with unread counts and the last message.
     Inbox,
@@ -173,6 +228,10 @@ pub enum Command {
         /// Only messages older than this one (a message id): the page before.
         #[arg(long, value_name = "ID")]
         before: Option<String>,
+        /// Keep showing the chat live (new messages, reactions, edits, seen, typing) and
+        /// send each line typed as a message, until Ctrl-D or Ctrl-C.
+        #[arg(long, conflicts_with = "before")]
+        follow: bool,
     },
     /// Message requests: first messages from people you don't follow.
     Requests,
@@ -374,13 +433,36 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             text,
             wait,
             no_wait,
+            reply_to,
         } => {
             let how = match (wait, no_wait) {
                 (true, _) => Wait::UntilSettled,
                 (false, true) => Wait::No,
                 (false, false) => Wait::Moment,
             };
-            send(client, &peer, &text, how, out).await
+            send(client, &peer, &text, reply_to.as_deref(), how, out).await
+        }
+        Command::React { message, emoji } => {
+            let m = client.react(&message, Some(&emoji)).await?;
+            out.value(&m, || chat::changed(&m))
+        }
+        Command::Unreact { message } => {
+            let m = client.unreact(&message).await?;
+            out.value(&m, || chat::changed(&m))
+        }
+        Command::Unsend { message } => {
+            let m = client.unsend(&message).await?;
+            out.value(&m, || chat::changed(&m))
+        }
+        Command::Edit { message, text } => {
+            let m = client.edit(&message, &text).await?;
+            out.value(&m, || chat::changed(&m))
+        }
+        Command::Share { post, to, text } => {
+            chat::share(client, &post, to.as_deref(), &text, now, out).await
+        }
+        Command::Receipts { switch, peer } => {
+            chat::receipts(client, switch.as_deref(), peer.as_deref(), out).await
         }
         Command::Inbox => {
             let chats = client.inbox().await?;
@@ -397,7 +479,14 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         Command::Chat {
             peer,
             limit,
+            before: _,
+            follow: true,
+        } => chat::follow(client, &peer, limit, out).await,
+        Command::Chat {
+            peer,
+            limit,
             before,
+            follow: false,
         } => {
             let messages = client.chat(&peer, limit, before.as_deref()).await?;
             if out.json {
@@ -494,10 +583,18 @@ async fn send(
     client: &Client,
     peer: &str,
     text: &str,
+    reply_to: Option<&str>,
     wait: Wait,
     out: Output,
 ) -> anyhow::Result<()> {
-    let message = client.send_message(peer, text, wait.wait_ms()).await?;
+    let message = match reply_to {
+        Some(original) => {
+            client
+                .send_reply(peer, text, original, wait.wait_ms())
+                .await?
+        }
+        None => client.send_message(peer, text, wait.wait_ms()).await?,
+    };
     if wait == Wait::UntilSettled && message.state == "pending" {
         bail!(
             "message {} is still pending (the daemon stopped, or 24 hours passed); it stays queued",
@@ -592,7 +689,7 @@ async fn watch(client: &Client, out: Output) -> anyhow::Result<()> {
 }
 
 /// The wall clock in milliseconds since the Unix epoch: the "now" of relative times.
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -613,13 +710,17 @@ pub fn error_line(e: &anyhow::Error) -> String {
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug)]
-struct Output {
-    json: bool,
+pub(crate) struct Output {
+    pub(crate) json: bool,
 }
 
 impl Output {
     /// Prints `value` as JSON with `--json`, else the text `human` makes.
-    fn value<T: Serialize>(self, value: &T, human: impl FnOnce() -> String) -> anyhow::Result<()> {
+    pub(crate) fn value<T: Serialize>(
+        self,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
         if self.json {
             let mut text = serde_json::to_string_pretty(value)?;
             text.push('\n');
@@ -632,7 +733,7 @@ impl Output {
 
 /// Writes to standard output; a closed pipe (`paperplane feed | head`) ends the process
 /// quietly, as other command-line tools do.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
@@ -678,7 +779,7 @@ mod tests {
         let cli = parse(&["paperplane", "send", "@bob", "-- hi --wait", "--wait"]).expect("ok");
         assert!(matches!(
             cli.command,
-            Command::Send { ref peer, ref text, wait: true, no_wait: false }
+            Command::Send { ref peer, ref text, wait: true, no_wait: false, reply_to: None }
                 if peer == "@bob" && text == "-- hi --wait"
         ));
         assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait"]).is_ok());

@@ -178,6 +178,7 @@ pub fn feed(posts: &[PostView], now: u64) -> String {
 /// received messages.
 pub fn state(m: &MessageView) -> String {
     match (m.state.as_str(), &m.error) {
+        ("seen", _) => "✓✓ seen".into(),
         ("delivered", _) => "✓ delivered".into(),
         ("pending", _) => "… pending".into(),
         ("failed", Some(why)) => format!("✗ failed: {why}"),
@@ -320,12 +321,13 @@ pub fn chat(
     }
     let mut rows = Vec::new();
     for m in messages {
-        let mut lines = m.text.lines();
+        let body = message_lines(m, handle);
+        let mut lines = body.iter();
         rows.push(vec![
             short_id(&m.id.to_hex()).to_owned(),
             relative_time(now, m.sent_at),
             author(m, handle),
-            lines.next().unwrap_or_default().to_owned(),
+            lines.next().cloned().unwrap_or_default(),
             state(m),
         ]);
         for line in lines {
@@ -333,13 +335,76 @@ pub fn chat(
                 String::new(),
                 String::new(),
                 String::new(),
-                line.to_owned(),
+                line.clone(),
             ]);
         }
     }
     out.push_str(&table(&rows));
     if request {
         out.push_str("answer with `paperplane accept PEER`, `decline PEER` or `block PEER`\n");
+    }
+    out
+}
+
+/// The lines a message shows in a chat: a quoted reply, a shared post's card, the text
+/// (marked large, edited or unsent), and its reactions.
+pub fn message_lines(m: &MessageView, handle: Option<&str>) -> Vec<String> {
+    use paperplane::MessageKind;
+    let mut out = Vec::new();
+    if let Some(q) = &m.reply_to {
+        let me = if m.outgoing { m.from } else { m.to };
+        let who = if q.author == me {
+            "you".to_owned()
+        } else {
+            at_handle(handle)
+        };
+        out.push(format!(
+            "↪ replying to {who}: “{}”",
+            one_line(&q.excerpt, 60)
+        ));
+    }
+    if let Some(p) = &m.shared_post {
+        out.push(format!(
+            "▣ post {} by {}{}: {}",
+            short_id(&p.id.to_hex()),
+            fingerprint(&p.author),
+            if p.verified {
+                ""
+            } else {
+                " (UNVERIFIABLE: bad signature)"
+            },
+            one_line(&p.caption, 60)
+        ));
+    }
+    match m.kind {
+        MessageKind::Unsent => out.push("(message unsent)".to_owned()),
+        MessageKind::Unsupported => out.push(format!("({})", m.text)),
+        _ => {
+            for (i, line) in m.text.lines().enumerate() {
+                let mut line = line.to_owned();
+                if i == 0 && m.emoji_only {
+                    line = format!("{line}  (large)");
+                }
+                out.push(line);
+            }
+            if m.edited_at.is_some() {
+                match out.last_mut() {
+                    Some(last) => last.push_str("  (edited)"),
+                    None => out.push("(edited)".to_owned()),
+                }
+            }
+        }
+    }
+    if !m.reactions.is_empty() {
+        let shown: Vec<String> = m
+            .reactions
+            .iter()
+            .map(|r| format!("{} {}", r.emoji, r.count))
+            .collect();
+        out.push(format!("  {}", shown.join("  ")));
+    }
+    if out.is_empty() {
+        out.push(String::new());
     }
     out
 }
@@ -448,6 +513,50 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             profile.handle,
             fingerprint(&profile.peer_id)
         ),
+        Event::Reaction {
+            message, by, emoji, ..
+        } => match emoji {
+            Some(e) => format!(
+                "reaction {} reacted {e} to {}",
+                who(by),
+                short_id(&message.to_hex())
+            ),
+            None => format!(
+                "reaction {} took back their reaction to {}",
+                who(by),
+                short_id(&message.to_hex())
+            ),
+        },
+        Event::MessageUnsent { message, by, .. } => format!(
+            "unsent   {} unsent {}",
+            who(by),
+            short_id(&message.to_hex())
+        ),
+        Event::MessageEdited {
+            peer: p,
+            message,
+            text,
+            ..
+        } => format!(
+            "edited   {} in the chat with {}: {}",
+            short_id(&message.to_hex()),
+            who(p),
+            one_line(text, 80)
+        ),
+        Event::MessagesSeen { peer: p, up_to, .. } => format!(
+            "seen     {} saw your messages up to {}",
+            who(p),
+            short_id(&up_to.to_hex())
+        ),
+        Event::Typing {
+            peer: p, active, ..
+        } => {
+            if *active {
+                format!("typing   {} is typing…", who(p))
+            } else {
+                format!("typing   {} stopped typing", who(p))
+            }
+        }
         Event::PeerConnected { peer } => format!("peer     {} connected", who(peer)),
         Event::PeerDisconnected { peer } => format!("peer     {} disconnected", who(peer)),
         // `Event` may grow (it is `#[non_exhaustive]`); a kind this renderer does not know yet

@@ -9,7 +9,8 @@
 //! and `GET /v1/openapi.json` serves the OpenAPI document, derived from the code.
 //!
 //! Layout:
-//! - [`types`]: the request and response bodies, shared with clients, with their schemas.
+//! - [`types`]: the request and response bodies, shared with clients, with their schemas;
+//!   [`chat_types`]: those of reactions, edits, shares, typing and read receipts.
 //! - [`body`]: strict JSON bodies; [`params`]: path parameters checked against their
 //!   documented patterns; [`schema`]: schemas of ids and base64 texts.
 //! - [`server`]: the routes, their body limits, and [`server::Server`], which binds and
@@ -20,6 +21,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod chat_types;
 mod doc;
 pub mod error;
 pub mod guard;

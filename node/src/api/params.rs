@@ -188,6 +188,35 @@ impl utoipa::IntoParams for MessageIdParam {
     }
 }
 
+/// `{id}` of a message given by its 32 hex digits or a unique prefix of at least 6 (as the
+/// CLI shows them); handlers resolve it with [`crate::Node::resolve_message`].
+pub(crate) struct MessageRefParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for MessageRefParam {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let value = segment(parts).await?;
+        if is_lower_hex(&value, 6, 32) {
+            Ok(Self(value))
+        } else {
+            Err(ApiError::bad_request(format!(
+                "{value:?} is not a message id: give 6 to 32 lowercase hex digits (a unique \
+                 prefix is enough)"
+            )))
+        }
+    }
+}
+
+impl utoipa::IntoParams for MessageRefParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![parameter(
+            "id",
+            "The message's id in hex, or a unique prefix of it of at least 6 digits.",
+            schema::text(6, 32, "^[0-9a-f]{6,32}$"),
+        )]
+    }
+}
+
 /// `{hash}` of a photo: 64 hex digits.
 pub(crate) struct HashParam(pub(crate) BlobHash);
 

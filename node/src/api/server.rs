@@ -27,7 +27,7 @@ use super::{
     auth, doc,
     error::ApiError,
     guard,
-    handlers::{follows, messages, node as node_routes, posts, profiles, AppState},
+    handlers::{chat, follows, messages, node as node_routes, posts, profiles, AppState},
     schema::base64_len,
 };
 use crate::{
@@ -228,6 +228,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(messages::block, messages::unblock)))
         .routes(small(routes!(messages::blocked)))
         .routes(small(routes!(messages::safety_number)))
+        .routes(small(routes!(chat::react, chat::unreact)))
+        .routes(small(routes!(chat::unsend, chat::edit)))
+        .routes(small(routes!(chat::share)))
+        .routes(small(routes!(chat::share_targets)))
+        .routes(small(routes!(chat::typing)))
+        .routes(small(routes!(chat::read_receipts, chat::set_read_receipts)))
+        .routes(small(routes!(chat::set_chat_read_receipts)))
         .routes(small(routes!(node_routes::events)))
         .routes(small(routes!(node_routes::openapi)))
 }

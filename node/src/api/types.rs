@@ -256,6 +256,20 @@ pub struct NewMessage {
     )]
     #[schema(nullable = false, minimum = 0, maximum = 86400000)]
     pub wait_ms: Option<u64>,
+    /// The message this one answers (its id in hex, or a unique prefix of at least 6
+    /// digits; it must be in the chat with `to`): the reply quotes it.
+    #[serde(
+        default,
+        deserialize_with = "some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(
+        nullable = false,
+        min_length = 6,
+        max_length = 32,
+        pattern = "^[0-9a-f]{6,32}$"
+    )]
+    pub reply_to: Option<String>,
 }
 
 impl NewMessage {
@@ -269,7 +283,12 @@ impl NewMessage {
     /// [`crate::Wait::Queued`], anything else a wait of that many ms (at most
     /// [`NewMessage::MAX_WAIT_MS`]).
     pub fn wait(&self) -> Result<crate::Wait, String> {
-        match self.wait_ms {
+        Self::wait_of(self.wait_ms)
+    }
+
+    /// The [`crate::Wait`] a request's `wait_ms` asks for.
+    pub fn wait_of(wait_ms: Option<u64>) -> Result<crate::Wait, String> {
+        match wait_ms {
             None => Ok(crate::Wait::Moment),
             Some(0) => Ok(crate::Wait::Queued),
             Some(ms) if ms <= Self::MAX_WAIT_MS => {

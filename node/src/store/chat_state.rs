@@ -308,6 +308,31 @@ impl Store {
         Ok(Some((m, self.marks_at(&key)?.unwrap_or_default())))
     }
 
+    /// The ids of stored messages (and changes) whose hex form starts with `prefix` (lower
+    /// case hex), at most `limit`.
+    pub fn message_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<MessageId>> {
+        let whole = &prefix[..prefix.len() - prefix.len() % 2];
+        let bytes = hex::decode(whole).map_err(|_| StoreError::Corrupt {
+            tree: "message_index",
+            reason: "a prefix that is not hex".into(),
+        })?;
+        let mut out: Vec<MessageId> = Vec::new();
+        for key in self.message_index.scan_prefix(bytes).keys() {
+            let key = key?;
+            let Some(id) = key.get(..16).and_then(|b| <[u8; 16]>::try_from(b).ok()) else {
+                continue;
+            };
+            let id = MessageId(id);
+            if id.to_hex().starts_with(prefix) && !out.contains(&id) {
+                out.push(id);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The chat's [`ChatMeta`] (defaults if none was written).
     pub fn chat_meta(&self, peer: &PeerId) -> Result<ChatMeta> {
         Ok(self

@@ -29,7 +29,7 @@ use crate::{
         (status = 400, description = "A blank text or one over 4,096 bytes, a wait over 24 h, \
             an ambiguous handle, the user's own id, a blocked peer, or a peer without \
             messaging keys.", body = ErrorBody),
-        (status = 404, description = "No known peer by that reference.", body = ErrorBody),
+        (status = 404, description = "No known peer by that reference, or no message             `reply_to`.", body = ErrorBody),
     ))]
 pub(crate) async fn send_message(
     State(s): State<AppState>,
@@ -44,7 +44,19 @@ pub(crate) async fn send_message(
     not_blank("text", &req.text)?;
     let wait = req.wait().map_err(ApiError::bad_request)?;
     let peer = s.node.resolve(&req.to)?;
-    let view = s.node.send(peer, req.text, wait).await?;
+    let reply_to = req.reply_to.as_deref();
+    let view = match reply_to.map(|r| s.node.resolve_message(r)).transpose()? {
+        Some(original) => {
+            if s.node.message(&original)?.peer != peer {
+                return Err(ApiError::bad_request(format!(
+                    "reply_to: message {original} is not in the chat with {}",
+                    req.to
+                )));
+            }
+            s.node.reply(&original, req.text, wait).await?
+        }
+        None => s.node.send(peer, req.text, wait).await?,
+    };
     Ok((StatusCode::CREATED, Json(view)))
 }
 

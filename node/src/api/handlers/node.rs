@@ -76,7 +76,8 @@ pub(crate) async fn connect(
         each `data:` line is one JSON event with a `type` field: `message`, \
         `message_delivered`, `message_failed`, `chat_read`, `request_accepted`, \
         `request_declined`, `blocked`, `key_changed`, `profile`, `post`, `like`, `comment`, \
-        `comment_deleted`, `follow`, `peer_connected` or `peer_disconnected`.",
+        `comment_deleted`, `follow`, `reaction`, `message_unsent`, `message_edited`, \
+        `messages_seen`, `typing`, `peer_connected` or `peer_disconnected`.",
         content_type = "text/event-stream", body = String)))]
 pub(crate) async fn events(
     State(s): State<AppState>,
