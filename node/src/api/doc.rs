@@ -95,6 +95,7 @@ pub(crate) fn add_shared_responses(openapi: &mut utoipa::openapi::OpenApi) {
             &mut item.get,
             &mut item.put,
             &mut item.post,
+            &mut item.patch,
             &mut item.delete,
         ]
         .into_iter()
