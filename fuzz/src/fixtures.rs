@@ -205,8 +205,54 @@ fn build() -> World {
         handshakes: vec![h1, h2.clone()],
         ratchet: vec![h2, m4, m5, m6],
         carol_envelopes: vec![c1, c2],
-        plaintexts: plain.iter().map(DirectMessage::to_plaintext).collect(),
+        plaintexts: plain
+            .iter()
+            .chain(&every_kind(&records, alice.peer()))
+            .map(DirectMessage::to_plaintext)
+            .collect(),
     }
+}
+
+/// A message of every kind a chat carries, beyond plain text.
+fn every_kind(records: &Records, author: PeerId) -> Vec<DirectMessage> {
+    let target = MessageId([1; 16]);
+    let bodies = [
+        MessageBody::Reply {
+            text: "yes 🙂".into(),
+            quote: paperplane_protocol::Quote {
+                id: target,
+                author,
+                excerpt: "message 1 from Alice 👋".into(),
+            },
+        },
+        MessageBody::SharedPost {
+            post: records.post.clone(),
+            text: "look".into(),
+        },
+        MessageBody::Reaction {
+            target,
+            emoji: Some("🔥".into()),
+        },
+        MessageBody::Reaction {
+            target,
+            emoji: None,
+        },
+        MessageBody::Unsend { target },
+        MessageBody::Edit {
+            target,
+            text: "message 1, edited".into(),
+        },
+        MessageBody::Seen { up_to: target },
+        MessageBody::Typing { active: true },
+    ];
+    bodies
+        .into_iter()
+        .zip(10u8..)
+        .map(|(body, n)| DirectMessage {
+            body,
+            ..message(n, "")
+        })
+        .collect()
 }
 
 fn records(alice: &User, bob: &User) -> Records {
