@@ -7,6 +7,7 @@ mod common_cli;
 
 mod adversary;
 mod api;
+mod business;
 mod cli;
 mod crowd;
 mod feed;

@@ -154,3 +154,96 @@ pub(crate) fn faq_views(profile: &paperplane_protocol::Profile) -> Vec<FaqView> 
         .map(|b| b.faq.iter().map(FaqView::from).collect())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use paperplane_crypto::{verify_record, Identity};
+    use paperplane_protocol::{
+        decode, encode, limits::MAX_GOSSIP_BYTES, Handle, MessagingKeys, PhotoRef, Profile, Record,
+        Signed, ValidationError,
+    };
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+
+    /// A profile as the first layout signed it (before FAQ).
+    #[derive(Clone, Serialize, Deserialize)]
+    struct LegacyProfile {
+        author: PeerId,
+        version: u64,
+        updated_at: u64,
+        handle: Handle,
+        display_name: String,
+        bio: String,
+        avatar: Option<PhotoRef>,
+        business: Option<LegacyBusiness>,
+        messaging: Option<MessagingKeys>,
+    }
+
+    #[derive(Clone, Serialize, Deserialize)]
+    struct LegacyBusiness {
+        category: String,
+    }
+
+    impl Record for LegacyProfile {
+        const LABEL: &'static str = "paperplane/profile/1";
+        fn author(&self) -> &PeerId {
+            &self.author
+        }
+        fn validate(&self, _: u64) -> Result<(), ValidationError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_profile_signed_in_the_old_layout_still_verifies() {
+        let id = Identity::from_seed([5; 32]);
+        for business in [None, Some("Bakery")] {
+            let old = id.sign_record(LegacyProfile {
+                author: id.peer_id(),
+                version: 2,
+                updated_at: 1_000,
+                handle: Handle::parse("bakery").expect("handle"),
+                display_name: "Bakery 🥐".into(),
+                bio: String::new(),
+                avatar: None,
+                business: business.map(|c| LegacyBusiness { category: c.into() }),
+                messaging: None,
+            });
+            let read: Signed<Profile> =
+                decode(&encode(&old), MAX_GOSSIP_BYTES).expect("old bytes decode");
+            assert_eq!(verify_record(&read, 1_000), Ok(()));
+            assert!(faq_views(&read.body).is_empty());
+        }
+        // And a new one with FAQ verifies, while a changed FAQ does not.
+        let mut p: Signed<Profile> = decode(
+            &encode(&id.sign_record(LegacyProfile {
+                author: id.peer_id(),
+                version: 3,
+                updated_at: 1_000,
+                handle: Handle::parse("bakery").expect("handle"),
+                display_name: "Bakery".into(),
+                bio: String::new(),
+                avatar: None,
+                business: Some(LegacyBusiness {
+                    category: "Bakery".into(),
+                }),
+                messaging: None,
+            })),
+            MAX_GOSSIP_BYTES,
+        )
+        .expect("decodes");
+        if let Some(b) = &mut p.body.business {
+            b.faq = vec![FaqEntry {
+                question: "Open on Sunday?".into(),
+                answer: "8–12".into(),
+            }];
+        }
+        let mut signed = id.sign_record(p.body);
+        assert_eq!(verify_record(&signed, 1_000), Ok(()));
+        if let Some(b) = &mut signed.body.business {
+            b.faq[0].answer = "closed".into();
+        }
+        assert!(verify_record(&signed, 1_000).is_err());
+    }
+}
