@@ -27,7 +27,7 @@ use super::{
     auth, doc,
     error::ApiError,
     guard,
-    handlers::{follows, messages, node as node_routes, posts, profiles, AppState},
+    handlers::{business, follows, messages, node as node_routes, posts, profiles, AppState},
     schema::base64_len,
 };
 use crate::{
@@ -228,6 +228,18 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(messages::block, messages::unblock)))
         .routes(small(routes!(messages::blocked)))
         .routes(small(routes!(messages::safety_number)))
+        .routes(small(routes!(business::quick_replies)))
+        .routes(small(routes!(
+            business::save_quick_reply,
+            business::remove_quick_reply
+        )))
+        .routes(small(routes!(business::send_quick_reply)))
+        .routes(small(routes!(business::away, business::set_away)))
+        .routes(bounded(MAX_PROFILE_BODY, routes!(business::set_faq)))
+        .routes(small(routes!(business::label_chat, business::unlabel_chat)))
+        .routes(small(routes!(business::labelled)))
+        .routes(small(routes!(business::mute, business::unmute)))
+        .routes(small(routes!(business::search)))
         .routes(small(routes!(node_routes::events)))
         .routes(small(routes!(node_routes::openapi)))
 }
@@ -353,7 +365,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 32, "one operation per route");
+        assert_eq!(ops.len(), 45, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

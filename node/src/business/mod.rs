@@ -12,6 +12,7 @@
 //! (`store::business`); the actor writes them and announces each change as an
 //! [`crate::Event`] (`actor::business`), and answers while away from the receive path.
 
+pub mod bodies;
 mod node;
 pub mod rules;
 
