@@ -9,6 +9,7 @@ mod adversary;
 mod api;
 mod business;
 mod cli;
+mod cli_business;
 mod crowd;
 mod feed;
 mod flood;
