@@ -4,6 +4,8 @@
 //! `<home>/api.addr` and `<home>/api.token`. Every error becomes one [`ClientError`] whose
 //! message is a single line meant for people.
 
+mod business;
+
 use std::{collections::VecDeque, time::Duration};
 
 use base64::Engine;

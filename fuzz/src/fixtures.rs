@@ -280,6 +280,10 @@ fn records(alice: &User, bob: &User) -> Records {
         avatar: None,
         business: Some(BusinessInfo {
             category: "Bakery".into(),
+            faq: vec![paperplane_protocol::FaqEntry {
+                question: "Open on Sunday?".into(),
+                answer: "8–12".into(),
+            }],
         }),
         messaging: None,
     });

@@ -152,6 +152,9 @@ pub enum Error {
     /// The node has shut down.
     #[error("the node has shut down")]
     Stopped,
+    /// A business or conversation tool refused the request.
+    #[error(transparent)]
+    Business(#[from] crate::business::BusinessError),
 }
 
 /// Why a message was not queued. Nothing was stored when this is returned.

@@ -155,6 +155,31 @@ pub enum Event {
         /// True for blocked, false for unblocked.
         blocked: bool,
     },
+    /// A quick reply was saved (`text`) or removed (no `text`).
+    QuickReply {
+        /// Its name.
+        name: String,
+        /// Its text, or `None` once removed.
+        text: Option<String>,
+    },
+    /// The business went away or came back.
+    Away {
+        /// The new status.
+        status: crate::business::AwayStatus,
+    },
+    /// An away message was sent automatically to someone who wrote while the business was
+    /// away.
+    AwayMessageSent {
+        /// To whom.
+        peer: PeerId,
+        /// The message.
+        id: MessageId,
+    },
+    /// A chat's labels or muting changed.
+    ChatMarks {
+        /// The chat's labels and muting now.
+        marks: crate::business::ChatMarks,
+    },
     /// A peer connected.
     PeerConnected {
         /// The peer.

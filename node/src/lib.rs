@@ -32,6 +32,7 @@
 //!   sync response may carry and when to ask for the next page; [`serving`]: how much each
 //!   peer may ask this node to serve.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
+//! - [`business`]: quick replies, away messages, FAQ, chat labels, muting and search.
 //! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods.
 //! - [`api`]: the daemon's local HTTP API server and the bodies it speaks.
 //! - [`protocol`]: the wire types (`paperplane-protocol`), re-exported.
@@ -43,6 +44,7 @@ pub mod anti_entropy;
 pub mod api;
 mod chat;
 pub mod chat_rules;
+pub mod business;
 pub mod clock;
 pub mod config;
 mod delivery;
@@ -61,6 +63,7 @@ pub mod sync_rules;
 pub mod views;
 
 pub use chat::{ShareTarget, LIKE};
+pub use business::{AwayStatus, BusinessError, ChatMarks, FaqView, QuickReply};
 pub use clock::Clock;
 pub use config::NodeConfig;
 pub use delivery::Folder;

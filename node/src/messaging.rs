@@ -166,12 +166,12 @@ impl Node {
 
     /// The inbox: conversations, newest activity first, with unread counts and last message.
     pub fn inbox(&self) -> Result<Vec<ChatView>> {
-        self.chat_views(Folder::Inbox)
+        self.with_marks(self.chat_views(Folder::Inbox)?)
     }
 
     /// Message requests: first contact from people the user does not follow.
     pub fn requests(&self) -> Result<Vec<ChatView>> {
-        self.chat_views(Folder::Requests)
+        self.with_marks(self.chat_views(Folder::Requests)?)
     }
 
     /// Up to `limit` messages with `peer` before message `before` (or the newest), oldest

@@ -2,7 +2,7 @@
 //! records typed by people.
 
 use paperplane_protocol::{
-    BusinessInfo, Handle, MessagingKeys, PeerId, PhotoRef, Profile, Record, RecordId,
+    BusinessInfo, FaqEntry, Handle, MessagingKeys, PeerId, PhotoRef, Profile, Record, RecordId,
 };
 
 use crate::{
@@ -21,6 +21,8 @@ pub struct ProfileUpdate {
     pub avatar: Option<Vec<u8>>,
     /// `Some(Some(category))` makes this a business account, `Some(None)` a personal one.
     pub business: Option<Option<String>>,
+    /// New frequently asked questions (business accounts only; empty to remove them).
+    pub faq: Option<Vec<FaqEntry>>,
 }
 
 /// The first profile of a new identity.
@@ -61,9 +63,19 @@ pub fn updated(
         p.avatar = avatar;
     }
     if let Some(business) = &update.business {
+        // A new category keeps the FAQ; becoming a personal account drops it.
+        let faq = p.business.take().map(|b| b.faq).unwrap_or_default();
         p.business = business.as_ref().map(|c| BusinessInfo {
             category: c.clone(),
+            faq,
         });
+    }
+    if let Some(faq) = &update.faq {
+        match &mut p.business {
+            Some(b) => b.faq = faq.clone(),
+            None if faq.is_empty() => {}
+            None => return Err(crate::business::BusinessError::NotABusiness.into()),
+        }
     }
     p.validate(now)?;
     Ok(p)

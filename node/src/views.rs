@@ -38,6 +38,9 @@ pub struct ProfileView {
     pub updated_at: u64,
     /// Whether the profile publishes end-to-end messaging keys.
     pub messaging_keys: bool,
+    /// A business's frequently asked questions (empty for others).
+    #[serde(default)]
+    pub faq: Vec<crate::business::FaqView>,
 }
 
 impl From<&Signed<Profile>> for ProfileView {
@@ -53,6 +56,7 @@ impl From<&Signed<Profile>> for ProfileView {
             version: b.version,
             updated_at: b.updated_at,
             messaging_keys: b.messaging.is_some(),
+            faq: crate::business::faq_views(b),
         }
     }
 }
@@ -511,6 +515,12 @@ pub struct ChatView {
     /// while this chat existed: compare safety numbers again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_changed_at: Option<u64>,
+    /// The chat's labels, sorted.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Whether the chat is muted (its messages notify nobody).
+    #[serde(default)]
+    pub muted: bool,
 }
 
 impl ChatView {
@@ -531,6 +541,8 @@ impl ChatView {
             last_message: last,
             first_message: first,
             key_changed_at,
+            labels: Vec::new(),
+            muted: false,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`gossip`]: what is published on the gossipsub topics, and the topic names.
 //! - [`sync`]: the `/paperplane/sync/1` catch-up request and response.
 //! - [`dm`]: direct-message plaintext and the `/paperplane/dm/1` request and response.
+//! - [`faq`]: a business's frequently asked questions and the profile layouts carrying them.
 //! - [`emoji`]: emoji as graphemes, shortcodes, emoji-only messages.
 //! - [`blob`]: the `/paperplane/blob/1` chunked media transfer and image sniffing.
 //! - [`limits`]: every size and count bound in one place.
@@ -23,6 +24,7 @@ pub mod dm;
 pub mod emoji;
 pub mod encoding;
 pub mod error;
+pub mod faq;
 pub mod gossip;
 pub mod handle;
 pub mod ids;
@@ -37,6 +39,7 @@ pub use dm::{
 };
 pub use encoding::{decode, encode};
 pub use error::{DecodeError, ValidationError};
+pub use faq::FaqEntry;
 pub use gossip::{FeedMessage, Topic};
 pub use handle::Handle;
 pub use ids::{BlobHash, RecordId};

@@ -38,3 +38,10 @@ pub const MAX_BLOB_REQUEST_BYTES: usize = 256;
 pub const MAX_BLOB_RESPONSE_BYTES: usize = BLOB_CHUNK_BYTES as usize + 1024;
 /// Upper bound on any decoded frame; a length prefix claiming more is rejected before allocating.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+/// Most frequently asked questions a business profile publishes.
+pub const MAX_FAQ_ENTRIES: usize = 10;
+/// Longest FAQ question, in characters.
+pub const MAX_FAQ_QUESTION_CHARS: usize = 200;
+/// Longest FAQ answer, in characters. Ten entries at the limits, four bytes a character,
+/// stay well under [`MAX_GOSSIP_BYTES`] with the rest of a profile.
+pub const MAX_FAQ_ANSWER_CHARS: usize = 1_000;

@@ -82,6 +82,10 @@ fn check_time(at: u64, now: u64) -> Result<(), ValidationError> {
 pub struct BusinessInfo {
     /// What kind of business, e.g. "Bakery".
     pub category: String,
+    /// Frequently asked questions, shown to someone opening a first chat (at most
+    /// [`MAX_FAQ_ENTRIES`]; see [`crate::faq`] for how they are encoded).
+    #[serde(default)]
+    pub faq: Vec<crate::faq::FaqEntry>,
 }
 
 /// An X25519 prekey signed by the identity key, with an id and an expiry.
@@ -126,6 +130,7 @@ pub struct Profile {
     /// Profile photo, fetched over `/paperplane/blob/1`.
     pub avatar: Option<PhotoRef>,
     /// Set for business accounts.
+    #[serde(with = "crate::faq::business_layout")]
     pub business: Option<BusinessInfo>,
     /// Keys for end-to-end encrypted messaging, once the node publishes them.
     pub messaging: Option<MessagingKeys>,
@@ -148,6 +153,7 @@ impl Record for Profile {
             if b.category.trim().is_empty() {
                 return Err(ValidationError::Inconsistent("business category is empty"));
             }
+            crate::faq::validate(&b.faq)?;
         }
         if let Some(keys) = &self.messaging {
             let count = keys.prekeys.len();

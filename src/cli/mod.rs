@@ -7,6 +7,7 @@
 //! [`format`] holds the pure formatting helpers.
 //! Errors are `anyhow` here, at the binary's edge, and end as one line on stderr.
 
+pub mod business;
 mod chat;
 pub mod daemon;
 pub mod format;
@@ -152,8 +153,11 @@ pub enum Command {
         /// Peer id or @handle.
         peer: String,
         /// The text (4,096 bytes at most; any emoji); it may start with `-`.
-        #[arg(allow_hyphen_values = true)]
-        text: String,
+        #[arg(allow_hyphen_values = true, required_unless_present = "template")]
+        text: Option<String>,
+        /// Send the quick reply NAME instead of a text (see `reply-template`).
+        #[arg(long, value_name = "NAME", conflicts_with = "text")]
+        template: Option<String>,
         /// Wait until the message is delivered or has failed.
         #[arg(long)]
         wait: bool,
@@ -217,7 +221,11 @@ pub enum Command {
         peer: Option<String>,
     },
     /// Conversations, newest first, with unread counts and the last message.
-    Inbox,
+    Inbox {
+        /// Only the chats with this label.
+        #[arg(long, value_name = "NAME")]
+        label: Option<String>,
+    },
     /// The messages with a peer, oldest first; marks the chat read.
     Chat {
         /// Peer id or @handle.
@@ -264,6 +272,51 @@ pub enum Command {
     SafetyNumber {
         /// Peer id or @handle.
         peer: String,
+    },
+    /// Saved quick replies (`send PEER --template NAME` sends one).
+    #[command(subcommand)]
+    ReplyTemplate(business::ReplyTemplateCommand),
+    /// Away messages for business accounts: an automatic answer while you are away.
+    #[command(subcommand)]
+    Away(business::AwayCommand),
+    /// Your business profile's frequently asked questions, shown to people opening a first
+    /// chat with you.
+    #[command(subcommand)]
+    Faq(business::FaqCommand),
+    /// Add a label to a chat (to sort inquiries; `inbox --label NAME` lists them).
+    Label {
+        /// Peer id or @handle.
+        peer: String,
+        /// 1–32 of a-z 0-9 - _
+        name: String,
+    },
+    /// Remove a label from a chat.
+    Unlabel {
+        /// Peer id or @handle.
+        peer: String,
+        /// The label.
+        name: String,
+    },
+    /// Mute a chat: its messages still arrive, but the daemon's notification command is
+    /// not run for them.
+    Mute {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Unmute a chat.
+    Unmute {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Search your messages (every conversation, both directions) for TEXT, ignoring case;
+    /// newest first.
+    Search {
+        /// The text to look for.
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+        /// How many messages at most (1–1000; default 50).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// Print live events (messages, message requests, deliveries, posts, likes, comments,
     /// follows, peers) until interrupted.
@@ -431,6 +484,7 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         Command::Send {
             peer,
             text,
+            template,
             wait,
             no_wait,
             reply_to,
@@ -440,7 +494,15 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
                 (false, true) => Wait::No,
                 (false, false) => Wait::Moment,
             };
-            send(client, &peer, &text, reply_to.as_deref(), how, out).await
+            let what = match (text, template, reply_to) {
+                (Some(_), Some(_), _) => bail!("give a text or --template NAME, not both"),
+                (_, Some(_), Some(_)) => bail!("--reply-to needs a text, not a template"),
+                (_, Some(name), None) => Sending::Template(name),
+                (Some(text), None, None) => Sending::Text(text),
+                (Some(text), None, Some(original)) => Sending::Reply { text, original },
+                (None, None, _) => bail!("give a text, or --template NAME"),
+            };
+            send(client, &peer, &what, how, out).await
         }
         Command::React { message, emoji } => {
             let m = client.react(&message, Some(&emoji)).await?;
@@ -464,8 +526,11 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         Command::Receipts { switch, peer } => {
             chat::receipts(client, switch.as_deref(), peer.as_deref(), out).await
         }
-        Command::Inbox => {
-            let chats = client.inbox().await?;
+        Command::Inbox { label } => {
+            let chats = match &label {
+                Some(l) => client.labelled(l).await?,
+                None => client.inbox().await?,
+            };
             if out.json {
                 return out.value(&chats, String::new);
             }
@@ -508,6 +573,14 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
                 }
                 None => (None, false, None),
             };
+            if messages.is_empty() && before.is_none() {
+                // A first chat: what a business answers before anyone asks.
+                let faq = client.profile(Some(&peer)).await?.faq;
+                if !faq.is_empty() {
+                    let text = format!("frequently asked questions:\n{}", business::faq(&faq));
+                    write_stdout(text.as_bytes())?;
+                }
+            }
             out.value(&messages, || {
                 print::chat(&messages, handle.as_deref(), request, key_changed_at, now)
             })
@@ -549,6 +622,41 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             let list = client.blocked().await?;
             out.value(&list, || print::blocked(&list))
         }
+        Command::ReplyTemplate(c) => {
+            business::run(client, business::BusinessCommand::Template(c), out, now).await
+        }
+        Command::Away(c) => {
+            business::run(client, business::BusinessCommand::Away(c), out, now).await
+        }
+        Command::Faq(c) => business::run(client, business::BusinessCommand::Faq(c), out, now).await,
+        Command::Label { peer, name } => {
+            let c = business::BusinessCommand::Label {
+                peer,
+                name,
+                on: true,
+            };
+            business::run(client, c, out, now).await
+        }
+        Command::Unlabel { peer, name } => {
+            let c = business::BusinessCommand::Label {
+                peer,
+                name,
+                on: false,
+            };
+            business::run(client, c, out, now).await
+        }
+        Command::Mute { peer } => {
+            let c = business::BusinessCommand::Mute { peer, muted: true };
+            business::run(client, c, out, now).await
+        }
+        Command::Unmute { peer } => {
+            let c = business::BusinessCommand::Mute { peer, muted: false };
+            business::run(client, c, out, now).await
+        }
+        Command::Search { text, limit } => {
+            let c = business::BusinessCommand::Search { text, limit };
+            business::run(client, c, out, now).await
+        }
         Command::SafetyNumber { peer } => {
             let n = client.safety_number(&peer).await?;
             out.value(&n, || print::safety_number(&n))
@@ -578,22 +686,38 @@ impl Wait {
     }
 }
 
+/// What `paperplane send` sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Sending {
+    /// A text.
+    Text(String),
+    /// A text answering message `original` (an id or unique prefix).
+    Reply {
+        /// The text.
+        text: String,
+        /// The message answered.
+        original: String,
+    },
+    /// A quick reply, by name.
+    Template(String),
+}
+
 /// `paperplane send`: prints the id and state; fails if the message did.
 async fn send(
     client: &Client,
     peer: &str,
-    text: &str,
-    reply_to: Option<&str>,
+    what: &Sending,
     wait: Wait,
     out: Output,
 ) -> anyhow::Result<()> {
-    let message = match reply_to {
-        Some(original) => {
+    let message = match what {
+        Sending::Text(text) => client.send_message(peer, text, wait.wait_ms()).await?,
+        Sending::Reply { text, original } => {
             client
                 .send_reply(peer, text, original, wait.wait_ms())
                 .await?
         }
-        None => client.send_message(peer, text, wait.wait_ms()).await?,
+        Sending::Template(name) => client.send_quick_reply(name, peer, wait.wait_ms()).await?,
     };
     if wait == Wait::UntilSettled && message.state == "pending" {
         bail!(
@@ -779,14 +903,16 @@ mod tests {
         let cli = parse(&["paperplane", "send", "@bob", "-- hi --wait", "--wait"]).expect("ok");
         assert!(matches!(
             cli.command,
-            Command::Send { ref peer, ref text, wait: true, no_wait: false, reply_to: None }
-                if peer == "@bob" && text == "-- hi --wait"
+            Command::Send { ref peer, ref text, wait: true, no_wait: false, reply_to: None, .. }
+                if peer == "@bob" && text.as_deref() == Some("-- hi --wait")
         ));
         assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait"]).is_ok());
         assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait", "--wait"]).is_err());
         assert!(parse(&["paperplane", "send", "@bob"]).is_err());
         let cli = parse(&["paperplane", "send", "@bob", "-1"]).expect("ok");
-        assert!(matches!(cli.command, Command::Send { ref text, wait: false, .. } if text == "-1"));
+        assert!(
+            matches!(cli.command, Command::Send { ref text, wait: false, .. } if text.as_deref() == Some("-1"))
+        );
         let cli = parse(&["paperplane", "chat", "@bob", "--limit", "1000", "--json"]).expect("ok");
         assert!(cli.json);
         assert!(matches!(

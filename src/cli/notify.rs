@@ -153,6 +153,10 @@ impl Notifier {
                 };
                 let Some(event) = event else { return };
                 if let Event::Message { message, request } = event {
+                    // A muted chat's messages arrive quietly.
+                    if node.is_muted(message.peer).unwrap_or(false) {
+                        continue;
+                    }
                     let handle = node.profile(Some(message.from)).ok().map(|p| p.handle);
                     self.notify(&Notification::for_message(
                         &message,

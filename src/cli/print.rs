@@ -712,6 +712,8 @@ mod tests {
             last_message: Some(last),
             first_message: None,
             key_changed_at: None,
+            labels: Vec::new(),
+            muted: false,
         };
         let chats = [
             chat_view(2, message(1, false, "see you", "received", now - 180_000)),

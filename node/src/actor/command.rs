@@ -143,6 +143,8 @@ pub(crate) enum Command {
         /// Done (stored) or unavailable.
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Change the business and conversation tools' state.
+    Business(crate::business::Request),
     /// Stop the node.
     Shutdown(oneshot::Sender<Result<()>>),
 }

@@ -83,6 +83,7 @@ impl Actor {
                 let _ = reply.send(self.set_blocked(peer, blocked));
             }
             Command::FetchBlob { hash, reply } => self.fetch_blob(hash, Vec::new(), Some(reply)),
+            Command::Business(request) => self.on_business(request),
             Command::Shutdown(_) => unreachable!("handled by the run loop"),
         }
     }

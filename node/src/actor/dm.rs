@@ -651,6 +651,7 @@ impl Actor {
                     }
                 });
             }
+            self.answer_while_away(peer, &items, &mut events);
             self.inbox.accepted_requests(new_requests, now);
             if new_request_chat {
                 self.drop_excess_requests(&peer)?;

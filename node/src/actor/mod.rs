@@ -9,12 +9,14 @@
 //! - `sync`: `/paperplane/sync/1`, both sides.
 //! - `blobs`: `/paperplane/blob/1`, both sides; [`blob_fetch`] reassembles and verifies.
 //! - `chats`: the user's changes to chats: read, accept, decline, block.
+//! - `business`: quick replies, away, labels and muting; the automatic away answer.
 //! - `dm`: `/paperplane/dm/1`, both sides, carrying out the delivery core's decisions;
 //!   `flush`: group commit.
 
 pub(crate) mod blob_fetch;
 mod blobs;
 mod chat_items;
+mod business;
 mod chats;
 mod command;
 mod commands;

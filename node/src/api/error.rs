@@ -74,6 +74,8 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::NoRequest(_)
         | Error::PhotoUnavailable(_) => StatusCode::NOT_FOUND,
         Error::Send(e) => send_status(e),
+        Error::Business(crate::business::BusinessError::NoTemplate(_)) => StatusCode::NOT_FOUND,
+        Error::Business(_) => StatusCode::BAD_REQUEST,
         Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         Error::Dial(_) => StatusCode::BAD_GATEWAY,
         Error::DialTimedOut(_) => StatusCode::GATEWAY_TIMEOUT,

@@ -27,7 +27,9 @@ use super::{
     auth, doc,
     error::ApiError,
     guard,
-    handlers::{chat, follows, messages, node as node_routes, posts, profiles, AppState},
+    handlers::{
+        business, chat, follows, messages, node as node_routes, posts, profiles, AppState,
+    },
     schema::base64_len,
 };
 use crate::{
@@ -235,6 +237,18 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(chat::typing)))
         .routes(small(routes!(chat::read_receipts, chat::set_read_receipts)))
         .routes(small(routes!(chat::set_chat_read_receipts)))
+        .routes(small(routes!(business::quick_replies)))
+        .routes(small(routes!(
+            business::save_quick_reply,
+            business::remove_quick_reply
+        )))
+        .routes(small(routes!(business::send_quick_reply)))
+        .routes(small(routes!(business::away, business::set_away)))
+        .routes(bounded(MAX_PROFILE_BODY, routes!(business::set_faq)))
+        .routes(small(routes!(business::label_chat, business::unlabel_chat)))
+        .routes(small(routes!(business::labelled)))
+        .routes(small(routes!(business::mute, business::unmute)))
+        .routes(small(routes!(business::search)))
         .routes(small(routes!(node_routes::events)))
         .routes(small(routes!(node_routes::openapi)))
 }
@@ -360,7 +374,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 32, "one operation per route");
+        assert_eq!(ops.len(), 55, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

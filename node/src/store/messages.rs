@@ -432,7 +432,7 @@ impl Store {
     }
 
     /// Decodes a message row and resolves its delivery state.
-    fn message_row(&self, key: &[u8], value: &[u8]) -> Result<StoredMessage> {
+    pub(super) fn message_row(&self, key: &[u8], value: &[u8]) -> Result<StoredMessage> {
         self.resolve_state(key, dec("messages", value)?)
     }
 

@@ -9,6 +9,7 @@
 //! and reports whether anything changed, so gossip validation and events follow from it.
 
 pub mod chat_state;
+pub mod business;
 mod keys;
 pub mod messages;
 

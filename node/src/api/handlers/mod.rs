@@ -17,6 +17,7 @@ use super::error::ApiError;
 use crate::{node::Node, PeerId};
 
 pub(super) mod chat;
+pub(super) mod business;
 pub(super) mod follows;
 pub(super) mod messages;
 pub(super) mod node;

@@ -47,6 +47,7 @@ pub(crate) async fn set_profile(
         bio: patch.bio,
         avatar,
         business: patch.business_category,
+        ..Default::default()
     };
     Ok(Json(s.node.set_profile(update).await?))
 }
