@@ -108,9 +108,14 @@ fn fill(store: &Store, me: &PeerId, peer: &PeerId, n: u64, start: u64) -> Counts
             items.clear();
         }
     };
+    // Runs of 1–4 messages from each side, in turn.
+    let (mut theirs_now, mut run_left) = (true, 1u64);
     for i in 0..n {
-        // Runs of 1–4 messages from each side.
-        let theirs_now = (i / (1 + i % 4)) % 2 == 0;
+        if run_left == 0 {
+            theirs_now = !theirs_now;
+            run_left = 1 + (i * 7 + i / 3) % 4;
+        }
+        run_left -= 1;
         let at = start + i * 2_000;
         let id = new_id();
         let text = format!(
