@@ -144,6 +144,9 @@ impl Node {
         self.store()
             .chats(folder)?
             .iter()
+            // A chat opened by a change alone (a reaction to a message that never came) has
+            // nothing to show.
+            .filter(|c| c.last_message.is_some())
             .map(|c| {
                 let last = match &c.last_message {
                     Some(id) => self

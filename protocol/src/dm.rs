@@ -362,6 +362,19 @@ impl DirectMessage {
         }
     }
 
+    /// The plaintext a newer version would send for a body of kind `kind` made of `bytes`
+    /// (unpadded), for tests of how this version treats kinds it does not know.
+    #[doc(hidden)]
+    pub fn unknown_kind_plaintext(id: MessageId, sent_at: u64, kind: u32, bytes: &[u8]) -> Vec<u8> {
+        encode(&WireMessage {
+            id,
+            sent_at,
+            kind,
+            body: bytes.to_vec(),
+            padding: Vec::new(),
+        })
+    }
+
     /// Decodes a message's plaintext (of at most `max` bytes). A body of a kind this
     /// version does not know decodes as [`MessageBody::Unsupported`]; one of a known kind
     /// must decode as that kind.

@@ -7,8 +7,9 @@ mod common_cli;
 
 mod adversary;
 mod api;
-mod chat_cli;
 mod business;
+mod chat;
+mod chat_cli;
 mod cli;
 mod cli_business;
 mod crowd;

@@ -614,7 +614,10 @@ impl Actor {
                 .store
                 .accept_incoming(&self.me, &peer, &conv, &items, folder)?;
             let mut new_requests = 0;
-            let mut new_request_chat = false;
+            // A new request chat may be opened by a change alone (one naming a message that
+            // never came): it counts towards the bound like any other.
+            let mut new_request_chat =
+                chat.is_none() && folder == Folder::Requests && !items.is_empty();
             for ((i, item), outcome) in indices.into_iter().zip(&items).zip(outcomes) {
                 results[i] = Some(match outcome {
                     Received::Duplicate => DmResult::Duplicate,

@@ -465,3 +465,132 @@ fn profiles_of_unrelated_peers_are_a_bounded_cache() {
         assert!(s.profile(&who[i].peer_id()).expect("read").is_some(), "{i}");
     }
 }
+
+#[test]
+fn changes_that_arrive_before_their_message_apply_when_it_does() {
+    use chat_state::{ControlOutcome, ControlRow};
+    use messages::{DeliveryState, Folder, Received, StoredMessage};
+    use paperplane_protocol::{MessageBody, MessageId};
+    let (_d, s) = store();
+    let (me, bob) = (id(1).peer_id(), id(2).peer_id());
+    let conv = paperplane_crypto::Conversation::new(bob);
+    let target = MessageId([1; 16]);
+    let change = |n: u8, sent_at: u64, body: MessageBody| {
+        ChatItem::Control(ControlRow {
+            id: MessageId([n; 16]),
+            peer: bob,
+            outgoing: false,
+            sent_at,
+            body,
+        })
+    };
+    let edit = |text: &str| MessageBody::Edit {
+        target,
+        text: text.into(),
+    };
+    let react = |emoji: Option<&str>| MessageBody::Reaction {
+        target,
+        emoji: emoji.map(str::to_owned),
+    };
+    // Bob sent: the message (at 10), a fire (20), an edit (30), the fire's removal (40), a
+    // second edit (50), a heart (60). They arrive newest first, one request each, the
+    // message last.
+    let sent = [
+        change(2, 20, react(Some("🔥"))),
+        change(3, 30, edit("first edit")),
+        change(4, 40, react(None)),
+        change(5, 50, edit("second edit")),
+        change(6, 60, react(Some("❤️"))),
+    ];
+    for item in sent.iter().rev() {
+        let out = s
+            .accept_incoming(&me, &bob, &conv, std::slice::from_ref(item), Folder::Inbox)
+            .expect("accept");
+        assert_eq!(out, vec![Received::Change(ControlOutcome::Held)]);
+    }
+    assert_eq!(s.chat_meta(&bob).expect("meta").held, 5);
+    // A retry of a held change is a duplicate.
+    assert_eq!(
+        s.accept_incoming(&me, &bob, &conv, &sent[..1], Folder::Inbox)
+            .expect("accept"),
+        vec![Received::Duplicate]
+    );
+    let message = StoredMessage {
+        id: target,
+        peer: bob,
+        outgoing: false,
+        sent_at: 10,
+        stored_at: 100,
+        body: MessageBody::Text("original".into()),
+        state: DeliveryState::Received,
+    };
+    let out = s
+        .accept_incoming(&me, &bob, &conv, &[ChatItem::Shown(message)], Folder::Inbox)
+        .expect("accept");
+    let [Received::New { released, .. }] = &out[..] else {
+        panic!("{out:?}");
+    };
+    // Applied oldest first, each one newer than the last: all five take effect.
+    assert_eq!(released.len(), 5, "{released:?}");
+    let (m, marks) = s
+        .message_with_marks(&bob, &target)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(m.body.text(), "original", "the text as sent stays");
+    assert_eq!(
+        marks.edit.as_ref().map(|e| (e.text.as_str(), e.at)),
+        Some(("second edit", 50))
+    );
+    assert_eq!(
+        crate::chat_rules::reaction_counts(&marks),
+        vec![("❤️".to_owned(), vec![bob])]
+    );
+    assert_eq!(s.chat_meta(&bob).expect("meta").held, 0);
+    // An older change arriving after the message (a retry from an earlier session, say)
+    // does not undo a newer one.
+    let out = s
+        .accept_incoming(
+            &me,
+            &bob,
+            &conv,
+            &[change(7, 35, edit("stale edit"))],
+            Folder::Inbox,
+        )
+        .expect("accept");
+    assert!(
+        matches!(&out[..], [Received::Change(ControlOutcome::Ignored(_))]),
+        "{out:?}"
+    );
+    // An unsend that arrives before its message wipes it on arrival.
+    let gone = MessageId([9; 16]);
+    let unsend = ChatItem::Control(ControlRow {
+        id: MessageId([10; 16]),
+        peer: bob,
+        outgoing: false,
+        sent_at: 80,
+        body: MessageBody::Unsend { target: gone },
+    });
+    let shown = ChatItem::Shown(StoredMessage {
+        id: gone,
+        peer: bob,
+        outgoing: false,
+        sent_at: 70,
+        stored_at: 100,
+        body: MessageBody::Text("regret".into()),
+        state: DeliveryState::Received,
+    });
+    // Both in one request, the unsend first.
+    let out = s
+        .accept_incoming(&me, &bob, &conv, &[unsend, shown], Folder::Inbox)
+        .expect("accept");
+    assert!(
+        matches!(&out[..], [Received::Change(ControlOutcome::Held), Received::New { released, .. }] if released.len() == 1),
+        "{out:?}"
+    );
+    let (m, marks) = s
+        .message_with_marks(&bob, &gone)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(m.body.text(), "");
+    assert_eq!(marks.unsent_at, Some(80));
+}
