@@ -32,7 +32,8 @@
 //!   sync response may carry and when to ask for the next page; [`serving`]: how much each
 //!   peer may ask this node to serve.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
-//! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods.
+//! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods,
+//!   `photo_messaging` its chat-photo methods; [`chat_photo`]: checking and showing them.
 //! - [`api`]: the daemon's local HTTP API server and the bodies it speaks.
 //! - [`protocol`]: the wire types (`paperplane-protocol`), re-exported.
 #![forbid(unsafe_code)]
@@ -41,6 +42,7 @@
 mod actor;
 pub mod anti_entropy;
 pub mod api;
+pub mod chat_photo;
 pub mod clock;
 pub mod config;
 mod delivery;
@@ -52,6 +54,7 @@ pub mod ingest;
 mod messaging;
 pub mod net;
 pub mod node;
+mod photo_messaging;
 pub mod profile;
 pub mod serving;
 pub mod store;

@@ -50,11 +50,23 @@ impl Node {
         wait: Wait,
     ) -> Result<MessageView, SendError> {
         let body = MessageBody::Text(text.into());
+        self.send_command(|reply| Command::Send { peer, body, reply }, wait)
+            .await
+    }
+
+    /// Sends the command `make` builds (a message to send) and waits as `wait` says.
+    pub(crate) async fn send_command(
+        &self,
+        make: impl FnOnce(
+            tokio::sync::oneshot::Sender<Result<crate::actor::Queued, SendError>>,
+        ) -> Command,
+        wait: Wait,
+    ) -> Result<MessageView, SendError> {
         // Listening before sending: the acknowledgement may beat the reply.
         let events = (wait != Wait::Queued).then(|| self.events());
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.commands()
-            .send(Command::Send { peer, body, reply })
+            .send(make(reply))
             .await
             .map_err(|_| SendError::Stopped)?;
         let queued = answer.await.map_err(|_| SendError::Stopped)??;
@@ -86,7 +98,7 @@ impl Node {
         };
         // The store is the truth (an event may have been missed by a slow listener).
         match self.store().message(&id) {
-            Ok(Some(m)) => view = MessageView::new(&m, &self.peer_id()),
+            Ok(Some(m)) => view = self.message_view(&m),
             _ => {
                 if let Some(reason) = failure {
                     view.state = MessageState::Failed;
@@ -101,7 +113,7 @@ impl Node {
     pub fn message(&self, id: &MessageId) -> Result<MessageView> {
         self.store()
             .message(id)?
-            .map(|m| MessageView::new(&m, &self.peer_id()))
+            .map(|m| self.message_view(&m))
             .ok_or_else(|| Error::NoSuch {
                 kind: IdKind::Message,
                 id: id.to_string(),
@@ -109,19 +121,18 @@ impl Node {
     }
 
     fn chat_views(&self, folder: Folder) -> Result<Vec<ChatView>> {
-        let me = self.peer_id();
         self.store()
             .chats(folder)?
             .iter()
             .map(|c| {
                 let last = match &c.last_message {
-                    Some(id) => self.store().message(id)?.map(|m| MessageView::new(&m, &me)),
+                    Some(id) => self.store().message(id)?.map(|m| self.message_view(&m)),
                     None => None,
                 };
                 let first = self
                     .store()
                     .first_message(&c.peer)?
-                    .map(|m| MessageView::new(&m, &me));
+                    .map(|m| self.message_view(&m));
                 Ok(ChatView::new(
                     c,
                     self.store().profile(&c.peer)?.as_ref(),
@@ -151,12 +162,11 @@ impl Node {
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Vec<MessageView>> {
-        let me = self.peer_id();
         Ok(self
             .store()
             .messages(&peer, before.as_ref(), limit)?
             .iter()
-            .map(|m| MessageView::new(m, &me))
+            .map(|m| self.message_view(m))
             .collect())
     }
 

@@ -264,6 +264,9 @@ pub struct MessageView {
     pub state: MessageState,
     /// Why it failed, for failed messages.
     pub error: Option<String>,
+    /// The photo, for a photo message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<crate::chat_photo::ChatPhotoView>,
 }
 
 impl MessageView {
@@ -291,6 +294,7 @@ impl MessageView {
             stored_at: m.stored_at,
             state,
             error,
+            photo: crate::chat_photo::ChatPhotoView::of(&m.body, m.outgoing),
         }
     }
 }

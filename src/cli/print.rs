@@ -546,6 +546,7 @@ mod tests {
             stored_at: at,
             state: state.parse().expect("a message state"),
             error: (state == "failed").then(|| "refused".to_owned()),
+            photo: None,
         }
     }
 

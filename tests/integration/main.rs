@@ -7,6 +7,7 @@ mod common_cli;
 
 mod adversary;
 mod api;
+mod chat_photos;
 mod cli;
 mod crowd;
 mod feed;

@@ -56,6 +56,12 @@ impl Actor {
             Command::Send { peer, body, reply } => {
                 self.send_messages(vec![super::dm::Outgoing { peer, body, reply }])
             }
+            Command::SendPhoto {
+                peer,
+                photo,
+                caption,
+                reply,
+            } => self.send_photo(peer, photo, caption, reply),
             Command::MarkRead { peer, reply } => {
                 let _ = reply.send(self.mark_read(peer));
             }

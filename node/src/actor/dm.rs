@@ -531,6 +531,7 @@ impl Actor {
                             new_requests += 1;
                             new_request_chat |= first;
                         }
+                        self.chat_photo_received(message);
                         events.push(Event::Message {
                             message: MessageView::new(message, &self.me),
                             request: folder == Folder::Requests,

@@ -8,6 +8,7 @@
 //! follows are last-writer-wins by timestamp, a comment deleted by its author stays deleted)
 //! and reports whether anything changed, so gossip validation and events follow from it.
 
+pub mod chat_photos;
 mod keys;
 pub mod messages;
 
