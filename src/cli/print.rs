@@ -192,6 +192,22 @@ pub fn sent(m: &MessageView) -> String {
     format!("{}  {}\n", m.id, m.state)
 }
 
+/// The line a chat shows for a message's photo: what it is, where it stands, and how to
+/// save it once it is here.
+fn chat_photo_line(p: &paperplane::chat_photo::ChatPhotoView) -> String {
+    let what = format!(
+        "[photo {} {}, {}]",
+        short_id(&p.hash.to_hex()),
+        p.mime,
+        size(p.size)
+    );
+    match (p.state.as_str(), &p.error) {
+        ("ready", _) => format!("{what} (paperplane chat-photo ID --out FILE)"),
+        ("failed", Some(why)) => format!("{what} discarded: {why}"),
+        (state, _) => format!("{what} {state}"),
+    }
+}
+
 /// Who sent `m`, seen from the user: `you`, or the other person's `@handle`.
 fn author(m: &MessageView, handle: Option<&str>) -> String {
     if m.outgoing {
@@ -336,6 +352,14 @@ pub fn chat(
                 line.to_owned(),
             ]);
         }
+        if let Some(photo) = &m.photo {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                chat_photo_line(photo),
+            ]);
+        }
     }
     out.push_str(&table(&rows));
     if request {
@@ -447,6 +471,28 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             "key      @{} ({}) has a new security key: compare safety numbers",
             profile.handle,
             fingerprint(&profile.peer_id)
+        ),
+        Event::ChatPhotoProgress {
+            id,
+            peer,
+            bytes,
+            total,
+        } => format!(
+            "photo    {} with {}: {} of {}",
+            short_id(&id.to_hex()),
+            who(peer),
+            size(*bytes),
+            size(*total)
+        ),
+        Event::ChatPhotoReady { id, peer } => format!(
+            "photo    {} from {} is here",
+            short_id(&id.to_hex()),
+            who(peer)
+        ),
+        Event::ChatPhotoFailed { id, peer, reason } => format!(
+            "photo    {} from {} discarded: {reason}",
+            short_id(&id.to_hex()),
+            who(peer)
         ),
         Event::PeerConnected { peer } => format!("peer     {} connected", who(peer)),
         Event::PeerDisconnected { peer } => format!("peer     {} disconnected", who(peer)),

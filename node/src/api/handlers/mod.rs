@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use super::error::ApiError;
 use crate::{node::Node, PeerId};
 
+pub(super) mod chat_photos;
 pub(super) mod follows;
 pub(super) mod messages;
 pub(super) mod node;
