@@ -299,3 +299,66 @@ async fn bad_photos_are_refused_at_the_sender() {
     assert_eq!(a.node.outbox_len(), 0);
     assert!(a.node.messages(bob, None, 10).expect("chat").is_empty());
 }
+
+/// Serves `n` on a loopback API port and returns a client for it (the server stops with the
+/// test's runtime).
+async fn api_client(n: &TestNode) -> paperplane_cli::client::Client {
+    let home = Home::new(n.dir.path());
+    let server = paperplane::api::Server::bind(n.node.clone(), "127.0.0.1:0")
+        .await
+        .expect("bind");
+    home.write_api_addr(&server.local_addr().to_string())
+        .expect("addr");
+    tokio::spawn(server.run(std::future::pending()));
+    paperplane_cli::client::Client::for_home(&home).expect("client")
+}
+
+fn api_status(e: &paperplane_cli::client::ClientError) -> u16 {
+    match e {
+        paperplane_cli::client::ClientError::Api { status, .. } => *status,
+        other => panic!("not an API error: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_sends_a_photo_and_serves_it_once_decrypted() {
+    let mut a = TestNode::start("alice").await;
+    let mut b = TestNode::start("bob").await;
+    a.meet(&mut b).await;
+    let (ca, cb) = (api_client(&a).await, api_client(&b).await);
+    let photo = png(5, 50_000);
+    let sent = ca
+        .send_chat_photo("@bob", &photo, "from the API", Some(10_000))
+        .await
+        .expect("send");
+    assert_eq!(sent.state, "delivered");
+    let id = sent.id.to_hex();
+    wait_ready(&mut b, sent.id).await;
+    let (bytes, mime) = cb.chat_photo(&id).await.expect("photo");
+    assert_eq!((bytes, mime.as_str()), (photo.clone(), "image/png"));
+    assert_eq!(ca.chat_photo(&id).await.expect("own").0, photo);
+    let got = cb.message(&id).await.expect("message");
+    assert_eq!(got.photo.expect("photo").state, ChatPhotoState::Ready);
+
+    // Refusals: not an image, a text message, no such message, a malformed id.
+    let e = ca
+        .send_chat_photo("@bob", b"plain text", "", None)
+        .await
+        .expect_err("not an image");
+    assert_eq!(api_status(&e), 400);
+    let text = ca.send_message("@bob", "hi", Some(0)).await.expect("send");
+    let e = ca
+        .chat_photo(&text.id.to_hex())
+        .await
+        .expect_err("no photo");
+    assert_eq!(api_status(&e), 404);
+    let e = ca
+        .chat_photo(&"ab".repeat(16))
+        .await
+        .expect_err("no message");
+    assert_eq!(api_status(&e), 404);
+    assert_eq!(
+        api_status(&ca.chat_photo("xyz").await.expect_err("bad")),
+        400
+    );
+}
