@@ -13,8 +13,8 @@ use futures::{stream::BoxStream, StreamExt};
 use paperplane::{
     api::types::{
         BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
-        FollowState, LikeState, NewComment, NewMessage, NewPost, NodeStatus, ProfilePatch,
-        RequestDecision, Resolved, SafetyNumber,
+        FollowState, LikeState, NewChatPhoto, NewComment, NewMessage, NewPost, NodeStatus,
+        ProfilePatch, RequestDecision, Resolved, SafetyNumber,
     },
     api::{server::parse_api_addr, BindError},
     event::Event,
@@ -273,6 +273,50 @@ impl Client {
             reply_to: None,
         };
         self.call(Method::POST, &["messages"], Some(&body)).await
+    }
+
+    /// `POST /v1/chats/{peer}/photos`: sends a photo (its bytes as base64) with a caption
+    /// to `peer`; `wait_ms` as for [`Client::send_message`]. Waits for an upload turn like
+    /// [`Client::post`].
+    pub async fn send_chat_photo(
+        &self,
+        peer: &str,
+        photo: &[u8],
+        text: &str,
+        wait_ms: Option<u64>,
+    ) -> Result<MessageView, ClientError> {
+        let body = NewChatPhoto {
+            photo_base64: encode_base64(photo),
+            text: text.into(),
+            wait_ms,
+        };
+        let mut turns = 0;
+        loop {
+            match self
+                .call(Method::POST, &["chats", peer, "photos"], Some(&body))
+                .await
+            {
+                Err(ClientError::Api { status: 429, .. }) if turns < UPLOAD_TURNS => {
+                    turns += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// `GET /v1/messages/{id}/photo`: the bytes of a message's photo and their MIME type.
+    pub async fn chat_photo(&self, id: &str) -> Result<(Vec<u8>, String), ClientError> {
+        let url = self.url(&["messages", id, "photo"])?;
+        let response = self.checked(self.http.get(url)).await?;
+        let mime = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = response.bytes().await.map_err(|e| self.transport(&e))?;
+        Ok((bytes.to_vec(), mime))
     }
 
     /// `GET /v1/messages/{id}`.

@@ -41,6 +41,8 @@
 //! - [`safety`]: safety numbers users compare to verify each other's keys.
 //! - [`error`]: [`EncryptError`] and [`DecryptError`].
 //!
+//! - [`attachment`]: attachments (a photo sent in a chat) sealed under a fresh random key
+//!   ([`seal_attachment`], [`open_attachment`]); the key travels in the message.
 //! - [`stored`]: [`encode_secret`], the protocol encoding of secret state into a buffer that
 //!   is wiped.
 //!
@@ -51,6 +53,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attachment;
 pub mod conversation;
 pub mod dh;
 pub mod envelope;
@@ -67,6 +70,9 @@ pub mod stored;
 mod test_support;
 pub mod x3dh;
 
+pub use attachment::{
+    open_attachment, seal_attachment, AttachmentError, AttachmentKey, ATTACHMENT_OVERHEAD,
+};
 pub use conversation::{Conversation, MAX_REMEMBERED_SESSION_IDS, MAX_SESSIONS_PER_PEER};
 pub use dh::{is_low_order, NonContributory};
 pub use envelope::{Envelope, MAX_ENVELOPE_BYTES, MAX_PLAINTEXT_BYTES};

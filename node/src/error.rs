@@ -155,6 +155,19 @@ pub enum Error {
     /// A business or conversation tool refused the request.
     #[error(transparent)]
     Business(#[from] crate::business::BusinessError),
+    /// The message carries no photo.
+    #[error("message {0} has no photo")]
+    NotAPhoto(paperplane_protocol::MessageId),
+    /// The message's photo is not on this node: still to fetch, or discarded.
+    #[error("the photo of message {id} is {state}{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    ChatPhotoNotReady {
+        /// The message.
+        id: paperplane_protocol::MessageId,
+        /// `fetching` or `failed`.
+        state: &'static str,
+        /// Why it failed.
+        reason: Option<String>,
+    },
 }
 
 /// Why a message was not queued. Nothing was stored when this is returned.

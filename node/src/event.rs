@@ -180,6 +180,34 @@ pub enum Event {
         /// The chat's labels and muting now.
         marks: crate::business::ChatMarks,
     },
+    /// A chat photo is on its way: the recipient has fetched `bytes` of its `total` sealed
+    /// bytes (seen by both ends: the recipient fetching, the sender serving).
+    ChatPhotoProgress {
+        /// The message.
+        id: MessageId,
+        /// The other person in the chat.
+        peer: PeerId,
+        /// Sealed bytes fetched so far.
+        bytes: u64,
+        /// All the sealed bytes.
+        total: u64,
+    },
+    /// A received chat photo is decrypted, verified and stored.
+    ChatPhotoReady {
+        /// The message.
+        id: MessageId,
+        /// The sender.
+        peer: PeerId,
+    },
+    /// A received chat photo was discarded: its bytes did not match the message.
+    ChatPhotoFailed {
+        /// The message.
+        id: MessageId,
+        /// The sender.
+        peer: PeerId,
+        /// Why.
+        reason: String,
+    },
     /// A peer connected.
     PeerConnected {
         /// The peer.

@@ -33,7 +33,10 @@
 //!   peer may ask this node to serve.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
 //! - [`business`]: quick replies, away messages, FAQ, chat labels, muting and search.
-//! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods.
+//! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods,
+//!   `chat` reactions, replies, shares, edits, unsend, receipts and typing (the rules in
+//!   [`chat_rules`]), `photo_messaging` its chat-photo methods; [`chat_photo`]: checking and
+//!   showing them.
 //! - [`api`]: the daemon's local HTTP API server and the bodies it speaks.
 //! - [`protocol`]: the wire types (`paperplane-protocol`), re-exported.
 #![forbid(unsafe_code)]
@@ -42,9 +45,10 @@
 mod actor;
 pub mod anti_entropy;
 pub mod api;
-mod chat;
-pub mod chat_rules;
 pub mod business;
+mod chat;
+pub mod chat_photo;
+pub mod chat_rules;
 pub mod clock;
 pub mod config;
 mod delivery;
@@ -56,14 +60,15 @@ pub mod ingest;
 mod messaging;
 pub mod net;
 pub mod node;
+mod photo_messaging;
 pub mod profile;
 pub mod serving;
 pub mod store;
 pub mod sync_rules;
 pub mod views;
 
-pub use chat::{ShareTarget, LIKE};
 pub use business::{AwayStatus, BusinessError, ChatMarks, FaqView, QuickReply};
+pub use chat::{ShareTarget, LIKE};
 pub use clock::Clock;
 pub use config::NodeConfig;
 pub use delivery::Folder;

@@ -51,22 +51,24 @@ impl Node {
         text: impl Into<String>,
         wait: Wait,
     ) -> Result<MessageView, SendError> {
-        self.send_body(peer, MessageBody::Text(text.into()), wait)
+        let body = MessageBody::Text(text.into());
+        self.send_command(|reply| Command::Send { peer, body, reply }, wait)
             .await
     }
 
-    /// Sends any message body (validated by the node) to `peer`; see [`Node::send`].
-    pub(crate) async fn send_body(
+    /// Sends the command `make` builds (a message to send) and waits as `wait` says.
+    pub(crate) async fn send_command(
         &self,
-        peer: PeerId,
-        body: MessageBody,
+        make: impl FnOnce(
+            tokio::sync::oneshot::Sender<Result<crate::actor::Queued, SendError>>,
+        ) -> Command,
         wait: Wait,
     ) -> Result<MessageView, SendError> {
         // Listening before sending: the acknowledgement may beat the reply.
         let events = (wait != Wait::Queued).then(|| self.events());
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.commands()
-            .send(Command::Send { peer, body, reply })
+            .send(make(reply))
             .await
             .map_err(|_| SendError::Stopped)?;
         let queued = answer.await.map_err(|_| SendError::Stopped)??;
@@ -109,8 +111,8 @@ impl Node {
         Ok(view)
     }
 
-    /// How `m` is shown now: with its reactions, edit or unsend, and the other person's
-    /// read receipt applied.
+    /// How `m` is shown now: with its reactions, edit or unsend, the other person's read
+    /// receipt, and where its photo stands.
     pub(crate) fn view(&self, m: &StoredMessage) -> MessageView {
         let store = self.store();
         let marks = store
@@ -125,6 +127,9 @@ impl Node {
             for photo in &mut post.photos {
                 photo.local = store.has_blob(&photo.hash).unwrap_or(false);
             }
+        }
+        if let (Some(photo), MessageBody::Photo { .. }) = (view.photo.take(), &m.body) {
+            view.photo = Some(self.photo_state(m, photo));
         }
         view
     }

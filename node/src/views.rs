@@ -372,6 +372,9 @@ pub struct MessageView {
     pub seen_at: Option<u64>,
     /// Why it failed, for failed messages.
     pub error: Option<String>,
+    /// The photo, for a photo message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<crate::chat_photo::ChatPhotoView>,
 }
 
 /// The text shown for a message of a kind this version does not know.
@@ -466,6 +469,7 @@ impl MessageView {
             state,
             seen_at: seen.then_some(meta.seen_at),
             error,
+            photo: crate::chat_photo::ChatPhotoView::of(&m.body, m.outgoing),
         }
     }
 }

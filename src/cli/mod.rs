@@ -9,6 +9,7 @@
 
 pub mod business;
 mod chat;
+mod chat_photo;
 pub mod daemon;
 pub mod format;
 pub mod notify;
@@ -136,6 +137,14 @@ pub enum Command {
         /// Comment id or unique prefix.
         comment: String,
     },
+    /// Save the photo of a chat message (once fetched and decrypted) to a file.
+    ChatPhoto {
+        /// The message's id (as `chat` shows it in full with `--json`).
+        id: String,
+        /// Where to write it; `-` for standard output.
+        #[arg(long, short, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Save a photo (fetched from peers if needed) to a file.
     Photo {
         /// Hex SHA-256 of the photo (as `feed` shows it).
@@ -149,15 +158,23 @@ pub enum Command {
     /// The state is `delivered` if the peer acknowledged it within a moment, else `pending`:
     /// it waits in the outbox, across restarts, until the peer is reachable. Exits non-zero
     /// if the message failed (refused by the peer).
+    ///
+    /// With `--photo FILE` it sends a photo (JPEG, PNG or WebP, at most 8 MiB), the text
+    /// being its caption: sealed under a fresh key, fetched by the peer from this node;
+    /// for a large photo the peer's progress is shown.
     Send {
         /// Peer id or @handle.
         peer: String,
-        /// The text (4,096 bytes at most; any emoji); it may start with `-`.
-        #[arg(allow_hyphen_values = true, required_unless_present = "template")]
+        /// The text (4,096 bytes at most; any emoji); it may start with `-`. Optional with
+        /// `--photo`.
+        #[arg(allow_hyphen_values = true, required_unless_present_any = ["template", "photo"])]
         text: Option<String>,
         /// Send the quick reply NAME instead of a text (see `reply-template`).
-        #[arg(long, value_name = "NAME", conflicts_with = "text")]
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["text", "photo"])]
         template: Option<String>,
+        /// A photo to send, with the text as its caption.
+        #[arg(long, value_name = "FILE")]
+        photo: Option<PathBuf>,
         /// Wait until the message is delivered or has failed.
         #[arg(long)]
         wait: bool,
@@ -485,6 +502,7 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             peer,
             text,
             template,
+            photo,
             wait,
             no_wait,
             reply_to,
@@ -494,6 +512,15 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
                 (false, true) => Wait::No,
                 (false, false) => Wait::Moment,
             };
+            if let Some(path) = photo {
+                if reply_to.is_some() {
+                    bail!("--reply-to answers with a text, not a photo");
+                }
+                let text = text.unwrap_or_default();
+                let sent =
+                    chat_photo::send_photo(client, &peer, &path, &text, how.wait_ms(), out).await?;
+                return settled(&sent, how);
+            }
             let what = match (text, template, reply_to) {
                 (Some(_), Some(_), _) => bail!("give a text or --template NAME, not both"),
                 (_, Some(_), Some(_)) => bail!("--reply-to needs a text, not a template"),
@@ -503,6 +530,9 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
                 (None, None, _) => bail!("give a text, or --template NAME"),
             };
             send(client, &peer, &what, how, out).await
+        }
+        Command::ChatPhoto { id, out: path } => {
+            chat_photo::save_chat_photo(client, &id, &path, out).await
         }
         Command::React { message, emoji } => {
             let m = client.react(&message, Some(&emoji)).await?;
@@ -726,6 +756,17 @@ async fn send(
         );
     }
     out.value(&message, || print::sent(&message))?;
+    settled(&message, wait)
+}
+
+/// Fails if `message` failed, or is still pending after a wait until it settled.
+fn settled(message: &paperplane::MessageView, wait: Wait) -> anyhow::Result<()> {
+    if wait == Wait::UntilSettled && message.state == "pending" {
+        bail!(
+            "message {} is still pending (the daemon stopped, or 24 hours passed); it stays queued",
+            format::short_id(&message.id.to_hex())
+        );
+    }
     if message.state == "failed" {
         bail!(
             "message {} was not delivered: {}",
@@ -903,16 +944,30 @@ mod tests {
         let cli = parse(&["paperplane", "send", "@bob", "-- hi --wait", "--wait"]).expect("ok");
         assert!(matches!(
             cli.command,
-            Command::Send { ref peer, ref text, wait: true, no_wait: false, reply_to: None, .. }
+            Command::Send { ref peer, ref text, wait: true, no_wait: false, photo: None, reply_to: None, .. }
                 if peer == "@bob" && text.as_deref() == Some("-- hi --wait")
         ));
         assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait"]).is_ok());
         assert!(parse(&["paperplane", "send", "@bob", "x", "--no-wait", "--wait"]).is_err());
         assert!(parse(&["paperplane", "send", "@bob"]).is_err());
         let cli = parse(&["paperplane", "send", "@bob", "-1"]).expect("ok");
-        assert!(
-            matches!(cli.command, Command::Send { ref text, wait: false, .. } if text.as_deref() == Some("-1"))
-        );
+        assert!(matches!(
+            cli.command,
+            Command::Send { ref text, wait: false, .. } if text.as_deref() == Some("-1")
+        ));
+        // A photo needs no text; a caption may follow it.
+        let cli = parse(&["paperplane", "send", "@bob", "--photo", "cat.png"]).expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::Send { text: None, photo: Some(ref p), .. } if p == Path::new("cat.png")
+        ));
+        let cli = parse(&["paperplane", "send", "@bob", "--photo", "c.png", "hi"]).expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::Send { text: Some(ref t), photo: Some(_), .. } if t == "hi"
+        ));
+        let cli = parse(&["paperplane", "chat-photo", "ab12", "--out", "-"]).expect("ok");
+        assert!(matches!(cli.command, Command::ChatPhoto { ref id, .. } if id == "ab12"));
         let cli = parse(&["paperplane", "chat", "@bob", "--limit", "1000", "--json"]).expect("ok");
         assert!(cli.json);
         assert!(matches!(

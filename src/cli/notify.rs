@@ -264,6 +264,7 @@ mod tests {
             stored_at: 2,
             state: paperplane::MessageState::Received,
             error: None,
+            photo: None,
         }
     }
 

@@ -193,6 +193,22 @@ pub fn sent(m: &MessageView) -> String {
     format!("{}  {}\n", m.id, m.state)
 }
 
+/// The line a chat shows for a message's photo: what it is, where it stands, and how to
+/// save it once it is here.
+fn chat_photo_line(p: &paperplane::chat_photo::ChatPhotoView) -> String {
+    let what = format!(
+        "[photo {} {}, {}]",
+        short_id(&p.hash.to_hex()),
+        p.mime,
+        size(p.size)
+    );
+    match (p.state.as_str(), &p.error) {
+        ("ready", _) => format!("{what} (paperplane chat-photo ID --out FILE)"),
+        ("failed", Some(why)) => format!("{what} discarded: {why}"),
+        (state, _) => format!("{what} {state}"),
+    }
+}
+
 /// Who sent `m`, seen from the user: `you`, or the other person's `@handle`.
 fn author(m: &MessageView, handle: Option<&str>) -> String {
     if m.outgoing {
@@ -336,6 +352,14 @@ pub fn chat(
                 String::new(),
                 String::new(),
                 line.clone(),
+            ]);
+        }
+        if let Some(photo) = &m.photo {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                chat_photo_line(photo),
             ]);
         }
     }
@@ -557,6 +581,28 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
                 format!("typing   {} stopped typing", who(p))
             }
         }
+        Event::ChatPhotoProgress {
+            id,
+            peer,
+            bytes,
+            total,
+        } => format!(
+            "photo    {} with {}: {} of {}",
+            short_id(&id.to_hex()),
+            who(peer),
+            size(*bytes),
+            size(*total)
+        ),
+        Event::ChatPhotoReady { id, peer } => format!(
+            "photo    {} from {} is here",
+            short_id(&id.to_hex()),
+            who(peer)
+        ),
+        Event::ChatPhotoFailed { id, peer, reason } => format!(
+            "photo    {} from {} discarded: {reason}",
+            short_id(&id.to_hex()),
+            who(peer)
+        ),
         Event::PeerConnected { peer } => format!("peer     {} connected", who(peer)),
         Event::PeerDisconnected { peer } => format!("peer     {} disconnected", who(peer)),
         // `Event` may grow (it is `#[non_exhaustive]`); a kind this renderer does not know yet
@@ -662,6 +708,7 @@ mod tests {
             stored_at: at,
             state: state.parse().expect("a message state"),
             error: (state == "failed").then(|| "refused".to_owned()),
+            photo: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod api;
 mod business;
 mod chat;
 mod chat_cli;
+mod chat_photos;
 mod cli;
 mod cli_business;
 mod crowd;

@@ -19,22 +19,44 @@ pub(crate) enum Step {
     Bad(&'static str),
 }
 
+/// What a blob must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// A photo of a post or a profile: an image of at most [`MAX_PHOTO_BYTES`].
+    Image,
+    /// A sealed chat photo of exactly this many bytes (opaque until decrypted).
+    Sealed(u64),
+}
+
 /// A blob being assembled from one peer's chunks.
 #[derive(Debug)]
 pub(crate) struct Assembly {
     hash: BlobHash,
+    expect: Expect,
     buf: Vec<u8>,
     total: Option<u64>,
 }
 
 impl Assembly {
-    /// Starts assembling `hash`.
+    /// Starts assembling `hash`, an image.
+    #[cfg(test)]
     pub(crate) fn new(hash: BlobHash) -> Self {
+        Self::expecting(hash, Expect::Image)
+    }
+
+    /// Starts assembling `hash`, which must be what `expect` says.
+    pub(crate) fn expecting(hash: BlobHash, expect: Expect) -> Self {
         Self {
             hash,
+            expect,
             buf: Vec::new(),
             total: None,
         }
+    }
+
+    /// What the blob must be.
+    pub(crate) fn expect(&self) -> Expect {
+        self.expect
     }
 
     /// Where the next request starts.
@@ -50,7 +72,11 @@ impl Assembly {
 
     /// Takes one chunk answering a request at [`Assembly::offset`].
     pub(crate) fn on_chunk(&mut self, total_len: u64, bytes: &[u8]) -> Step {
-        if total_len == 0 || total_len > MAX_PHOTO_BYTES {
+        let in_bounds = match self.expect {
+            Expect::Image => total_len <= MAX_PHOTO_BYTES,
+            Expect::Sealed(size) => total_len == size,
+        };
+        if total_len == 0 || !in_bounds {
             return Step::Bad("blob size out of bounds");
         }
         if *self.total.get_or_insert(total_len) != total_len {
@@ -68,7 +94,7 @@ impl Assembly {
         if BlobHash::of(&self.buf) != self.hash {
             return Step::Bad("blob bytes do not match their hash");
         }
-        if ImageKind::sniff(&self.buf).is_none() {
+        if self.expect == Expect::Image && ImageKind::sniff(&self.buf).is_none() {
             return Step::Bad("blob is not an image");
         }
         Step::Done(std::mem::take(&mut self.buf))
@@ -200,6 +226,21 @@ mod tests {
             Step::Continue { offset: 800 }
         );
         assert_eq!(a.on_chunk(1000, &data[800..]), Step::Done(data.clone()));
+    }
+
+    #[test]
+    fn sealed_blobs_are_opaque_and_of_the_size_expected() {
+        let data = b"sealed bytes, no image".to_vec();
+        let hash = BlobHash::of(&data);
+        let size = data.len() as u64;
+        let mut a = Assembly::expecting(hash, Expect::Sealed(size));
+        assert_eq!(a.on_chunk(size, &data[..5]), Step::Continue { offset: 5 });
+        assert_eq!(a.on_chunk(size, &data[5..]), Step::Done(data.clone()));
+        let mut a = Assembly::expecting(hash, Expect::Sealed(size + 1));
+        assert_eq!(
+            a.on_chunk(size, &data),
+            Step::Bad("blob size out of bounds")
+        );
     }
 
     #[test]

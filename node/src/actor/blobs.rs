@@ -13,7 +13,7 @@ use paperplane_protocol::{
 use tokio::sync::oneshot;
 
 use super::{
-    blob_fetch::{Admit, Assembly, FetchQueue, Step},
+    blob_fetch::{Admit, Assembly, Expect, FetchQueue, Step},
     slots::{Offer, Slots},
     Actor,
 };
@@ -61,6 +61,7 @@ enum Ending {
 /// A blob waiting to be fetched.
 struct Queued {
     preferred: Vec<PeerId>,
+    expect: Expect,
     waiters: Vec<oneshot::Sender<Result<()>>>,
 }
 
@@ -106,10 +107,29 @@ impl Actor {
         }
         let waiter = Queued {
             preferred,
+            expect: Expect::Image,
             waiters: reply.into_iter().collect(),
         };
+        self.admit_fetch(hash, waiter);
+    }
+
+    /// Starts fetching the sealed chat photo `hash` of `size` bytes from its sender `from`
+    /// alone (nobody else has it). How it ends goes to the chat photos' code.
+    pub(super) fn fetch_sealed(&mut self, hash: BlobHash, size: u64, from: PeerId) {
+        if self.fetches.contains_key(&hash) {
+            return;
+        }
+        let waiter = Queued {
+            preferred: vec![from],
+            expect: Expect::Sealed(size),
+            waiters: Vec::new(),
+        };
+        self.admit_fetch(hash, waiter);
+    }
+
+    fn admit_fetch(&mut self, hash: BlobHash, waiter: Queued) {
         match self.blob_requests.queue.admit(hash, waiter) {
-            Admit::Start(w) => self.start_fetch(hash, w.preferred, w.waiters),
+            Admit::Start(w) => self.start_fetch(hash, w),
             Admit::Queued => {}
             Admit::Joined(w) => {
                 if let Some(q) = self.blob_requests.queue.waiting_mut(&hash) {
@@ -121,19 +141,27 @@ impl Actor {
                 for r in w.waiters {
                     let _ = r.send(Err(Error::PhotoUnavailable(hash.to_hex())));
                 }
+                if matches!(w.expect, Expect::Sealed(_)) {
+                    self.sealed_unavailable(hash);
+                }
             }
         }
     }
 
     /// Starts fetching `hash` (a place among [`MAX_ACTIVE_FETCHES`] is free).
-    fn start_fetch(
-        &mut self,
-        hash: BlobHash,
-        preferred: Vec<PeerId>,
-        waiters: Vec<oneshot::Sender<Result<()>>>,
-    ) {
+    /// A sealed blob is asked of its sender only; an image of anyone connected.
+    fn start_fetch(&mut self, hash: BlobHash, queued: Queued) {
+        let Queued {
+            preferred,
+            expect,
+            waiters,
+        } = queued;
+        let others = match expect {
+            Expect::Image => self.connected.iter().copied().collect(),
+            Expect::Sealed(_) => Vec::new(),
+        };
         let mut candidates: VecDeque<PeerId> = VecDeque::new();
-        for p in preferred.into_iter().chain(self.connected.iter().copied()) {
+        for p in preferred.into_iter().chain(others) {
             if p != self.me && self.connected.contains(&p) && !candidates.contains(&p) {
                 candidates.push_back(p);
             }
@@ -142,12 +170,15 @@ impl Actor {
             for w in waiters {
                 let _ = w.send(Err(Error::PhotoUnavailable(hash.to_hex())));
             }
+            if matches!(expect, Expect::Sealed(_)) {
+                self.sealed_unavailable(hash);
+            }
             return self.fetch_next(hash);
         };
         self.fetches.insert(
             hash,
             Fetch {
-                assembly: Assembly::new(hash),
+                assembly: Assembly::expecting(hash, expect),
                 candidates,
                 current: first,
                 waiters,
@@ -231,6 +262,10 @@ impl Actor {
                         return;
                     };
                     let resp = self.serve_chunk(&req);
+                    if let BlobResponse::Chunk { total_len, bytes } = &resp {
+                        let served = req.offset + bytes.len() as u64;
+                        self.sealed_served(peer, &req.hash, served, *total_len);
+                    }
                     let _ = self
                         .swarm
                         .behaviour_mut()
@@ -297,9 +332,20 @@ impl Actor {
             Ok(BlobResponse::Refused(_)) => Step::Bad("peer refused the request"),
             Err(_) => Step::Bad("malformed blob response"),
         };
+        let expect = f.assembly.expect();
+        let sealed = matches!(expect, Expect::Sealed(_));
         match step {
-            Step::Continue { .. } => self.request_chunk(hash, peer),
+            Step::Continue { offset } => {
+                if let Expect::Sealed(total) = expect {
+                    self.sealed_progress(hash, offset, total);
+                }
+                self.request_chunk(hash, peer)
+            }
             Step::Bad(why) => self.next_candidate(hash, why),
+            Step::Done(data) if sealed => {
+                self.finish_fetch(hash, Ending::Stored);
+                self.sealed_fetched(hash, &data);
+            }
             Step::Done(data) => {
                 let ending = match self.store.put_blob(&data) {
                     Ok(_) => Ending::Stored,
@@ -314,6 +360,12 @@ impl Actor {
     /// queued blobs start.
     fn finish_fetch(&mut self, hash: BlobHash, ending: Ending) {
         if let Some(f) = self.fetches.remove(&hash) {
+            if matches!(
+                (f.assembly.expect(), &ending),
+                (Expect::Sealed(_), Ending::Unavailable)
+            ) {
+                self.sealed_unavailable(hash);
+            }
             for w in f.waiters {
                 let _ = w.send(match &ending {
                     Ending::Stored => Ok(()),
@@ -329,13 +381,13 @@ impl Actor {
     fn fetch_next(&mut self, hash: BlobHash) {
         self.blob_requests.queue.finish(&hash);
         if let Some((next, q)) = self.blob_requests.queue.next() {
-            if self.store.has_blob(&next).unwrap_or(false) {
+            if q.expect == Expect::Image && self.store.has_blob(&next).unwrap_or(false) {
                 for w in q.waiters {
                     let _ = w.send(Ok(()));
                 }
                 return self.fetch_next(next);
             }
-            self.start_fetch(next, q.preferred, q.waiters);
+            self.start_fetch(next, q);
         }
     }
 }

@@ -106,6 +106,17 @@ pub(crate) enum Command {
         /// Done.
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Send a photo in a chat (sealed, kept for the recipient to fetch).
+    SendPhoto {
+        /// To whom.
+        peer: PeerId,
+        /// The image's bytes (validated by the actor).
+        photo: Vec<u8>,
+        /// A caption (may be empty).
+        caption: String,
+        /// The message once durably queued.
+        reply: oneshot::Sender<std::result::Result<Queued, SendError>>,
+    },
     /// Mark the chat with a peer read.
     MarkRead {
         /// The peer.

@@ -66,6 +66,12 @@ impl Actor {
             Command::SetReceipts { peer, on, reply } => {
                 let _ = reply.send(self.set_receipts(peer, on));
             }
+            Command::SendPhoto {
+                peer,
+                photo,
+                caption,
+                reply,
+            } => self.send_photo(peer, photo, caption, reply),
             Command::MarkRead { peer, reply } => {
                 let _ = reply.send(self.mark_read(peer));
             }

@@ -632,6 +632,7 @@ impl Actor {
                         }
                         if let ChatItem::Shown(message) = item {
                             self.on_new_message(message);
+                            self.chat_photo_received(message);
                             events.push(Event::Message {
                                 message: Box::new(self.view_of(message)),
                                 request: folder == Folder::Requests,

@@ -8,6 +8,7 @@
 //! - `network`: swarm events: connections, gossip, discovery.
 //! - `sync`: `/paperplane/sync/1`, both sides.
 //! - `blobs`: `/paperplane/blob/1`, both sides; [`blob_fetch`] reassembles and verifies.
+//! - `chat_photos`: photos in chats: sealing and sending, fetching and revealing.
 //! - `chats`: the user's changes to chats: read, accept, decline, block.
 //! - `business`: quick replies, away, labels and muting; the automatic away answer.
 //! - `dm`: `/paperplane/dm/1`, both sides, carrying out the delivery core's decisions;
@@ -15,8 +16,9 @@
 
 pub(crate) mod blob_fetch;
 mod blobs;
-mod chat_items;
 mod business;
+mod chat_items;
+mod chat_photos;
 mod chats;
 mod command;
 mod commands;
@@ -27,7 +29,7 @@ mod publish;
 mod slots;
 mod sync;
 
-pub(crate) use command::Command;
+pub(crate) use command::{Command, Queued};
 
 use std::{
     collections::{HashMap, HashSet},
@@ -122,6 +124,8 @@ struct Actor {
     catch_up: crate::anti_entropy::Schedule,
     /// Whether the node subscribes to feed topics (see [`NodeConfig::feed_gossip`]).
     feed_gossip: bool,
+    /// Photos in chats: those still to fetch, and those sent.
+    chat_photos: chat_photos::ChatPhotos,
 }
 
 /// A duration in whole milliseconds, saturating.
@@ -210,6 +214,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             most: millis(config.catch_up_most),
         }),
         feed_gossip: config.feed_gossip,
+        chat_photos: chat_photos::ChatPhotos::default(),
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
@@ -241,6 +246,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }
     }
     actor.remember_known_peers()?;
+    actor.resume_chat_photos()?;
     // Messages queued before the last stop (read back from disk, so durable) go out now, or
     // as soon as their peer is back.
     for (peer, up_to) in waiting {
@@ -361,6 +367,7 @@ impl Actor {
     fn on_tick(&mut self) {
         self.drive_outbox(Input::Tick);
         self.ask_about_due_authors();
+        self.retry_chat_photos();
         if self.prekeys.rotation_due(self.now()) {
             if let Err(e) = self.publish_messaging_keys() {
                 tracing::error!(error = %e, "rotating prekeys");

@@ -57,6 +57,7 @@ impl Actor {
                     self.connected.insert(peer_id);
                     self.emit(Event::PeerConnected { peer: peer_id });
                     self.sync_on_connect(peer_id);
+                    self.chat_photos_connected(peer_id);
                 }
                 self.drive_outbox(crate::delivery::outbox::Input::Connected(peer_id));
             }

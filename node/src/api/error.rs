@@ -72,7 +72,9 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::NoSuch { .. }
         | Error::NoConversation(_)
         | Error::NoRequest(_)
-        | Error::PhotoUnavailable(_) => StatusCode::NOT_FOUND,
+        | Error::PhotoUnavailable(_)
+        | Error::NotAPhoto(_) => StatusCode::NOT_FOUND,
+        Error::ChatPhotoNotReady { .. } => StatusCode::CONFLICT,
         Error::Send(e) => send_status(e),
         Error::Business(crate::business::BusinessError::NoTemplate(_)) => StatusCode::NOT_FOUND,
         Error::Business(_) => StatusCode::BAD_REQUEST,

@@ -28,7 +28,8 @@ use super::{
     error::ApiError,
     guard,
     handlers::{
-        business, chat, follows, messages, node as node_routes, posts, profiles, AppState,
+        business, chat, chat_photos, follows, messages, node as node_routes, posts, profiles,
+        AppState,
     },
     schema::base64_len,
 };
@@ -201,7 +202,17 @@ fn routes() -> OpenApiRouter<AppState> {
     let small = |routes: Described| bounded(MAX_SMALL_BODY, routes);
     let uploads = Arc::new(Semaphore::new(MAX_CONCURRENT_UPLOADS));
     let (schemas, paths, upload) = bounded(MAX_POST_BODY, routes!(posts::create_post));
-    let upload = upload.layer(middleware::from_fn_with_state(uploads, one_of_few_uploads));
+    let upload = upload.layer(middleware::from_fn_with_state(
+        uploads.clone(),
+        one_of_few_uploads,
+    ));
+    let (photo_schemas, photo_paths, photo_upload) =
+        bounded(MAX_PROFILE_BODY, routes!(chat_photos::send_chat_photo));
+    let chat_photo_upload = (
+        photo_schemas,
+        photo_paths,
+        photo_upload.layer(middleware::from_fn_with_state(uploads, one_of_few_uploads)),
+    );
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .routes(small(routes!(node_routes::status)))
         .routes(small(routes!(profiles::own_profile)))
@@ -249,6 +260,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(business::labelled)))
         .routes(small(routes!(business::mute, business::unmute)))
         .routes(small(routes!(business::search)))
+        .routes(chat_photo_upload)
+        .routes(small(routes!(chat_photos::chat_photo)))
         .routes(small(routes!(node_routes::events)))
         .routes(small(routes!(node_routes::openapi)))
 }
@@ -374,7 +387,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 55, "one operation per route");
+        assert_eq!(ops.len(), 57, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

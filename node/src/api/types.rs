@@ -442,3 +442,32 @@ mod tests {
         assert!(serde_json::from_str::<ProfilePatch>(r#"{"nmae":"x"}"#).is_err());
     }
 }
+
+/// `POST /v1/chats/{peer}/photos`: a photo to send in a chat.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChatPhoto {
+    /// The photo (JPEG, PNG or WebP, at most 8 MiB), base64.
+    #[schema(value_type = PhotoBase64)]
+    pub photo_base64: String,
+    /// A caption (may be empty; at most 4,096 bytes of UTF-8).
+    #[serde(default)]
+    #[schema(max_length = 4096)]
+    pub text: String,
+    /// How long to wait for the recipient's acknowledgement of the message before
+    /// answering, in ms, as for [`NewMessage::wait_ms`].
+    #[serde(
+        default,
+        deserialize_with = "some_integer",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false, minimum = 0, maximum = 86400000)]
+    pub wait_ms: Option<u64>,
+}
+
+impl NewChatPhoto {
+    /// The library's wait policy for this request, as for [`NewMessage::wait`].
+    pub fn wait(&self) -> Result<crate::Wait, String> {
+        NewMessage::wait_of(self.wait_ms)
+    }
+}

@@ -8,8 +8,9 @@
 //! follows are last-writer-wins by timestamp, a comment deleted by its author stays deleted)
 //! and reports whether anything changed, so gossip validation and events follow from it.
 
-pub mod chat_state;
 pub mod business;
+pub mod chat_photos;
+pub mod chat_state;
 mod keys;
 pub mod messages;
 

@@ -16,8 +16,9 @@ use tokio::sync::watch;
 use super::error::ApiError;
 use crate::{node::Node, PeerId};
 
-pub(super) mod chat;
 pub(super) mod business;
+pub(super) mod chat;
+pub(super) mod chat_photos;
 pub(super) mod follows;
 pub(super) mod messages;
 pub(super) mod node;
