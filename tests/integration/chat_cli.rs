@@ -155,3 +155,109 @@ fn with_read_receipts_off_none_are_sent_but_others_are_still_shown() {
         m["state"] == "seen"
     });
 }
+
+/// `chat @peer --follow --json` as a child: its JSON lines arrive on a channel; its stdin
+/// takes what the user types.
+struct Following {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Following {
+    fn start(user: &User, peer: &str) -> Following {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(crate::common_cli::binary())
+            .arg("--home")
+            .arg(&user.home)
+            .args(["chat", peer, "--follow", "--json"])
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run paperplane chat --follow");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        Following { child, lines }
+    }
+
+    /// The first line that `check` accepts, skipping others (waits up to 30 s).
+    fn until(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + crate::common_cli::PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if check(&v) => return v,
+                Ok(_) => continue,
+                Err(_) => panic!("chat --follow never showed {what}"),
+            }
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{line}").expect("type a line");
+        stdin.flush().expect("flush");
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn chat_follow_shows_the_chat_live_and_sends_what_is_typed() {
+    let (alice, bob) = pair();
+    let first = alice.json(&["send", "@bob", "hi bob", "--wait"]);
+    let mut follow = Following::start(&bob, "@alice");
+    follow.until("the history", |v| {
+        v["type"] == "history" && v["message"]["id"] == first["id"]
+    });
+    // Live: a new message, shown and marked seen at once (the chat is open).
+    let second = alice.json(&["send", "@bob", "are you there?", "--wait"]);
+    follow.until("alice's new message", |v| {
+        v["type"] == "message" && v["message"]["id"] == second["id"]
+    });
+    let id = second["id"].as_str().expect("id").to_owned();
+    message_where(&alice, "@bob", &id, "seen by the open chat", |m| {
+        m["state"] == "seen"
+    });
+    // A reaction from alice shows live.
+    alice.json(&["react", &id[..8], ":fire:"]);
+    follow.until("alice's reaction", |v| {
+        v["type"] == "reaction" && v["emoji"] == "🔥"
+    });
+    // What bob types is sent; an empty line says he is typing.
+    follow.type_line("");
+    follow.type_line("yes, here 🙂");
+    let sent = follow.until("bob's own message", |v| v["text"] == "yes, here 🙂");
+    let sent_id = sent["id"].as_str().expect("id").to_owned();
+    message_where(&alice, "@bob", &sent_id, "bob's typed line", |m| {
+        m["from"] == bob.peer_id.as_str()
+    });
+    // Commands work too.
+    follow.type_line(&format!("/react {} ❤️", &id[..8]));
+    follow.until("bob's like", |v| {
+        v["id"] == id.as_str() && v["reactions"].to_string().contains("❤️")
+    });
+    follow.type_line("/frobnicate x");
+    // Closing stdin ends it cleanly.
+    drop(follow.child.stdin.take());
+    let status = follow.child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
