@@ -633,8 +633,14 @@ impl Actor {
                         if let ChatItem::Shown(message) = item {
                             self.on_new_message(message);
                             self.chat_photo_received(message);
+                            // Only changes that waited for it can have touched it yet.
+                            let view = if released.is_empty() {
+                                MessageView::new(message, &self.me)
+                            } else {
+                                self.view_of(message)
+                            };
                             events.push(Event::Message {
-                                message: Box::new(self.view_of(message)),
+                                message: Box::new(view),
                                 request: folder == Folder::Requests,
                             });
                         }
