@@ -124,6 +124,14 @@ pub enum Event {
         /// Until when to show it (Unix ms, this node's clock).
         expires_at: u64,
     },
+    /// The user switched read receipts (and typing indicators) for every chat (`peer` is
+    /// `None`) or for one.
+    ReadReceipts {
+        /// The chat, or `None` for the global switch.
+        peer: Option<PeerId>,
+        /// Whether receipts are sent there now.
+        on: bool,
+    },
     /// One of our messages was refused or could not be delivered in time.
     MessageFailed {
         /// The message.

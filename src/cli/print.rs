@@ -603,6 +603,14 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             short_id(&id.to_hex()),
             who(peer)
         ),
+        Event::ReadReceipts { peer: p, on } => format!(
+            "receipts read receipts and typing {} {}",
+            if *on { "on" } else { "off" },
+            match p {
+                Some(p) => format!("for the chat with {}", who(p)),
+                None => "for every chat without its own setting".to_owned(),
+            }
+        ),
         Event::PeerConnected { peer } => format!("peer     {} connected", who(peer)),
         Event::PeerDisconnected { peer } => format!("peer     {} disconnected", who(peer)),
         // `Event` may grow (it is `#[non_exhaustive]`); a kind this renderer does not know yet

@@ -11,6 +11,7 @@ use super::{dm::Outgoing, flush::AfterFlush, Actor};
 use crate::{
     delivery::Folder,
     error::{Result, SendError},
+    event::Event,
     store::messages::StoredMessage,
     views::MessageView,
 };
@@ -67,14 +68,19 @@ impl Actor {
 
     /// Switches receipts globally (`peer` `None`; `on` `None` leaves it) or for one chat.
     pub(super) fn set_receipts(&mut self, peer: Option<PeerId>, on: Option<bool>) -> Result<()> {
-        match peer {
+        let now_on = match peer {
             None => {
                 if let Some(on) = on {
                     self.store.set_read_receipts(on)?;
                 }
+                self.store.read_receipts()?
             }
-            Some(peer) => self.store.update_chat_meta(&peer, |m| m.receipts = on)?,
-        }
+            Some(peer) => {
+                self.store.update_chat_meta(&peer, |m| m.receipts = on)?;
+                self.store.receipts_to(&peer)?
+            }
+        };
+        self.emit(Event::ReadReceipts { peer, on: now_on });
         Ok(())
     }
 

@@ -77,7 +77,9 @@ pub(crate) async fn connect(
         `message_delivered`, `message_failed`, `chat_read`, `request_accepted`, \
         `request_declined`, `blocked`, `key_changed`, `profile`, `post`, `like`, `comment`, \
         `comment_deleted`, `follow`, `reaction`, `message_unsent`, `message_edited`, \
-        `messages_seen`, `typing`, `peer_connected` or `peer_disconnected`.",
+        `messages_seen`, `typing`, `read_receipts`, `chat_photo_progress`, `chat_photo_ready`, \
+        `chat_photo_failed`, `quick_reply`, `away`, `away_message_sent`, `chat_marks`, \
+        `peer_connected` or `peer_disconnected`.",
         content_type = "text/event-stream", body = String)))]
 pub(crate) async fn events(
     State(s): State<AppState>,
