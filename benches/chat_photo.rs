@@ -4,7 +4,10 @@
 //! - time to delivered: `send_photo` until the recipient acknowledged the message (the photo
 //!   checked, sealed and stored, the message encrypted, queued, flushed and acknowledged);
 //! - time to ready: until the recipient holds the photo decrypted and verified (its sealed
-//!   bytes fetched in chunks over `/paperplane/blob/1`), and the throughput that makes.
+//!   bytes fetched in chunks over `/paperplane/blob/1`), and the throughput that makes;
+//! - where the time to ready goes: until the recipient's first chunk, from its first chunk to
+//!   its last (the transfer alone), and from the last chunk to ready (hash check, decryption,
+//!   checks and storing the photo).
 //!
 //! Run: `cargo bench --bench chat_photo` (release). Options after `--`: `--runs 10
 //! --mib 5`. Set `RUST_LOG` to see the nodes' logs on stderr.
@@ -97,6 +100,7 @@ async fn main() {
         let bytes = photo(run as u64 + 1, size);
         let mut events = b.events();
         let t0 = Instant::now();
+        let (mut first_chunk, mut last_chunk) = (None, None);
         let sent = a
             .send_photo(bob, bytes, "", Wait::Settled)
             .await
@@ -106,6 +110,14 @@ async fn main() {
         loop {
             match events.next().await.expect("running") {
                 Event::ChatPhotoReady { id, .. } if id == sent.id => break,
+                Event::ChatPhotoProgress {
+                    id, bytes, total, ..
+                } if id == sent.id => {
+                    first_chunk.get_or_insert_with(Instant::now);
+                    if bytes == total {
+                        last_chunk = Some(Instant::now());
+                    }
+                }
                 Event::ChatPhotoFailed { id, reason, .. } if id == sent.id => {
                     panic!("photo failed: {reason}")
                 }
@@ -113,11 +125,20 @@ async fn main() {
             }
         }
         let t_ready = t0.elapsed();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let (first, last) = match (first_chunk, last_chunk) {
+            (Some(a), Some(b)) => (a.duration_since(t0), b.duration_since(t0)),
+            _ => (Duration::ZERO, Duration::ZERO),
+        };
         println!(
-            "  run {run:2}: delivered {:7.1} ms, ready {:7.1} ms, {:6.1} MB/s",
-            t_delivered.as_secs_f64() * 1e3,
-            t_ready.as_secs_f64() * 1e3,
-            size as f64 / 1e6 / t_ready.as_secs_f64()
+            "  run {run:2}: delivered {:6.1} ms, ready {:6.1} ms, {:6.1} MB/s \
+             (first chunk {:5.1}, transfer {:5.1}, then {:5.1} ms)",
+            ms(t_delivered),
+            ms(t_ready),
+            size as f64 / 1e6 / t_ready.as_secs_f64(),
+            ms(first),
+            ms(last.saturating_sub(first)),
+            ms(t_ready.saturating_sub(last)),
         );
         delivered.push(t_delivered);
         ready.push(t_ready);

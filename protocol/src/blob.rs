@@ -57,12 +57,54 @@ pub enum BlobResponse {
         /// Size of the whole blob.
         total_len: u64,
         /// The bytes.
+        #[serde(with = "as_bytes")]
         bytes: Vec<u8>,
     },
     /// The peer does not have the blob.
     NotFound,
     /// The request was refused (e.g. offset past the end).
     Refused(String),
+}
+
+/// A chunk's bytes through serde as one byte string rather than a sequence of `u8`s: the
+/// same encoding (a length, then the bytes), written and read in one copy instead of byte by
+/// byte.
+mod as_bytes {
+    use serde::{de, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        d.deserialize_byte_buf(Visitor)
+    }
+
+    struct Visitor;
+
+    impl<'de> de::Visitor<'de> for Visitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("bytes")
+        }
+
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+
+        fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut v = Vec::new();
+            while let Some(b) = seq.next_element()? {
+                v.push(b);
+            }
+            Ok(v)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +124,35 @@ mod tests {
         assert_eq!(ImageKind::sniff(b"RIFF\0\0\0\0WAVE"), None);
         assert_eq!(ImageKind::sniff(b"GIF89a"), None);
         assert_eq!(ImageKind::sniff(&[]), None);
+    }
+
+    /// A chunk's bytes are encoded as before (as a sequence of `u8`s: a length, then the
+    /// bytes), so peers of either version read each other's chunks.
+    #[test]
+    fn chunk_bytes_keep_their_encoding() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        enum Before {
+            Chunk { total_len: u64, bytes: Vec<u8> },
+            NotFound,
+            Refused(String),
+        }
+        let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 256) as u8).collect();
+        let now = BlobResponse::Chunk {
+            total_len: 5000,
+            bytes: bytes.clone(),
+        };
+        let before = Before::Chunk {
+            total_len: 5000,
+            bytes,
+        };
+        assert_eq!(crate::encode(&now), crate::encode(&before));
+        assert_eq!(
+            crate::decode::<BlobResponse>(&crate::encode(&before), 4096),
+            Ok(now)
+        );
+        assert_eq!(
+            crate::decode::<Before>(&crate::encode(&BlobResponse::NotFound), 4096),
+            Ok(Before::NotFound)
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `/paperplane/blob/1`: serving chunks from the store (within each peer's budget), and
 //! fetching a blob chunk by chunk from one peer after another until one delivers bytes
-//! matching the hash, with a few chunk requests in flight per peer.
+//! matching the hash, with a few chunk requests in flight per blob (and per peer).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -23,7 +23,8 @@ use crate::{
     serving::Service,
 };
 
-/// Most fetches waiting for a slot per peer (each fetch waits with at most one chunk).
+/// Most chunk requests waiting for a slot per peer (each fetch waits with at most
+/// [`CHUNKS_IN_FLIGHT`](super::blob_fetch::CHUNKS_IN_FLIGHT) of them).
 const MAX_WAITING_CHUNKS: usize = 1024;
 /// Blobs assembled at once. Each holds up to a whole photo (8 MiB) in memory until it is
 /// complete, so this bounds fetching to 32 MiB however many posts arrive at once.
@@ -32,12 +33,23 @@ const MAX_ACTIVE_FETCHES: usize = 4;
 /// beyond it a fetch is refused, and the photo is fetched when someone asks for it.
 const MAX_QUEUED_FETCHES: usize = 4096;
 
-/// The node's own chunk requests: which blob each one in flight is for, the fetches
+/// One chunk request: the blob, the attempt it belongs to, and where the chunk starts.
+#[derive(Clone, Copy, Debug)]
+struct Chunk {
+    hash: BlobHash,
+    attempt: u64,
+    offset: u64,
+}
+
+/// The node's own chunk requests: which chunk each one in flight is for, the chunk requests
 /// waiting for one of the few slots each peer has, and the blobs waiting for their turn.
 pub(super) struct Requests {
-    in_flight: HashMap<OutboundRequestId, BlobHash>,
-    slots: Slots<BlobHash>,
+    in_flight: HashMap<OutboundRequestId, Chunk>,
+    slots: Slots<Chunk>,
     queue: FetchQueue<Queued>,
+    /// The number of the next attempt (a fetch from one peer); answers to an attempt that
+    /// ended are ignored.
+    next_attempt: u64,
 }
 
 impl Default for Requests {
@@ -46,6 +58,7 @@ impl Default for Requests {
             in_flight: HashMap::new(),
             slots: Slots::new(MAX_REQUESTS_IN_FLIGHT, MAX_WAITING_CHUNKS),
             queue: FetchQueue::new(MAX_ACTIVE_FETCHES, MAX_QUEUED_FETCHES),
+            next_attempt: 0,
         }
     }
 }
@@ -72,6 +85,8 @@ pub(super) struct Fetch {
     candidates: VecDeque<PeerId>,
     /// The peer being asked now.
     current: PeerId,
+    /// This attempt's number: chunk requests of earlier attempts no longer count.
+    attempt: u64,
     waiters: Vec<oneshot::Sender<Result<()>>>,
 }
 
@@ -175,66 +190,107 @@ impl Actor {
             }
             return self.fetch_next(hash);
         };
+        let attempt = self.new_attempt();
         self.fetches.insert(
             hash,
             Fetch {
                 assembly: Assembly::expecting(hash, expect),
                 candidates,
                 current: first,
+                attempt,
                 waiters,
             },
         );
-        self.request_chunk(hash, first);
+        self.request_chunks(hash);
     }
 
-    /// Asks `peer` for the next chunk of `hash` now, or once one of its slots is free.
-    fn request_chunk(&mut self, hash: BlobHash, peer: PeerId) {
-        match self.blob_requests.slots.offer(peer, hash) {
-            Offer::Now(hash) => self.send_chunk_request(hash, peer),
-            Offer::Queued => {}
-            Offer::Full(hash) => self.next_candidate(hash, "too many fetches waiting for the peer"),
+    fn new_attempt(&mut self) -> u64 {
+        let n = self.blob_requests.next_attempt;
+        self.blob_requests.next_attempt += 1;
+        n
+    }
+
+    /// Whether `chunk` belongs to the attempt under way (of its blob).
+    fn is_current(&self, chunk: &Chunk) -> bool {
+        self.fetches
+            .get(&chunk.hash)
+            .is_some_and(|f| f.attempt == chunk.attempt)
+    }
+
+    /// Asks the current peer for the next chunks of `hash` (as many as the assembly wants in
+    /// flight), each now or once one of the peer's slots is free.
+    fn request_chunks(&mut self, hash: BlobHash) {
+        loop {
+            let Some(f) = self.fetches.get_mut(&hash) else {
+                return;
+            };
+            let Some(offset) = f.assembly.next_request() else {
+                return;
+            };
+            let (peer, attempt) = (f.current, f.attempt);
+            let chunk = Chunk {
+                hash,
+                attempt,
+                offset,
+            };
+            match self.blob_requests.slots.offer(peer, chunk) {
+                Offer::Now(chunk) => self.send_chunk_request(chunk, peer),
+                Offer::Queued => {}
+                Offer::Full(chunk) => {
+                    return self.next_candidate(&chunk, "too many fetches waiting for the peer")
+                }
+            }
         }
     }
 
-    fn send_chunk_request(&mut self, hash: BlobHash, peer: PeerId) {
-        let Some(offset) = self.fetches.get(&hash).map(|f| f.assembly.offset()) else {
-            return self.chunk_done(&peer);
+    fn send_chunk_request(&mut self, chunk: Chunk, peer: PeerId) {
+        let request = BlobRequest {
+            hash: chunk.hash,
+            offset: chunk.offset,
         };
         let id = self
             .swarm
             .behaviour_mut()
             .blob
-            .send_request(&peer, encode(&BlobRequest { hash, offset }));
-        self.blob_requests.in_flight.insert(id, hash);
+            .send_request(&peer, encode(&request));
+        self.blob_requests.in_flight.insert(id, chunk);
     }
 
-    /// A chunk request to `peer` ended: its slot goes to the next fetch waiting for it.
+    /// A chunk request to `peer` ended: its slot goes to the next chunk request waiting for
+    /// it (those of attempts that ended are dropped).
     fn chunk_done(&mut self, peer: &PeerId) {
-        while let Some(hash) = self.blob_requests.slots.done(peer) {
-            if self.fetches.get(&hash).is_some_and(|f| f.current == *peer) {
-                return self.send_chunk_request(hash, *peer);
+        while let Some(chunk) = self.blob_requests.slots.done(peer) {
+            if self.is_current(&chunk) {
+                return self.send_chunk_request(chunk, *peer);
             }
         }
     }
 
     /// `peer` disconnected: fetches waiting for it move on to their next candidate.
     pub(super) fn forget_chunk_requests(&mut self, peer: &PeerId) {
-        for hash in self.blob_requests.slots.forget(peer) {
-            self.next_candidate(hash, "peer disconnected");
+        for chunk in self.blob_requests.slots.forget(peer) {
+            self.next_candidate(&chunk, "peer disconnected");
         }
     }
 
-    /// The current peer failed: move on to the next one, or give up.
-    fn next_candidate(&mut self, hash: BlobHash, why: &str) {
-        let Some(f) = self.fetches.get_mut(&hash) else {
+    /// The attempt `chunk` belongs to failed: move on to the next peer, or give up. Nothing
+    /// happens if that attempt already ended (another of its chunks failed first).
+    fn next_candidate(&mut self, chunk: &Chunk, why: &str) {
+        let attempt = self.new_attempt();
+        let Some(f) = self.fetches.get_mut(&chunk.hash) else {
             return;
         };
+        if f.attempt != chunk.attempt {
+            return;
+        }
+        let hash = chunk.hash;
         tracing::debug!(peer = %f.current, %hash, why, "blob fetch from peer failed");
         f.assembly.reset();
+        f.attempt = attempt;
         match f.candidates.pop_front() {
             Some(next) => {
                 f.current = next;
-                self.request_chunk(hash, next);
+                self.request_chunks(hash);
             }
             None => self.finish_fetch(hash, Ending::Unavailable),
         }
@@ -276,9 +332,9 @@ impl Actor {
                     request_id,
                     response,
                 } => {
-                    if let Some(hash) = self.blob_requests.in_flight.remove(&request_id) {
+                    if let Some(chunk) = self.blob_requests.in_flight.remove(&request_id) {
                         self.chunk_done(&peer);
-                        self.on_chunk(hash, peer, &response);
+                        self.on_chunk(chunk, &response);
                     }
                 }
             },
@@ -288,9 +344,9 @@ impl Actor {
                 error,
                 ..
             } => {
-                if let Some(hash) = self.blob_requests.in_flight.remove(&request_id) {
+                if let Some(chunk) = self.blob_requests.in_flight.remove(&request_id) {
                     self.chunk_done(&peer);
-                    self.next_candidate(hash, &error.to_string());
+                    self.next_candidate(&chunk, &error.to_string());
                 }
             }
             _ => {}
@@ -319,15 +375,18 @@ impl Actor {
         }
     }
 
-    fn on_chunk(&mut self, hash: BlobHash, peer: PeerId, bytes: &[u8]) {
+    fn on_chunk(&mut self, chunk: Chunk, bytes: &[u8]) {
+        let hash = chunk.hash;
         let Some(f) = self.fetches.get_mut(&hash) else {
             return;
         };
-        if f.current != peer {
+        if f.attempt != chunk.attempt {
             return;
         }
         let step = match decode::<BlobResponse>(bytes, MAX_BLOB_RESPONSE_BYTES) {
-            Ok(BlobResponse::Chunk { total_len, bytes }) => f.assembly.on_chunk(total_len, &bytes),
+            Ok(BlobResponse::Chunk { total_len, bytes }) => {
+                f.assembly.on_chunk(chunk.offset, total_len, &bytes)
+            }
             Ok(BlobResponse::NotFound) => Step::Bad("peer does not have the blob"),
             Ok(BlobResponse::Refused(_)) => Step::Bad("peer refused the request"),
             Err(_) => Step::Bad("malformed blob response"),
@@ -335,13 +394,13 @@ impl Actor {
         let expect = f.assembly.expect();
         let sealed = matches!(expect, Expect::Sealed(_));
         match step {
-            Step::Continue { offset } => {
+            Step::Continue { have } => {
                 if let Expect::Sealed(total) = expect {
-                    self.sealed_progress(hash, offset, total);
+                    self.sealed_progress(hash, have, total);
                 }
-                self.request_chunk(hash, peer)
+                self.request_chunks(hash)
             }
-            Step::Bad(why) => self.next_candidate(hash, why),
+            Step::Bad(why) => self.next_candidate(&chunk, why),
             Step::Done(data) if sealed => {
                 self.finish_fetch(hash, Ending::Stored);
                 self.sealed_fetched(hash, &data);
