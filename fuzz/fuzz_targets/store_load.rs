@@ -70,7 +70,7 @@ fn load(store: &Store, entries: &[Entry]) {
     }
     for (peer, last) in &waiting {
         let _ = store.outbox_for(peer, None, last, 10);
-        let _ = store.message_at(last);
+        let _ = store.sealed_item_at(last);
     }
     let mut peers = vec![w.alice.peer(), me, w.carol.peer()];
     peers.extend(from_keys(entries, TREES, |k| {
@@ -92,6 +92,8 @@ fn load(store: &Store, entries: &[Entry]) {
         let _ = (store.recent_posts(peer, 5), store.latest_seq(peer));
         let _ = store.posts_since(peer, 0, 5);
         let _ = (store.is_blocked(peer), store.key_changed_at(peer));
+        let _ = (store.chat_meta(peer), store.receipts_to(peer));
+        let _ = store.newest_received(peer);
         let _ = (store.follows(&me, peer), store.follow_records_of(peer));
     }
     let records = from_keys(

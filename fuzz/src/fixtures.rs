@@ -192,6 +192,7 @@ fn build() -> World {
     let mut replays = ReplayCache::new();
     replays.retire(&declined, NOW);
 
+    let kinds = every_kind(&records, alice.peer());
     World {
         alice,
         bob,
@@ -207,7 +208,7 @@ fn build() -> World {
         carol_envelopes: vec![c1, c2],
         plaintexts: plain
             .iter()
-            .chain(&every_kind(&records, alice.peer()))
+            .chain(&kinds)
             .map(DirectMessage::to_plaintext)
             .collect(),
     }

@@ -7,7 +7,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use paperplane::protocol::MessageBody;
 use paperplane::store::{
+    chat_state::{ChatItem, ControlRow},
     messages::{DeliveryState, Folder, StoredMessage},
     Store,
 };
@@ -328,18 +330,39 @@ fn fill(w: &World, dir: &Path) -> Result<(), String> {
     };
     // Received from Alice, then one of ours waiting in the outbox.
     let (after_handshake, _) = crate::fixtures::open(w, &w.fresh, &w.handshakes[0]);
+    let me = w.bob.peer();
+    let first = stored(1, alice, false, DeliveryState::Received);
+    // Alice's message, then her reaction to it and one to a message not here yet (held).
+    let reaction = |n: u8, target| {
+        ChatItem::Control(ControlRow {
+            id: message(n, "").id,
+            peer: alice,
+            outgoing: false,
+            sent_at: NOW + u64::from(n),
+            body: MessageBody::Reaction {
+                target,
+                emoji: Some("🔥".into()),
+            },
+        })
+    };
     s.accept_incoming(
+        &me,
         &alice,
         &after_handshake,
-        &[stored(1, alice, false, DeliveryState::Received)],
+        &[
+            ChatItem::Shown(first.clone()),
+            reaction(2, first.id),
+            reaction(3, message(99, "").id),
+        ],
         Folder::Inbox,
     )
     .map_err(e)?;
     s.queue_outgoing(
+        &me,
         &alice,
         &w.established,
         &[(
-            stored(101, alice, true, DeliveryState::Pending),
+            ChatItem::Shown(stored(101, alice, true, DeliveryState::Pending)),
             w.ratchet[0].to_bytes(),
         )],
     )
@@ -356,14 +379,15 @@ fn fill(w: &World, dir: &Path) -> Result<(), String> {
             NOW,
         )
         .map_err(|e| e.to_string())?;
-    let request = [stored(201, carol, false, DeliveryState::Received)];
-    s.accept_incoming(&carol, &carol_conv, &request, Folder::Requests)
+    let request = [ChatItem::Shown(stored(201, carol, false, DeliveryState::Received))];
+    s.accept_incoming(&me, &carol, &carol_conv, &request, Folder::Requests)
         .map_err(e)?;
     s.delete_chat(&carol, Some(&w.replays)).map_err(e)?;
     s.accept_incoming(
+        &me,
         &carol,
         &carol_conv,
-        &[stored(202, carol, false, DeliveryState::Received)],
+        &[ChatItem::Shown(stored(202, carol, false, DeliveryState::Received))],
         Folder::Requests,
     )
     .map_err(e)?;

@@ -32,6 +32,18 @@ pub const TREES: &[&str] = &[
     "key_changes",
     "other_profiles",
     "other_profile_index",
+    "controls",
+    "marks",
+    "held_controls",
+    "chat_meta",
+    "settings",
+    "quick_replies",
+    "away",
+    "away_sent",
+    "chat_labels",
+    "muted",
+    "chat_photos",
+    "chat_photo_bytes",
 ];
 
 /// One raw entry of a tree.
