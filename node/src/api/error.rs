@@ -77,6 +77,11 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::ChatPhotoNotReady { .. } => StatusCode::CONFLICT,
         Error::Send(e) => send_status(e),
         Error::Business(crate::business::BusinessError::NoTemplate(_)) => StatusCode::NOT_FOUND,
+        // The request is fine; the account's state does not allow it (yet).
+        Error::Business(
+            crate::business::BusinessError::NotABusiness
+            | crate::business::BusinessError::NoAwayText,
+        ) => StatusCode::CONFLICT,
         Error::Business(_) => StatusCode::BAD_REQUEST,
         Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         Error::Dial(_) => StatusCode::BAD_GATEWAY,

@@ -10,8 +10,13 @@ use super::FaqView;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickReplyText {
-    /// The text; emoji shortcodes (`:wave:`) are expanded; at most 4,096 bytes after that.
-    #[schema(min_length = 1, max_length = 16384)]
+    /// The text, not blank, at most 1,024 characters; emoji shortcodes (`:wave:`) are
+    /// expanded, and the result must fit a message (4,096 bytes).
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub text: String,
 }
 
@@ -27,7 +32,11 @@ pub struct QuickReplySend {
     )]
     pub to: String,
     /// How long to wait for the acknowledgement, in ms, as for `POST /v1/messages`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::api::body::some_integer",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(nullable = false, minimum = 0, maximum = 86400000)]
     pub wait_ms: Option<u64>,
 }
@@ -38,9 +47,19 @@ pub struct QuickReplySend {
 pub struct AwayChange {
     /// True to go away, false to come back.
     pub away: bool,
-    /// A new away text (absent: keep the last one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, min_length = 1, max_length = 16384)]
+    /// A new away text (absent: keep the last one): not blank, at most 1,024 characters, and
+    /// it must fit a message (4,096 bytes) once emoji shortcodes are expanded.
+    #[serde(
+        default,
+        deserialize_with = "crate::api::body::some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 1024,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub text: Option<String>,
 }
 
@@ -59,7 +78,11 @@ pub struct FaqChange {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The text to look for (case-insensitive), 1–200 characters.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub text: String,
     /// How many messages at most (default 50).
     #[param(minimum = 1, maximum = 1000, nullable = false)]

@@ -74,9 +74,19 @@ pub struct ChatMarks {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaqView {
-    /// The question (1–200 characters).
+    /// The question (1–200 characters, not blank).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub question: String,
-    /// The answer (1–1,000 characters).
+    /// The answer (1–1,000 characters, not blank).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub answer: String,
 }
 

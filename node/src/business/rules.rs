@@ -24,7 +24,7 @@ pub const AWAY_INTERVAL_MS: u64 = 24 * 60 * 60 * 1000;
 /// A quick-reply name: 1–32 of `a-z 0-9 - _` (typed on the command line, so no spaces).
 /// Upper case is folded to lower case, so `Hours` and `hours` are one reply.
 pub fn template_name(name: &str) -> Result<String, BusinessError> {
-    let name = name.trim().to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
     if is_name(&name, MAX_TEMPLATE_NAME_CHARS) {
         Ok(name)
     } else {
@@ -34,9 +34,19 @@ pub fn template_name(name: &str) -> Result<String, BusinessError> {
     }
 }
 
+/// Longest saved text (a quick reply, the away text), in characters as written: 1,024
+/// characters are at most 4,096 bytes, a message's limit.
+pub const MAX_SAVED_TEXT_CHARS: usize = 1_024;
+
 /// A message text as it will be sent: emoji shortcodes (`:wave:`) expanded, not blank, at
 /// most [`MAX_TEXT_BYTES`] bytes once expanded. `what` names the text in errors.
 pub fn message_text(what: &str, text: &str) -> Result<String, BusinessError> {
+    let chars = text.chars().count();
+    if chars > MAX_SAVED_TEXT_CHARS {
+        return Err(BusinessError::Invalid(format!(
+            "{what} is {chars} characters long; the limit is {MAX_SAVED_TEXT_CHARS}"
+        )));
+    }
     let expanded = emoji::expand_shortcodes(text);
     if expanded.trim().is_empty() {
         return Err(BusinessError::Invalid(format!("{what} is empty")));
@@ -53,7 +63,7 @@ pub fn message_text(what: &str, text: &str) -> Result<String, BusinessError> {
 /// A chat label: 1–32 of `a-z 0-9 - _`, upper case folded to lower case, so `Orders` and
 /// `orders` are one label.
 pub fn label(name: &str) -> Result<String, BusinessError> {
-    let name = name.trim().to_ascii_lowercase();
+    let name = name.to_ascii_lowercase();
     if is_name(&name, MAX_LABEL_CHARS) {
         Ok(name)
     } else {
@@ -74,11 +84,11 @@ fn is_name(name: &str, max: usize) -> bool {
 /// A search query: not blank, at most [`MAX_QUERY_CHARS`] characters. Returns it folded for
 /// case-insensitive matching.
 pub fn query(text: &str) -> Result<String, BusinessError> {
+    let len = text.chars().count();
     let text = text.trim();
     if text.is_empty() {
         return Err(BusinessError::Invalid("the search text is empty".into()));
     }
-    let len = text.chars().count();
     if len > MAX_QUERY_CHARS {
         return Err(BusinessError::Invalid(format!(
             "the search text is {len} characters long; the limit is {MAX_QUERY_CHARS}"
@@ -119,10 +129,11 @@ mod tests {
 
     #[test]
     fn template_names() {
-        assert_eq!(template_name(" Hours ").as_deref(), Ok("hours"));
+        assert_eq!(template_name("Hours").as_deref(), Ok("hours"));
         assert_eq!(template_name("late_order-2").as_deref(), Ok("late_order-2"));
         for bad in [
             "",
+            " hours",
             "two words",
             "émoji",
             &"x".repeat(MAX_TEMPLATE_NAME_CHARS + 1),
@@ -139,9 +150,10 @@ mod tests {
         );
         assert!(message_text("text", "  ").is_err());
         assert!(message_text("text", &"x".repeat(MAX_TEXT_BYTES + 1)).is_err());
-        // 4 bytes per emoji once expanded: 1,025 of them exceed the limit.
-        let err = message_text("the reply", &":fire:".repeat(1_025)).expect_err("too long");
-        assert!(err.to_string().contains("the reply is 4100 bytes"), "{err}");
+        // Counted as written: 1,024 characters are at most 4,096 bytes, expanded or not.
+        assert!(message_text("the reply", &"😀".repeat(MAX_SAVED_TEXT_CHARS)).is_ok());
+        let err = message_text("the reply", &":fire:".repeat(200)).expect_err("too long");
+        assert!(err.to_string().contains("1200 characters"), "{err}");
     }
 
     #[test]

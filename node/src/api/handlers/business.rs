@@ -42,8 +42,9 @@ pub(crate) async fn quick_replies(State(s): State<AppState>) -> ApiResult<Vec<Qu
     request_body = QuickReplyText,
     responses(
         (status = 200, description = "Saved.", body = QuickReply),
-        (status = 400, description = "A bad name, a blank text or one over 4,096 bytes, or \
-            100 quick replies already.", body = ErrorBody),
+        (status = 400, description = "A bad name, a blank text, one over 1,024 characters \
+            or over 4,096 bytes once its shortcodes are expanded, or 100 quick replies \
+            already.", body = ErrorBody),
     ))]
 pub(crate) async fn save_quick_reply(
     State(s): State<AppState>,
@@ -118,8 +119,10 @@ pub(crate) async fn away(State(s): State<AppState>) -> ApiResult<AwayStatus> {
     request_body = AwayChange,
     responses(
         (status = 200, description = "The new status.", body = AwayStatus),
-        (status = 400, description = "Not a business account, no text ever given, or a \
-            blank text or one over 4,096 bytes.", body = ErrorBody),
+        (status = 400, description = "A blank text, one over 1,024 characters, or one \
+            over 4,096 bytes once its shortcodes are expanded.", body = ErrorBody),
+        (status = 409, description = "Not a business account, or going away with no text \
+            ever given.", body = ErrorBody),
     ))]
 pub(crate) async fn set_away(
     State(s): State<AppState>,
@@ -135,9 +138,9 @@ pub(crate) async fn set_away(
     request_body = FaqChange,
     responses(
         (status = 200, description = "The new profile.", body = ProfileView),
-        (status = 400, description = "Not a business account, more than 10 entries, or a \
-            blank or too long question (200 characters) or answer (1,000).",
-            body = ErrorBody),
+        (status = 400, description = "More than 10 entries, or a blank or too long \
+            question (200 characters) or answer (1,000).", body = ErrorBody),
+        (status = 409, description = "Not a business account.", body = ErrorBody),
     ))]
 pub(crate) async fn set_faq(
     State(s): State<AppState>,
