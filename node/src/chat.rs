@@ -202,7 +202,8 @@ impl Node {
     /// and not retried; the other side shows it for a few seconds ([`crate::Event::Typing`]),
     /// so an app renews it every few seconds while the user types. Returns whether it was
     /// sent: not when read receipts are off for this chat (the same switch covers typing),
-    /// `peer` is not connected, or no session with them is up yet.
+    /// the chat is a request not yet accepted, `peer` is blocked or not connected, or no
+    /// session with them is up yet.
     pub async fn typing(&self, peer: PeerId, active: bool) -> Result<bool> {
         self.ask(|reply| Command::Typing {
             peer,

@@ -92,7 +92,13 @@ impl Actor {
         if peer == self.me {
             return Err(SendError::ToSelf);
         }
-        if !self.store.receipts_to(&peer)? || !self.connected.contains(&peer) {
+        // Like a receipt: nothing to a request not yet accepted, nor to someone blocked.
+        let request = matches!(self.store.chat(&peer)?, Some(c) if c.folder == Folder::Requests);
+        if request
+            || self.store.is_blocked(&peer)?
+            || !self.store.receipts_to(&peer)?
+            || !self.connected.contains(&peer)
+        {
             return Ok(false);
         }
         let Some(mut conv) = self.store.conversation(&peer)? else {

@@ -78,8 +78,8 @@ pub struct TypingState {
 /// Whether a typing indicator was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TypingSent {
-    /// False when read receipts are off for the chat, the peer is not connected, or no
-    /// session with them is up yet.
+    /// False when read receipts are off for the chat, the chat is a request not yet
+    /// accepted, the peer is blocked or not connected, or no session with them is up yet.
     pub sent: bool,
 }
 
