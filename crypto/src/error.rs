@@ -64,4 +64,8 @@ pub enum DecryptError {
     /// The tag did not verify: wrong key, tampered, or addressed to someone else.
     #[error("message authentication failed")]
     AuthenticationFailed,
+    /// A group message's signature did not verify under its sender's key: forged by someone
+    /// else in the group, or tampered with (ciphertext, nonce, index or associated data).
+    #[error("group message signature did not verify")]
+    BadSignature,
 }

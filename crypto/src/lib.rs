@@ -1,6 +1,6 @@
 //! paperplane's cryptography: the identity key and record signatures, and the end-to-end
-//! encryption of 1:1 messages (key agreement and the session ratchet; group sender keys are
-//! still to come).
+//! encryption of 1:1 messages (key agreement and the session ratchet) and of group messages
+//! (sender keys).
 //!
 //! Pure: no I/O, no clock (callers pass `now`), randomness injected by the caller as any
 //! [`CryptoRng`] (rand_core 0.10; e.g. `rand::rng()`).
@@ -38,6 +38,14 @@
 //! - [`conversation`]: every session with one peer ([`Conversation`]) and the deterministic
 //!   rule choosing the one to send on when both peers start at once. The responder passes
 //!   its clock and its replay cache ([`Conversation::decrypt_at`]).
+//! - [`sender_key`]: group messages under Signal's Sender Keys: each sender's own
+//!   [`SenderKey`] (an HMAC-SHA256 chain and an ed25519 signing key), the [`SenderKeyShare`]
+//!   the other members get over their 1:1 sessions (the chain key at the current index, so a
+//!   member who joins later cannot read earlier messages), and the [`ReceiverChain`] they keep,
+//!   with bounded skipping ([`MAX_GROUP_SKIP`], [`MAX_GROUP_STORED_SKIPPED`]). A
+//!   [`GroupCiphertext`] is XChaCha20-Poly1305 with associated data binding
+//!   [`GROUP_AD_LABEL`], the caller's associated data and the index, signed by its sender:
+//!   receivers check the signature first, and a failed opening changes nothing.
 //! - [`safety`]: safety numbers users compare to verify each other's keys.
 //! - [`error`]: [`EncryptError`] and [`DecryptError`].
 //!
@@ -64,6 +72,7 @@ pub mod prekeys;
 pub mod ratchet;
 pub mod replay;
 pub mod safety;
+pub mod sender_key;
 pub mod session;
 pub mod stored;
 #[cfg(test)]
@@ -84,6 +93,10 @@ pub use rand_core::CryptoRng;
 pub use ratchet::{RatchetHeader, MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_STORED_SKIPPED};
 pub use replay::{ReplayCache, MAX_RETIRED_SESSIONS, REPLAY_CACHE_TTL_MS};
 pub use safety::safety_number;
+pub use sender_key::{
+    GroupCiphertext, ReceiverChain, SenderKey, SenderKeyShare, GROUP_AD_LABEL, MAX_GROUP_SKIP,
+    MAX_GROUP_STORED_SKIPPED,
+};
 pub use session::{Role, Session};
 pub use stored::encode_secret;
 pub use x3dh::{HandshakeError, HandshakeHeader, SessionId};
