@@ -55,6 +55,7 @@ mod delivery;
 pub mod error;
 pub mod event;
 pub mod feed;
+pub mod group_rules;
 pub mod home;
 pub mod ingest;
 mod messaging;

@@ -185,11 +185,16 @@ pub enum MessageBody {
         /// Its kind number.
         kind: u32,
     },
+    /// A group's roster, and the sender's key for it, sent over the 1:1 session to a
+    /// member. Never shown as a message of the 1:1 chat. (Kind 10.)
+    GroupUpdate(Box<crate::group::GroupUpdate>),
 }
 
 /// The kind number of [`MessageBody::Unsupported`]'s own place in the enum: a body with it
 /// on the wire is malformed.
 const UNSUPPORTED_KIND: u32 = 9;
+/// The newest kind this version knows.
+const LAST_KIND: u32 = 10;
 
 impl MessageBody {
     /// The text to show for this message (a caption for a photo or a shared post; empty for
@@ -217,6 +222,7 @@ impl MessageBody {
             Self::Seen { .. } => 7,
             Self::Typing { .. } => 8,
             Self::Unsupported { kind } => *kind,
+            Self::GroupUpdate(_) => 10,
         }
     }
 
@@ -273,6 +279,8 @@ impl MessageBody {
                 _ => Ok(()),
             },
             Self::Unsend { .. } | Self::Seen { .. } | Self::Typing { .. } => Ok(()),
+            // Its timestamps are checked against the clock where it is adopted.
+            Self::GroupUpdate(update) => crate::Record::validate(&update.roster.body, u64::MAX),
             Self::Unsupported { .. } => Err(ValidationError::Inconsistent(
                 "a body of an unknown kind cannot be sent",
             )),
@@ -396,7 +404,7 @@ impl DirectMessage {
                 }
             }
         };
-        let body = if wire.kind >= UNSUPPORTED_KIND {
+        let body = if wire.kind == UNSUPPORTED_KIND || wire.kind > LAST_KIND {
             MessageBody::Unsupported { kind: wire.kind }
         } else {
             let body: MessageBody = encoding::decode_body(&wire.body)?;

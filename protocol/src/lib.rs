@@ -26,6 +26,7 @@ pub mod encoding;
 pub mod error;
 pub mod faq;
 pub mod gossip;
+pub mod group;
 pub mod handle;
 pub mod ids;
 pub mod limits;
@@ -41,6 +42,9 @@ pub use encoding::{decode, encode};
 pub use error::{DecodeError, ValidationError};
 pub use faq::FaqEntry;
 pub use gossip::{FeedMessage, Topic};
+pub use group::{
+    Epoch, GroupEnvelope, GroupId, GroupKey, GroupUpdate, Member, Roster, RosterChange,
+};
 pub use handle::Handle;
 pub use ids::{BlobHash, RecordId};
 pub use libp2p_identity::PeerId;
