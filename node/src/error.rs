@@ -155,6 +155,9 @@ pub enum Error {
     /// A business or conversation tool refused the request.
     #[error(transparent)]
     Business(#[from] crate::business::BusinessError),
+    /// A group action failed.
+    #[error(transparent)]
+    Group(#[from] crate::groups::GroupError),
     /// The message carries no photo.
     #[error("message {0} has no photo")]
     NotAPhoto(paperplane_protocol::MessageId),
@@ -210,6 +213,9 @@ pub enum SendError {
     /// The store took the message but could not flush it to disk; it was not confirmed.
     #[error("could not make the message durable: {0}")]
     NotDurable(String),
+    /// The group cannot be sent to (no such group, not a member).
+    #[error(transparent)]
+    Group(crate::groups::GroupError),
     /// The node has shut down.
     #[error("the node has shut down")]
     Stopped,

@@ -226,4 +226,24 @@ pub enum Event {
         /// The peer.
         peer: PeerId,
     },
+    /// A group's roster changed (or the user was added to a group): re-read it.
+    GroupChanged {
+        /// The group.
+        group: paperplane_protocol::GroupId,
+        /// The roster's version now.
+        version: u64,
+        /// What changed, e.g. "ana added ben".
+        change: String,
+        /// Whether the group is in requests (added by someone the user does not follow).
+        request: bool,
+    },
+    /// A reaction, edit, unsend or read receipt changed a group message: re-read it.
+    GroupMessageChanged {
+        /// The group.
+        group: paperplane_protocol::GroupId,
+        /// The message.
+        message: paperplane_protocol::MessageId,
+        /// Who changed it.
+        by: PeerId,
+    },
 }

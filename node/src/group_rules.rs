@@ -402,7 +402,11 @@ mod tests {
         let people = People::new(5);
         let mut base = created(&people, 4);
         let first_admin = people.peer(0);
-        let second = base.members.iter().position(|m| m.peer != first_admin).unwrap();
+        let second = base
+            .members
+            .iter()
+            .position(|m| m.peer != first_admin)
+            .unwrap();
         base.members[second].admin = true;
         let second_admin = base.members[second].peer;
         assert_ne!(first_admin, second_admin);

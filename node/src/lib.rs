@@ -56,6 +56,7 @@ pub mod error;
 pub mod event;
 pub mod feed;
 pub mod group_rules;
+pub mod groups;
 pub mod home;
 pub mod ingest;
 mod messaging;
@@ -75,12 +76,13 @@ pub use config::NodeConfig;
 pub use delivery::Folder;
 pub use error::{Error, IdKind, Result, SendError};
 pub use event::Event;
+pub use groups::{GroupError, GroupMemberView, GroupView};
 pub use home::Home;
 pub use messaging::Wait;
 pub use node::{init, EventStream, Node};
 pub use paperplane_protocol as protocol;
 pub use paperplane_protocol::MessageId;
-pub use paperplane_protocol::{BlobHash, PeerId, RecordId};
+pub use paperplane_protocol::{BlobHash, GroupId, PeerId, RecordId};
 pub use profile::ProfileUpdate;
 pub use views::{
     ChatView, CommentView, FollowView, MessageKind, MessageState, MessageView, PhotoView, PostView,

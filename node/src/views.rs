@@ -375,6 +375,14 @@ pub struct MessageView {
     /// The photo, for a photo message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<crate::chat_photo::ChatPhotoView>,
+    /// For a group message: the group (then `peer` and `from` are its author).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::schema::GroupIdText>)]
+    pub group: Option<paperplane_protocol::GroupId>,
+    /// For our group message: the members who have seen it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<crate::api::schema::PeerIdText>)]
+    pub seen_by: Vec<PeerId>,
 }
 
 /// The text shown for a message of a kind this version does not know.
@@ -468,6 +476,8 @@ impl MessageView {
             stored_at: m.stored_at,
             state,
             seen_at: seen.then_some(meta.seen_at),
+            group: None,
+            seen_by: Vec::new(),
             error,
             photo: crate::chat_photo::ChatPhotoView::of(&m.body, m.outgoing),
         }

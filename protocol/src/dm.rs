@@ -280,7 +280,7 @@ impl MessageBody {
             },
             Self::Unsend { .. } | Self::Seen { .. } | Self::Typing { .. } => Ok(()),
             // Its timestamps are checked against the clock where it is adopted.
-            Self::GroupUpdate(update) => crate::Record::validate(&update.roster.body, u64::MAX),
+            Self::GroupUpdate(update) => update.validate(),
             Self::Unsupported { .. } => Err(ValidationError::Inconsistent(
                 "a body of an unknown kind cannot be sent",
             )),
@@ -476,12 +476,20 @@ pub enum DmRejection {
     RateLimited,
     /// The recipient failed to store it; try later.
     Unavailable,
+    /// The recipient does not (yet) count the sender as a member of the group the message
+    /// is for; try later (the roster that adds them may still be on its way).
+    NotAMember,
+    /// The recipient is no longer in the group.
+    LeftGroup,
 }
 
 impl DmRejection {
     /// Whether sending the same envelope later may succeed.
     pub fn is_temporary(self) -> bool {
-        matches!(self, Self::RateLimited | Self::Unavailable)
+        matches!(
+            self,
+            Self::RateLimited | Self::Unavailable | Self::NotAMember
+        )
     }
 }
 
@@ -495,6 +503,10 @@ impl fmt::Display for DmRejection {
             Self::Undecryptable => "the recipient could not decrypt it",
             Self::RateLimited => "too many message requests; retrying later",
             Self::Unavailable => "the recipient could not store it; retrying later",
+            Self::NotAMember => {
+                "the recipient does not count you as a member of the group yet; retrying later"
+            }
+            Self::LeftGroup => "the recipient is no longer in the group",
         })
     }
 }

@@ -261,14 +261,41 @@ impl fmt::Debug for GroupKey {
     }
 }
 
-/// Sent over a 1:1 session: a roster (anyone may pass on an admin's signed roster) and, from
-/// a member, the sender key it seals with under that roster.
+/// Sent over a 1:1 session to a member: a roster (its author sends it to every member; a
+/// member passes it on to those who may not have it yet, e.g. with its key to a joiner),
+/// and the sender's key for an epoch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupUpdate {
-    /// The roster the sender holds.
-    pub roster: Signed<Roster>,
-    /// The sender's key for the roster's epoch, if it sends one.
+    /// The group.
+    pub group: GroupId,
+    /// A roster, signed by whoever made that change.
+    pub roster: Option<Signed<Roster>>,
+    /// The sender's key, if it sends one.
     pub key: Option<GroupKey>,
+}
+
+impl GroupUpdate {
+    /// Checks that the parts agree and are within their limits (timestamps are checked where
+    /// the roster is adopted).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let Some(roster) = &self.roster {
+            if roster.body.group != self.group {
+                return Err(ValidationError::Inconsistent(
+                    "the roster is for another group",
+                ));
+            }
+            roster.body.validate(u64::MAX)?;
+        }
+        if self.roster.is_none() && self.key.is_none() {
+            return Err(ValidationError::Inconsistent("an empty group update"));
+        }
+        if self.key.as_ref().is_some_and(|k| k.share.len() > 256) {
+            return Err(ValidationError::Inconsistent(
+                "a key share is under 256 bytes",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One group message, sealed once by its sender with their sender key and sent to every
@@ -431,10 +458,11 @@ mod tests {
         let mut r = roster(members);
         r.name = "é".repeat(MAX_GROUP_NAME_CHARS);
         let update = GroupUpdate {
-            roster: Signed {
+            group: GroupId([1; 16]),
+            roster: Some(Signed {
                 body: r,
                 signature: vec![0; 64],
-            },
+            }),
             key: Some(GroupKey {
                 epoch: Epoch {
                     number: 9,

@@ -265,6 +265,8 @@ mod tests {
             state: paperplane::MessageState::Received,
             error: None,
             photo: None,
+            group: None,
+            seen_by: Vec::new(),
         }
     }
 

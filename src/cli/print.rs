@@ -717,6 +717,8 @@ mod tests {
             state: state.parse().expect("a message state"),
             error: (state == "failed").then(|| "refused".to_owned()),
             photo: None,
+            group: None,
+            seen_by: Vec::new(),
         }
     }
 

@@ -156,6 +156,8 @@ pub(crate) enum Command {
     },
     /// Change the business and conversation tools' state.
     Business(crate::business::Request),
+    /// Group chats.
+    Group(crate::groups::Request),
     /// Stop the node.
     Shutdown(oneshot::Sender<Result<()>>),
 }

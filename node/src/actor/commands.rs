@@ -90,6 +90,7 @@ impl Actor {
             }
             Command::FetchBlob { hash, reply } => self.fetch_blob(hash, Vec::new(), Some(reply)),
             Command::Business(request) => self.on_business(request),
+            Command::Group(request) => self.on_group_request(request),
             Command::Shutdown(_) => unreachable!("handled by the run loop"),
         }
     }

@@ -118,7 +118,7 @@ impl Actor {
         let mut rows = Vec::new();
         let mut views = Vec::new();
         for send in sends {
-            let sent_at = inbox::next_sent_at(last_sent_at, now);
+            let sent_at = self.next_stamp(last_sent_at, now);
             let item = match self.outgoing_item(peer, &send.body, sent_at, now) {
                 Ok(item) => item,
                 Err(e) => {
@@ -221,7 +221,11 @@ impl Actor {
 
     /// `conv` with a new session started (and made the one we send on) from its peer's
     /// current profile keys; older sessions stay for what the peer still sends on them.
-    fn fresh_session(&self, conv: Conversation, now: u64) -> Result<Conversation, SendError> {
+    pub(super) fn fresh_session(
+        &self,
+        conv: Conversation,
+        now: u64,
+    ) -> Result<Conversation, SendError> {
         let peer = *conv.remote();
         let profile = self
             .store
@@ -405,14 +409,28 @@ impl Actor {
         if req.envelopes.len() > MAX_ENVELOPES_PER_REQUEST {
             return;
         }
-        let (results, events) = match self.receive(peer, &req.envelopes) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "storing received messages");
-                let unavailable = DmResult::Rejected(DmRejection::Unavailable);
-                (vec![unavailable; req.envelopes.len()], Vec::new())
+        // Runs of 1:1 envelopes and of group envelopes, each judged and stored in order.
+        let mut results = Vec::with_capacity(req.envelopes.len());
+        let mut events = Vec::new();
+        for run in req.envelopes.chunk_by(|a, b| is_group(a) == is_group(b)) {
+            let received = if is_group(&run[0]) {
+                self.receive_group(peer, run)
+            } else {
+                self.receive(peer, run)
+            };
+            match received {
+                Ok((r, e)) => {
+                    results.extend(r);
+                    events.extend(e);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "storing received messages");
+                    let unavailable = DmResult::Rejected(DmRejection::Unavailable);
+                    results.extend(vec![unavailable; run.len()]);
+                }
             }
-        };
+            self.send_deferred_group_updates();
+        }
         self.after_flush(AfterFlush::Respond {
             channel,
             response: DmResponse { results },
@@ -472,6 +490,8 @@ impl Actor {
         // Whether any envelope opened (the session advanced and must be stored), and the
         // newest typing state among them.
         let (mut decrypted, mut typing) = (false, None);
+        // Group updates (rosters and keys) among them, applied before the session is stored.
+        let mut group_updates = Vec::new();
         // Ids accepted and payloads seen so far in this request.
         let mut seen = inbox::Seen::default();
         let mut banned = false;
@@ -583,6 +603,11 @@ impl Actor {
                     results[i] = Some(DmResult::Stored);
                     typing = Some(active);
                 }
+                // Not a message of this chat: the group's state changes.
+                MessageBody::GroupUpdate(update) => {
+                    results[i] = Some(DmResult::Stored);
+                    group_updates.push((message.id, update));
+                }
                 body if body.is_shown() => accepted.push((
                     i,
                     ChatItem::Shown(StoredMessage {
@@ -609,6 +634,11 @@ impl Actor {
         }
         let mut events = Vec::new();
         if decrypted {
+            // Written before the session: should only these reach the disk, the sender's
+            // retry decrypts again on the older session and is recognised as applied.
+            for (id, update) in &group_updates {
+                events.extend(self.apply_group_update(peer, *id, update, now)?);
+            }
             let (indices, items): (Vec<usize>, Vec<_>) = accepted.into_iter().unzip();
             let outcomes = self
                 .store
@@ -689,6 +719,10 @@ impl Actor {
 /// How long a typing indicator shows unless renewed (the typist's node renews it every
 /// few seconds while they type).
 pub(crate) const TYPING_SHOWN_MS: u64 = 6_000;
+
+fn is_group(envelope: &SealedEnvelope) -> bool {
+    paperplane_protocol::GroupEnvelope::is_group_payload(&envelope.payload)
+}
 
 fn is_unsupported(body: &MessageBody) -> bool {
     matches!(body, MessageBody::Unsupported { .. })

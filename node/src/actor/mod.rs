@@ -24,6 +24,7 @@ mod command;
 mod commands;
 mod dm;
 mod flush;
+mod groups;
 mod network;
 mod publish;
 mod slots;
@@ -126,6 +127,12 @@ struct Actor {
     feed_gossip: bool,
     /// Photos in chats: those still to fetch, and those sent.
     chat_photos: chat_photos::ChatPhotos,
+    /// The timestamp of the newest message we sent to anyone (`Actor::next_stamp`).
+    last_stamp: u64,
+    /// Group updates to send once the request being received is stored.
+    deferred_group_updates: Vec<(PeerId, paperplane_protocol::GroupUpdate)>,
+    /// When group keys and held envelopes were last swept.
+    last_group_sweep: u64,
 }
 
 /// A duration in whole milliseconds, saturating.
@@ -215,6 +222,14 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }),
         feed_gossip: config.feed_gossip,
         chat_photos: chat_photos::ChatPhotos::default(),
+        // Rows waiting in the outbox must stay before every new one to their recipient.
+        last_stamp: waiting
+            .iter()
+            .map(|(_, up_to)| up_to.sent_at())
+            .max()
+            .unwrap_or(0),
+        deferred_group_updates: Vec::new(),
+        last_group_sweep: 0,
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
@@ -368,6 +383,11 @@ impl Actor {
         self.drive_outbox(Input::Tick);
         self.ask_about_due_authors();
         self.retry_chat_photos();
+        let now = self.now();
+        if now.saturating_sub(self.last_group_sweep) >= groups::SWEEP_EVERY_MS {
+            self.last_group_sweep = now;
+            self.sweep_groups();
+        }
         if self.prekeys.rotation_due(self.now()) {
             if let Err(e) = self.publish_messaging_keys() {
                 tracing::error!(error = %e, "rotating prekeys");

@@ -83,6 +83,7 @@ pub fn status_of(error: &Error) -> StatusCode {
             | crate::business::BusinessError::NoAwayText,
         ) => StatusCode::CONFLICT,
         Error::Business(_) => StatusCode::BAD_REQUEST,
+        Error::Group(e) => group_status(e),
         Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         Error::Dial(_) => StatusCode::BAD_GATEWAY,
         Error::DialTimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -104,8 +105,19 @@ fn send_status(error: &SendError) -> StatusCode {
         | SendError::Ephemeral => StatusCode::BAD_REQUEST,
         SendError::Refused(_) => StatusCode::CONFLICT,
         SendError::UnknownPeer(_) | SendError::NoSuchMessage(_) => StatusCode::NOT_FOUND,
+        SendError::Group(e) => group_status(e),
         SendError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         SendError::Store(_) | SendError::NotDurable(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The status code for a refused group action.
+fn group_status(error: &crate::groups::GroupError) -> StatusCode {
+    use crate::groups::GroupError;
+    match error {
+        GroupError::NoSuchGroup(_) => StatusCode::NOT_FOUND,
+        GroupError::Ambiguous(_) | GroupError::NoMembers => StatusCode::BAD_REQUEST,
+        GroupError::NotAMember | GroupError::Change(_) => StatusCode::CONFLICT,
     }
 }
 

@@ -80,6 +80,15 @@ text_schema!(
     MESSAGE_ID_PATTERN
 );
 text_schema!(
+    /// A group's id.
+    GroupIdText,
+    "GroupId",
+    "A group's id: 32 hex digits.",
+    32,
+    32,
+    MESSAGE_ID_PATTERN
+);
+text_schema!(
     /// A photo's hash.
     HashText,
     "BlobHash",

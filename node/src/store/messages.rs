@@ -30,8 +30,20 @@ pub use crate::delivery::Folder;
 pub struct OutboxKey(Vec<u8>);
 
 impl OutboxKey {
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The timestamp in the key (recipient ‖ sent_at ‖ id).
+    pub(crate) fn sent_at(&self) -> u64 {
+        self.0
+            .get(PEER_KEY_LEN..PEER_KEY_LEN + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_be_bytes)
     }
 }
 
@@ -143,7 +155,7 @@ pub enum Received {
     Duplicate,
 }
 
-fn message_key(peer: &PeerId, sent_at: u64, id: &MessageId) -> Vec<u8> {
+pub(super) fn message_key(peer: &PeerId, sent_at: u64, id: &MessageId) -> Vec<u8> {
     [&peer_key(peer)[..], &sent_at.to_be_bytes(), &id.0].concat()
 }
 
@@ -157,14 +169,14 @@ fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
 
-fn tx_result<T>(r: std::result::Result<T, TransactionError<StoreError>>) -> Result<T> {
+pub(super) fn tx_result<T>(r: std::result::Result<T, TransactionError<StoreError>>) -> Result<T> {
     r.map_err(|e| match e {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => StoreError::from(e),
     })
 }
 
-pub(super) fn dec<T: serde::de::DeserializeOwned>(tree: &'static str, v: &[u8]) -> Result<T> {
+pub(crate) fn dec<T: serde::de::DeserializeOwned>(tree: &'static str, v: &[u8]) -> Result<T> {
     decode(v, MAX_FRAME_BYTES).map_err(|e| StoreError::Corrupt {
         tree,
         reason: e.to_string(),
@@ -439,7 +451,8 @@ impl Store {
     /// Whether a message `id` is stored in the chat with `peer` (so an envelope naming that
     /// id, sent again by that peer, is a retry; from anyone else it is not).
     pub fn has_message_with(&self, peer: &PeerId, id: &MessageId) -> Result<bool> {
-        Ok(self.message_index.contains_key(index_key(peer, id))?)
+        Ok(self.message_index.contains_key(index_key(peer, id))?
+            || self.group_update_seen(peer, id)?)
     }
 
     /// Stores messages and changes received from one peer together with the session
@@ -455,6 +468,12 @@ impl Store {
         folder_if_new: Folder,
     ) -> Result<Vec<Received>> {
         let conversation = encode_secret(conversation);
+        if items.is_empty() {
+            // Only the session advanced (typing, group updates): no chat is opened.
+            self.conversations
+                .insert(peer_key(peer), conversation.as_slice())?;
+            return Ok(Vec::new());
+        }
         let only_messages = items.iter().all(|i| matches!(i, ChatItem::Shown(_)));
         let ids: Vec<MessageId> = items.iter().map(ChatItem::id).collect();
         if only_messages && !self.has_held_for(peer, &ids)? {
@@ -801,6 +820,9 @@ impl Store {
         if let Some(m) = self.message_at_key(key.as_bytes())? {
             return Ok(Some((m.id, m.sent_at, m.body)));
         }
+        if let Some(update) = self.group_update_at(key.as_bytes())? {
+            return Ok(Some(update));
+        }
         Ok(self
             .controls
             .get(key.as_bytes())?
@@ -875,22 +897,33 @@ impl Store {
     /// removed, which makes its message delivered; a failure is also written into the
     /// message.
     pub fn settle(&self, rows: &[(OutboxKey, DeliveryState)]) -> Result<()> {
-        tx_result(
-            (&self.outbox, &self.messages).transaction(|(outbox, msgs)| {
+        let (sent, failed) = self.groups.settle_trees();
+        tx_result((&self.outbox, &self.messages, sent, failed).transaction(
+            |(outbox, msgs, sent, failed)| {
                 for (key, state) in rows {
                     let key = key.as_bytes();
-                    outbox.remove(key)?;
-                    if let DeliveryState::Failed(_) = state {
-                        if let Some(v) = msgs.get(key)? {
-                            let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
-                            m.state = state.clone();
-                            msgs.insert(key, ser(&m))?;
+                    let Some(row) = outbox.remove(key)? else {
+                        continue;
+                    };
+                    // A 1:1 group update keeps its body beside the row, to seal it again.
+                    sent.remove(key)?;
+                    let DeliveryState::Failed(why) = state else {
+                        continue;
+                    };
+                    if let Some(v) = msgs.get(key)? {
+                        let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
+                        m.state = state.clone();
+                        msgs.insert(key, ser(&m))?;
+                    } else {
+                        let entry: OutboxEntry = dec("outbox", &row).map_err(abort)?;
+                        if paperplane_protocol::GroupEnvelope::is_group_payload(&entry.payload) {
+                            failed.insert(key, ser(why))?;
                         }
                     }
                 }
                 Ok(())
-            }),
-        )
+            },
+        ))
     }
 
     /// Whether `peer` is blocked.

@@ -11,6 +11,7 @@
 pub mod business;
 pub mod chat_photos;
 pub mod chat_state;
+pub mod groups;
 mod keys;
 pub mod messages;
 
@@ -109,6 +110,8 @@ pub struct Store {
     chat_meta: sled::Tree,
     /// The user's global switches.
     settings: sled::Tree,
+    /// Group chats (`groups.rs`).
+    groups: groups::GroupTrees,
 }
 
 impl Store {
@@ -170,6 +173,7 @@ impl Store {
             held_controls: t("held_controls")?,
             chat_meta: t("chat_meta")?,
             settings: t("settings")?,
+            groups: groups::GroupTrees::open(&db)?,
             db,
         };
         store.migrate_message_index()?;
