@@ -559,3 +559,49 @@ impl Node {
         Ok(view)
     }
 }
+
+impl Node {
+    /// `chats` with the groups of `folder` the user is still in, newest activity first.
+    pub(crate) fn with_groups(
+        &self,
+        mut chats: Vec<crate::views::ChatView>,
+        folder: Folder,
+    ) -> Result<Vec<crate::views::ChatView>> {
+        let me = self.peer_id();
+        for (record, chat) in self.store().groups()? {
+            if record.folder != folder || record.status != GroupStatus::Member {
+                continue;
+            }
+            let roster = &record.roster.body;
+            let seen = self.store().group_seen(&record.id())?;
+            let last = match chat.last_message {
+                Some((author, id)) => self
+                    .store()
+                    .group_message(&record.id(), &author, &id)?
+                    .map(|(_, m, marks)| self.group_view(&record, &seen, &m, &marks))
+                    .transpose()?,
+                None => None,
+            };
+            chats.push(crate::views::ChatView {
+                peer: me,
+                handle: None,
+                display_name: Some(roster.name.clone()),
+                folder,
+                last_activity: chat.last_activity,
+                unread: chat.unread,
+                last_message: last,
+                first_message: None,
+                key_changed_at: None,
+                labels: Vec::new(),
+                muted: false,
+                group: Some(crate::views::ChatGroup {
+                    id: roster.group,
+                    name: roster.name.clone(),
+                    members: roster.members.len(),
+                }),
+            });
+        }
+        chats.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
+        Ok(chats)
+    }
+}

@@ -85,6 +85,6 @@ pub use paperplane_protocol::MessageId;
 pub use paperplane_protocol::{BlobHash, GroupId, PeerId, RecordId};
 pub use profile::ProfileUpdate;
 pub use views::{
-    ChatView, CommentView, FollowView, MessageKind, MessageState, MessageView, PhotoView, PostView,
-    ProfileView, QuoteView, ReactionView, SharedPostView, Status,
+    ChatGroup, ChatView, CommentView, FollowView, MessageKind, MessageState, MessageView,
+    PhotoView, PostView, ProfileView, QuoteView, ReactionView, SharedPostView, Status,
 };

@@ -174,12 +174,15 @@ impl Node {
 
     /// The inbox: conversations, newest activity first, with unread counts and last message.
     pub fn inbox(&self) -> Result<Vec<ChatView>> {
-        self.with_marks(self.chat_views(Folder::Inbox)?)
+        let chats = self.with_marks(self.chat_views(Folder::Inbox)?)?;
+        self.with_groups(chats, Folder::Inbox)
     }
 
-    /// Message requests: first contact from people the user does not follow.
+    /// Message requests: first contact from people the user does not follow, and groups
+    /// they added the user to.
     pub fn requests(&self) -> Result<Vec<ChatView>> {
-        self.with_marks(self.chat_views(Folder::Requests)?)
+        let chats = self.with_marks(self.chat_views(Folder::Requests)?)?;
+        self.with_groups(chats, Folder::Requests)
     }
 
     /// Up to `limit` messages with `peer` before message `before` (or the newest), oldest

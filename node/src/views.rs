@@ -535,6 +535,22 @@ pub struct ChatView {
     /// Whether the chat is muted (its messages notify nobody).
     #[serde(default)]
     pub muted: bool,
+    /// For a group chat: the group (then `peer` is the user's own id and `display_name` the
+    /// group's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<ChatGroup>,
+}
+
+/// The group a group chat in the inbox is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChatGroup {
+    /// The group's id.
+    #[schema(value_type = crate::api::schema::GroupIdText)]
+    pub id: paperplane_protocol::GroupId,
+    /// Its name.
+    pub name: String,
+    /// How many members it has.
+    pub members: usize,
 }
 
 impl ChatView {
@@ -557,6 +573,7 @@ impl ChatView {
             key_changed_at,
             labels: Vec::new(),
             muted: false,
+            group: None,
         }
     }
 }

@@ -771,6 +771,7 @@ mod tests {
             key_changed_at: None,
             labels: Vec::new(),
             muted: false,
+            group: None,
         };
         let chats = [
             chat_view(2, message(1, false, "see you", "received", now - 180_000)),
