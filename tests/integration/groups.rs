@@ -2,9 +2,12 @@
 //! them reaching every member, membership changes and their keys, requests, and what a
 //! member that was removed or joined late can read.
 
-use std::time::Duration;
-
-use paperplane::{protocol::MessageBody, Event, GroupId, MessageView, PeerId};
+use paperplane::{
+    protocol::{decode, GroupEnvelope},
+    store::Store,
+    Folder, GroupId, Home, MessageView, PeerId,
+};
+use paperplane_crypto::GroupCiphertext;
 
 use crate::common::{eventually, TestNode};
 
@@ -130,8 +133,359 @@ async fn a_group_chat_reaches_every_member_and_every_member_can_answer() {
             .is_some_and(|m| m.seen_by.len() == 2 && m.state == "seen")
     })
     .await;
-    let _ = nodes[0].wait_for("anything", |_e: &Event| Some(())).await;
-    let _ = MessageBody::Text(String::new());
-    let _ = Duration::ZERO;
     let _ = &mut nodes;
+}
+
+/// The sealed group envelopes `sender`'s stopped node still has queued for `member`.
+fn queued_group_envelopes(
+    home: &std::path::Path,
+    member: &PeerId,
+) -> Vec<(paperplane::MessageId, GroupEnvelope)> {
+    let store = Store::open(&Home::new(home).store_path()).expect("store");
+    store
+        .outbox_all(member)
+        .expect("outbox")
+        .into_iter()
+        .filter(|(_, e)| GroupEnvelope::is_group_payload(&e.payload))
+        .map(|(_, e)| {
+            (
+                e.message,
+                GroupEnvelope::from_payload(&e.payload).expect("envelope"),
+            )
+        })
+        .collect()
+}
+
+/// Tries every chain `reader`'s stopped node holds in `group` on `envelope` from `sender`.
+fn try_open(
+    home: &std::path::Path,
+    group: &GroupId,
+    sender: &PeerId,
+    id: &paperplane::MessageId,
+    envelope: &GroupEnvelope,
+) -> Result<Vec<u8>, String> {
+    let store = Store::open(&Home::new(home).store_path()).expect("store");
+    let sealed: GroupCiphertext = decode(&envelope.sealed, 1 << 20).expect("sealed");
+    let ad = GroupEnvelope::associated_data(group, sender, envelope.key_id, id);
+    let chains = store.group_chains(group).expect("chains");
+    let mut last = String::from("no chain of that sender's key");
+    for (peer, key_id, mut row) in chains {
+        if peer != *sender {
+            continue;
+        }
+        match row.chain.open(&ad, &sealed) {
+            Ok(p) => return Ok(p),
+            Err(e) => last = format!("key {key_id}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_cannot_read_what_follows_and_a_joiner_cannot_read_what_came_before() {
+    let mut nodes = circle(&["ana", "ben", "cleo", "dina"]).await;
+    let peers = ids(&nodes);
+    let (ana, ben, cleo, dina) = (peers[0], peers[1], peers[2], peers[3]);
+    let group = nodes[0]
+        .node
+        .create_group("book club", vec![ben, cleo])
+        .await
+        .expect("create")
+        .id;
+    for n in &nodes[1..3] {
+        wait_group(n, &group, "the group arrives", |g| g.members.len() == 3).await;
+    }
+    nodes[0]
+        .node
+        .send_group_text(&group, "before")
+        .await
+        .expect("send");
+    for n in &nodes[1..3] {
+        wait_group_text(n, &group, "before").await;
+    }
+    // Cleo is removed: a new epoch; Ana and Ben move on to new keys.
+    let removed = nodes[0]
+        .node
+        .remove_from_group(&group, cleo)
+        .await
+        .expect("remove");
+    assert_eq!(removed.epoch, 1);
+    wait_group(&nodes[2], &group, "cleo learns she was removed", |g| {
+        g.status == paperplane::store::groups::GroupStatus::Removed
+    })
+    .await;
+    wait_group(&nodes[1], &group, "ben adopts the removal", |g| {
+        g.epoch == 1 && g.members.len() == 2
+    })
+    .await;
+    assert!(
+        nodes[2]
+            .node
+            .send_group_text(&group, "still here?")
+            .await
+            .is_err(),
+        "a removed member cannot send"
+    );
+    // Ben is offline: what Ana sends him next stays in her outbox, to look at.
+    let ben_node = nodes.remove(1);
+    let ben_home = ben_node.stop().await;
+    nodes[0]
+        .node
+        .send_group_text(&group, "after the removal")
+        .await
+        .expect("send");
+    // Dina joins, then gets the next message but not the one before.
+    nodes[0]
+        .node
+        .add_to_group(&group, vec![dina])
+        .await
+        .expect("add");
+    wait_group(&nodes[2], &group, "dina joins", |g| g.members.len() == 3).await;
+    nodes[0]
+        .node
+        .send_group_text(&group, "welcome dina")
+        .await
+        .expect("send");
+    wait_group_text(&nodes[2], &group, "welcome dina").await;
+    let dina_chat: Vec<String> = nodes[2]
+        .node
+        .group_chat(&group, 100)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert!(
+        !dina_chat
+            .iter()
+            .any(|t| t == "before" || t == "after the removal"),
+        "{dina_chat:?}"
+    );
+
+    let cleo_node = nodes.remove(1);
+    let cleo_home = cleo_node.stop().await;
+    let dina_node = nodes.remove(1);
+    let dina_home = dina_node.stop().await;
+    let ana_home = nodes.remove(0).stop().await;
+    let queued = queued_group_envelopes(ana_home.path(), &ben);
+    assert_eq!(queued.len(), 2, "the two messages Ben has not had yet");
+    let (after_id, after) = &queued[0];
+    // Cleo holds nothing that opens it.
+    assert!(try_open(cleo_home.path(), &group, &ana, after_id, after).is_err());
+    // Dina holds Ana's chain from where it was handed to her: not before.
+    let err =
+        try_open(dina_home.path(), &group, &ana, after_id, after).expect_err("dina cannot read it");
+    assert!(
+        err.contains("already used") || err.contains("no chain"),
+        "{err}"
+    );
+    // Ben, who was a member all along, opens both.
+    for (id, envelope) in &queued {
+        try_open(ben_home.path(), &group, &ana, id, envelope).expect("ben reads it");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_renaming_and_admins_reach_everyone() {
+    let nodes = circle(&["ana", "ben", "cleo"]).await;
+    let peers = ids(&nodes);
+    let group = nodes[0]
+        .node
+        .create_group("trip", peers[1..].to_vec())
+        .await
+        .expect("create")
+        .id;
+    for n in &nodes[1..] {
+        wait_group(n, &group, "the group arrives", |g| g.members.len() == 3).await;
+    }
+    // Ben is not an admin yet.
+    let err = nodes[1]
+        .node
+        .rename_group(&group, "ben's trip")
+        .await
+        .expect_err("not an admin");
+    assert!(err.to_string().contains("admin"), "{err}");
+    nodes[0]
+        .node
+        .make_group_admin(&group, peers[1])
+        .await
+        .expect("admin");
+    wait_group(&nodes[1], &group, "ben is an admin", |g| {
+        g.members.iter().any(|m| m.peer == peers[1] && m.admin)
+    })
+    .await;
+    nodes[1]
+        .node
+        .rename_group(&group, "summer trip")
+        .await
+        .expect("rename");
+    for n in &nodes {
+        wait_group(n, &group, "the new name", |g| g.name == "summer trip").await;
+    }
+    nodes[2].node.leave_group(&group).await.expect("leave");
+    for n in &nodes[..2] {
+        wait_group(n, &group, "cleo left", |g| {
+            g.members.len() == 2 && g.epoch == 1
+        })
+        .await;
+    }
+    let cleo_view = nodes[2].node.group(&group).expect("group");
+    assert_eq!(
+        cleo_view.status,
+        paperplane::store::groups::GroupStatus::Left
+    );
+    // The two who stay still talk, on new keys.
+    nodes[1]
+        .node
+        .send_group_text(&group, "just us")
+        .await
+        .expect("send");
+    wait_group_text(&nodes[0], &group, "just us").await;
+    assert!(
+        !nodes[2]
+            .node
+            .inbox()
+            .unwrap()
+            .iter()
+            .any(|c| c.group.is_some()),
+        "a group left is not in the inbox"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_roster_changes_by_two_admins_converge_everywhere() {
+    let nodes = circle(&["ana", "ben", "cleo", "dina", "eli"]).await;
+    let peers = ids(&nodes);
+    let group = nodes[0]
+        .node
+        .create_group("five", peers[1..4].to_vec())
+        .await
+        .expect("create")
+        .id;
+    for n in &nodes[1..4] {
+        wait_group(n, &group, "the group arrives", |g| g.members.len() == 4).await;
+    }
+    nodes[0]
+        .node
+        .make_group_admin(&group, peers[1])
+        .await
+        .expect("admin");
+    wait_group(&nodes[1], &group, "ben is an admin", |g| g.version == 1).await;
+    // At the same moment: Ana adds Eli, Ben removes Dina.
+    let (a, b) = tokio::join!(
+        nodes[0].node.add_to_group(&group, vec![peers[4]]),
+        nodes[1].node.remove_from_group(&group, peers[3]),
+    );
+    a.expect("add");
+    b.expect("remove");
+    // Everyone who stays ends on the same roster, with both changes, in the same epoch.
+    let stay = [0usize, 1, 2, 4];
+    for &i in &stay {
+        wait_group(&nodes[i], &group, "both changes everywhere", |g| {
+            g.members.iter().any(|m| m.peer == peers[4])
+                && !g.members.iter().any(|m| m.peer == peers[3])
+                && g.members.len() == 4
+        })
+        .await;
+    }
+    let views: Vec<_> = stay
+        .iter()
+        .map(|&i| nodes[i].node.group(&group).unwrap())
+        .collect();
+    for v in &views[1..] {
+        assert_eq!(
+            (v.version, v.epoch, &v.members),
+            (views[0].version, views[0].epoch, &views[0].members)
+        );
+    }
+    // And every one of them can read every other.
+    for &i in &stay {
+        let text = format!("from {i}");
+        nodes[i]
+            .node
+            .send_group_text(&group, text.clone())
+            .await
+            .expect("send");
+        for &j in &stay {
+            if j != i {
+                wait_group_text(&nodes[j], &group, &text).await;
+            }
+        }
+    }
+    wait_group(&nodes[3], &group, "dina learns she was removed", |g| {
+        g.status == paperplane::store::groups::GroupStatus::Removed
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_offline_during_a_removal_catches_up() {
+    let mut nodes = circle(&["ana", "ben", "cleo"]).await;
+    let peers = ids(&nodes);
+    let group = nodes[0]
+        .node
+        .create_group("late", peers[1..].to_vec())
+        .await
+        .expect("create")
+        .id;
+    for n in &nodes[1..] {
+        wait_group(n, &group, "the group arrives", |g| g.members.len() == 3).await;
+    }
+    nodes[1]
+        .node
+        .send_group_text(&group, "ben was here")
+        .await
+        .expect("send");
+    wait_group_text(&nodes[0], &group, "ben was here").await;
+    let ben = nodes.remove(1);
+    let home = ben.stop().await;
+    nodes[0]
+        .node
+        .remove_from_group(&group, peers[2])
+        .await
+        .expect("remove");
+    nodes[0]
+        .node
+        .send_group_text(&group, "while you were away")
+        .await
+        .expect("send");
+    let mut ben = TestNode::start_in(home).await;
+    ben.connect(&nodes[0]).await;
+    wait_group_text(&ben, &group, "while you were away").await;
+    let view = ben.node.group(&group).expect("group");
+    assert_eq!((view.epoch, view.members.len()), (1, 2));
+    // Ben's next message reaches Ana on his new key.
+    ben.node
+        .send_group_text(&group, "back")
+        .await
+        .expect("send");
+    wait_group_text(&nodes[0], &group, "back").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn being_added_by_someone_not_followed_puts_the_group_in_requests() {
+    let nodes = circle(&["ana", "ben"]).await;
+    let peers = ids(&nodes);
+    // Ben follows Ana (circle), Ana does not follow Ben: Ben's group is a request for Ana.
+    let group = nodes[1]
+        .node
+        .create_group("ben's group", vec![peers[0]])
+        .await
+        .expect("create")
+        .id;
+    let (na, g) = (nodes[0].node.clone(), group);
+    eventually("a request", || {
+        na.requests().is_ok_and(|r| {
+            r.iter()
+                .any(|c| c.group.as_ref().is_some_and(|x| x.id == g))
+        })
+    })
+    .await;
+    assert!(!na.inbox().unwrap().iter().any(|c| c.group.is_some()));
+    assert_eq!(na.group(&group).unwrap().folder, Folder::Requests);
+    nodes[0].node.accept_group(&group).await.expect("accept");
+    assert!(na
+        .inbox()
+        .unwrap()
+        .iter()
+        .any(|c| c.group.as_ref().is_some_and(|x| x.id == g)));
 }

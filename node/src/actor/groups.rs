@@ -40,6 +40,9 @@ use crate::{
     views::MessageView,
 };
 
+/// Most chains kept per group (a member's current and replaced keys, and keys of joiners
+/// whose roster is on its way).
+const MAX_CHAINS_PER_GROUP: usize = 4 * paperplane_protocol::group::MAX_GROUP_MEMBERS;
 /// How long an envelope waits for its sender's key before it is dropped.
 const HELD_FOR_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// How often old chains and held envelopes are swept.
@@ -787,8 +790,11 @@ impl Actor {
         }
     }
 
-    /// The chain `peer`'s key starts, if we take it: `peer` is a member, we are too, and the
-    /// key is for the current epoch or a later one (whose roster is on its way).
+    /// The chain `peer`'s key starts, if we take it: we are a member, and the key is for the
+    /// current epoch or a later one (whose roster is on its way). It may come from someone
+    /// the roster held does not name yet (a joiner whose roster is still on its way): kept,
+    /// within [`MAX_CHAINS_PER_GROUP`], but their messages are refused until they are a
+    /// member.
     fn accept_key(
         &self,
         peer: &PeerId,
@@ -796,8 +802,16 @@ impl Actor {
         key: &GroupKey,
     ) -> std::result::Result<ReceiverChain, &'static str> {
         let roster = &record.roster.body;
-        if record.status != GroupStatus::Member || !roster.is_member(peer) || *peer == self.me {
-            return Err("not from a member");
+        if record.status != GroupStatus::Member || *peer == self.me {
+            return Err("not a member");
+        }
+        if !roster.is_member(peer)
+            && self
+                .store
+                .group_chains(&roster.group)
+                .map_or(true, |c| c.len() >= MAX_CHAINS_PER_GROUP)
+        {
+            return Err("too many keys held for the group");
         }
         let current = roster.epoch;
         if key.epoch.number < current.number
