@@ -17,6 +17,7 @@ mod crowd;
 mod feed;
 mod flood;
 mod gossip;
+mod group_attacks;
 mod groups;
 mod keys;
 mod memory;
