@@ -237,6 +237,17 @@ pub enum Event {
         /// Whether the group is in requests (added by someone the user does not follow).
         request: bool,
     },
+    /// A member of a group is typing (or stopped).
+    GroupTyping {
+        /// The group.
+        group: paperplane_protocol::GroupId,
+        /// Who.
+        peer: PeerId,
+        /// Typing now, or stopped.
+        active: bool,
+        /// Until when to show it (Unix ms, this node's clock).
+        expires_at: u64,
+    },
     /// A reaction, edit, unsend or read receipt changed a group message: re-read it.
     GroupMessageChanged {
         /// The group.

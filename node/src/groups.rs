@@ -67,6 +67,19 @@ pub(crate) enum Request {
         group: GroupId,
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Send a photo to the group.
+    SendPhoto {
+        group: GroupId,
+        photo: Vec<u8>,
+        caption: String,
+        reply: oneshot::Sender<std::result::Result<Queued, SendError>>,
+    },
+    /// Tell the members the user is typing (or stopped).
+    Typing {
+        group: GroupId,
+        active: bool,
+        reply: oneshot::Sender<Result<bool>>,
+    },
     /// Move a group from requests to the inbox.
     Accept {
         group: GroupId,
@@ -327,6 +340,43 @@ impl Node {
         Ok(view)
     }
 
+    /// Sends a photo (JPEG, PNG or WebP, ≤ 8 MiB) with a caption to a group: sealed once
+    /// under a fresh key that travels in the group message; each member fetches the sealed
+    /// bytes from the user's node.
+    pub async fn send_photo_to_group(
+        &self,
+        group: &GroupId,
+        photo: Vec<u8>,
+        caption: impl Into<String>,
+    ) -> Result<MessageView, SendError> {
+        let (group, caption) = (*group, caption.into());
+        self.send_command(
+            |reply| {
+                Command::Group(Request::SendPhoto {
+                    group,
+                    photo,
+                    caption,
+                    reply,
+                })
+            },
+            Wait::Queued,
+        )
+        .await
+    }
+
+    /// Tells the members who are connected that the user is typing (`true`) or stopped.
+    /// Like a 1:1 typing indicator: never stored, never retried, not sent while read
+    /// receipts are off or the group is a request. Returns whether it was sent.
+    pub async fn typing_in_group(&self, group: &GroupId, active: bool) -> Result<bool> {
+        let group = *group;
+        self.group_request(|reply| Request::Typing {
+            group,
+            active,
+            reply,
+        })
+        .await
+    }
+
     /// Sends a text message to a group.
     pub async fn send_group_text(
         &self,
@@ -526,6 +576,9 @@ impl Node {
         let mut view = MessageView::with_changes(m, &me, marks, &Default::default());
         view.group = Some(record.id());
         view.to = me;
+        if let (Some(photo), MessageBody::Photo { .. }) = (view.photo.take(), &m.body) {
+            view.photo = Some(self.photo_state(m, photo));
+        }
         if !m.outgoing {
             return Ok(view);
         }

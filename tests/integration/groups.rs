@@ -489,3 +489,110 @@ async fn being_added_by_someone_not_followed_puts_the_group_in_requests() {
         .iter()
         .any(|c| c.group.as_ref().is_some_and(|x| x.id == g)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_chat_feature_works_in_a_group() {
+    let mut nodes = circle(&["ana", "ben", "cleo"]).await;
+    let peers = ids(&nodes);
+    let group = nodes[0]
+        .node
+        .create_group("features", peers[1..].to_vec())
+        .await
+        .expect("create")
+        .id;
+    for n in &nodes[1..] {
+        wait_group(n, &group, "the group arrives", |g| g.members.len() == 3).await;
+    }
+    let first = nodes[0]
+        .node
+        .send_group_text(&group, "typo heer")
+        .await
+        .expect("send");
+    for n in &nodes[1..] {
+        wait_group_text(n, &group, "typo heer").await;
+    }
+    // Edit, reply, share, photo, unsend.
+    nodes[0]
+        .node
+        .edit_in_group(&group, &first.id, "typo here")
+        .await
+        .expect("edit");
+    for n in &nodes[1..] {
+        wait_group_text(n, &group, "typo here").await;
+    }
+    let reply = nodes[1]
+        .node
+        .reply_in_group(&group, &first.id, "seen it")
+        .await
+        .expect("reply");
+    let got = wait_group_text(&nodes[2], &group, "seen it").await;
+    assert_eq!(got.reply_to.as_ref().map(|q| q.id), Some(first.id));
+    assert_eq!(got.id, reply.id);
+    let post = nodes[0]
+        .node
+        .post(vec![crate::common::png(3, 300)], "summit".into())
+        .await
+        .expect("post");
+    nodes[0]
+        .node
+        .share_to_group(&group, &post, "look")
+        .await
+        .expect("share");
+    let shared = wait_group_text(&nodes[1], &group, "look").await;
+    assert!(shared.shared_post.as_ref().is_some_and(|p| p.verified));
+    let photo = nodes[2]
+        .node
+        .send_photo_to_group(&group, crate::common::png(9, 4000), "the view")
+        .await
+        .expect("photo");
+    for i in [0, 1] {
+        let (n, id) = (nodes[i].node.clone(), photo.id);
+        eventually("the photo is fetched and opened", || {
+            n.group_message(&group, &id)
+                .ok()
+                .flatten()
+                .and_then(|m| m.photo)
+                .is_some_and(|p| p.state == paperplane::chat_photo::ChatPhotoState::Ready)
+        })
+        .await;
+    }
+    nodes[0]
+        .node
+        .unsend_in_group(&group, &first.id)
+        .await
+        .expect("unsend");
+    for n in &nodes[1..] {
+        let (nn, id) = (n.node.clone(), first.id);
+        eventually("unsent everywhere", || {
+            nn.group_message(&group, &id)
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.kind == paperplane::MessageKind::Unsent && m.text.is_empty())
+        })
+        .await;
+    }
+    // Only the author may edit: Ben's edit of Ana's message is refused at once.
+    assert!(nodes[1]
+        .node
+        .edit_in_group(&group, &photo.id, "mine now")
+        .await
+        .is_err());
+    // Typing shows on the others.
+    assert!(nodes[1]
+        .node
+        .typing_in_group(&group, true)
+        .await
+        .expect("typing"));
+    let ben = peers[1];
+    nodes[0]
+        .wait_for("ben typing", |e| match e {
+            paperplane::Event::GroupTyping {
+                group: g,
+                peer,
+                active: true,
+                ..
+            } if *g == group && *peer == ben => Some(()),
+            _ => None,
+        })
+        .await;
+}

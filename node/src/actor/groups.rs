@@ -81,6 +81,19 @@ impl Actor {
                 let _ = reply.send(self.change_group(group, change));
             }
             Request::Send { group, body, reply } => self.send_to_group(group, body, reply),
+            Request::SendPhoto {
+                group,
+                photo,
+                caption,
+                reply,
+            } => self.send_photo_to_group(group, photo, caption, reply),
+            Request::Typing {
+                group,
+                active,
+                reply,
+            } => {
+                let _ = reply.send(self.group_typing(group, active));
+            }
             Request::Read { group, reply } => {
                 let _ = reply.send(self.read_group(group));
             }
@@ -416,6 +429,102 @@ impl Actor {
                 let _ = reply.send(Err(e));
             }
         }
+    }
+
+    /// Seals and keeps a photo, then sends its message to the group (see `send_photo` for
+    /// 1:1 chats: the sealed blob is written first, so the flush that lets the message leave
+    /// covers it).
+    fn send_photo_to_group(
+        &mut self,
+        group: GroupId,
+        bytes: Vec<u8>,
+        caption: String,
+        reply: oneshot::Sender<std::result::Result<Queued, SendError>>,
+    ) {
+        let result = (|| -> std::result::Result<MessageView, SendError> {
+            let photo = paperplane_protocol::PhotoRef::for_bytes(&bytes)?;
+            let (key, sealed) = paperplane_crypto::seal_attachment(&mut rand::rng(), &bytes);
+            let blob = paperplane_protocol::BlobHash::of(&sealed);
+            self.store.put_blob(&sealed)?;
+            self.store.put_chat_photo(&bytes)?;
+            let body = MessageBody::Photo {
+                photo: paperplane_protocol::ChatPhoto {
+                    blob,
+                    blob_size: sealed.len() as u64,
+                    photo,
+                    key: key.to_bytes(),
+                },
+                text: caption,
+            };
+            self.queue_group_message(group, body)
+        })();
+        match result {
+            Ok(view) => self.after_flush(AfterFlush::Queued {
+                reply,
+                queued: Box::new(Queued {
+                    view,
+                    connected: true,
+                }),
+            }),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// Seals a typing indicator with our sender key and sends it, once the advanced key is
+    /// durable, to every member connected now. Never stored by them, never retried.
+    fn group_typing(&mut self, group: GroupId, active: bool) -> Result<bool> {
+        let record = self.member_record(&group)?;
+        if record.folder == Folder::Requests || !self.store.read_receipts()? {
+            return Ok(false);
+        }
+        let roster = &record.roster.body;
+        let Some(mut mine) = self.store.my_group_key(&group)? else {
+            return Ok(false);
+        };
+        let connected: Vec<PeerId> = roster
+            .peers()
+            .filter(|p| **p != self.me && self.connected.contains(p))
+            .copied()
+            .collect();
+        if mine.epoch != roster.epoch || connected.is_empty() {
+            return Ok(false);
+        }
+        let now = self.now();
+        let message = DirectMessage {
+            id: MessageId(rand::random()),
+            sent_at: self.next_stamp(0, now),
+            body: MessageBody::Typing { active },
+        };
+        let ad = GroupEnvelope::associated_data(&group, &self.me, mine.key_id, &message.id);
+        let sealed = mine
+            .key
+            .seal(&mut rand::rng(), &ad, &message.to_plaintext())
+            .map_err(SendError::from)?;
+        mine.sent += 1;
+        let mut batch = GroupBatch::default();
+        batch.my_key(&group, &mine);
+        self.store.commit_group_batch(&batch)?;
+        let payload = GroupEnvelope {
+            group,
+            key_id: mine.key_id,
+            sealed: encode(&sealed),
+        }
+        .to_payload();
+        for peer in connected {
+            self.after_flush(AfterFlush::SendEphemeral {
+                peer,
+                request: paperplane_protocol::DmRequest {
+                    envelopes: vec![SealedEnvelope {
+                        recipient: peer,
+                        id: message.id,
+                        payload: payload.clone(),
+                    }],
+                },
+            });
+        }
+        Ok(true)
     }
 
     /// Seals `body` once with our sender key (a new one first if the epoch changed or the
@@ -955,7 +1064,12 @@ impl Actor {
         let sent_at = inbox::clamp_sent_at(message.sent_at, now);
         let mut chat = self.store.group_chat(&group)?;
         match message.body {
-            MessageBody::Typing { .. } => {}
+            MessageBody::Typing { active } => events.push(Event::GroupTyping {
+                group,
+                peer,
+                active,
+                expires_at: now + super::dm::TYPING_SHOWN_MS,
+            }),
             body if body.is_shown() => {
                 let stored = StoredMessage {
                     id,
