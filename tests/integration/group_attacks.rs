@@ -289,7 +289,7 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
     assert!(!nodes[1]
         .node
         .group_chat(&group, 100)
-        .unwrap()
+        .expect("read")
         .iter()
         .any(|m| m.text == "early bird"));
     let u = hand_update(&mut hand, group, None, Some(from_start));
@@ -332,7 +332,7 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
     let texts: Vec<String> = nodes[1]
         .node
         .group_chat(&group, 100)
-        .unwrap()
+        .expect("read")
         .into_iter()
         .map(|m| m.text)
         .collect();

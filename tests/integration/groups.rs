@@ -250,7 +250,7 @@ async fn a_removed_member_cannot_read_what_follows_and_a_joiner_cannot_read_what
     let dina_chat: Vec<String> = nodes[2]
         .node
         .group_chat(&group, 100)
-        .unwrap()
+        .expect("read")
         .into_iter()
         .map(|m| m.text)
         .collect();
@@ -344,7 +344,7 @@ async fn leaving_renaming_and_admins_reach_everyone() {
         !nodes[2]
             .node
             .inbox()
-            .unwrap()
+            .expect("read")
             .iter()
             .any(|c| c.group.is_some()),
         "a group left is not in the inbox"
@@ -389,7 +389,7 @@ async fn concurrent_roster_changes_by_two_admins_converge_everywhere() {
     }
     let views: Vec<_> = stay
         .iter()
-        .map(|&i| nodes[i].node.group(&group).unwrap())
+        .map(|&i| nodes[i].node.group(&group).expect("read"))
         .collect();
     for v in &views[1..] {
         assert_eq!(
@@ -480,12 +480,12 @@ async fn being_added_by_someone_not_followed_puts_the_group_in_requests() {
         })
     })
     .await;
-    assert!(!na.inbox().unwrap().iter().any(|c| c.group.is_some()));
-    assert_eq!(na.group(&group).unwrap().folder, Folder::Requests);
+    assert!(!na.inbox().expect("read").iter().any(|c| c.group.is_some()));
+    assert_eq!(na.group(&group).expect("read").folder, Folder::Requests);
     nodes[0].node.accept_group(&group).await.expect("accept");
     assert!(na
         .inbox()
-        .unwrap()
+        .expect("read")
         .iter()
         .any(|c| c.group.as_ref().is_some_and(|x| x.id == g)));
 }
