@@ -90,10 +90,31 @@ impl Hand {
         text: &str,
         signer: Option<&mut SenderKey>,
     ) -> SealedEnvelope {
+        let id = MessageId(rand::random());
+        self.group_body(
+            group,
+            key,
+            key_id,
+            id,
+            MessageBody::Text(text.into()),
+            signer,
+        )
+    }
+
+    /// A group message with `body` and id `id`.
+    fn group_body(
+        &mut self,
+        group: GroupId,
+        key: &mut SenderKey,
+        key_id: u64,
+        id: MessageId,
+        body: MessageBody,
+        signer: Option<&mut SenderKey>,
+    ) -> SealedEnvelope {
         let message = DirectMessage {
-            id: MessageId(rand::random()),
+            id,
             sent_at: self.tick(),
-            body: MessageBody::Text(text.into()),
+            body,
         };
         let ad =
             GroupEnvelope::associated_data(&group, &self.identity.peer_id(), key_id, &message.id);
@@ -308,6 +329,35 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
     assert_eq!(hand.send(vec![honest]).await, vec![DmResult::Stored]);
     wait_group_text(&nodes[1], &group, "honest").await;
 
+    // A reaction that arrives before its message waits for it.
+    let later = MessageId(rand::random());
+    let fire = hand.group_body(
+        group,
+        &mut key,
+        5,
+        MessageId(rand::random()),
+        MessageBody::Reaction {
+            target: later,
+            emoji: Some("🔥".into()),
+        },
+        None,
+    );
+    let text = hand.group_body(
+        group,
+        &mut key,
+        5,
+        later,
+        MessageBody::Text("reacted to first".into()),
+        None,
+    );
+    assert_eq!(hand.send(vec![fire]).await, vec![DmResult::Stored]);
+    assert_eq!(hand.send(vec![text]).await, vec![DmResult::Stored]);
+    let shown = wait_group_text(&nodes[1], &group, "reacted to first").await;
+    assert_eq!(
+        shown.reactions.first().map(|r| r.emoji.as_str()),
+        Some("🔥")
+    );
+
     // 7. A message from someone outside the group.
     let outsider = Identity::from_seed(rand::random());
     let outsider_messaging = MessagingIdentity::generate(&outsider, &mut rand::rng());
@@ -336,7 +386,7 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
         .into_iter()
         .map(|m| m.text)
         .collect();
-    assert_eq!(texts.len(), chat_before + 2, "{texts:?}");
+    assert_eq!(texts.len(), chat_before + 3, "{texts:?}");
     for bad in ["forged", "let me in", "under a wrong epoch"] {
         assert!(
             !texts.iter().any(|t| t == bad),

@@ -31,9 +31,10 @@ use crate::{
     groups::{GroupError, Request},
     store::{
         groups::{
-            chain_key, group_index_key, group_message_key, held_key, row_key, seen_key,
-            update_seen_key, ChainRow, GTree, GroupBatch, GroupChat, GroupRecord, GroupStatus,
-            HeldEnvelope, MyKey, MAX_HELD_PER_GROUP,
+            chain_key, group_index_key, group_message_key, held_change_key, held_key, row_key,
+            seen_key, update_seen_key, ChainRow, GTree, GroupBatch, GroupChat, GroupRecord,
+            GroupStatus, HeldChange, HeldEnvelope, MyKey, MAX_HELD_CHANGES_PER_GROUP,
+            MAX_HELD_PER_GROUP,
         },
         messages::{DeliveryState, OutboxEntry, OutboxKey, StoredMessage},
     },
@@ -1082,7 +1083,7 @@ impl Actor {
                 };
                 let key = group_message_key(&group, sent_at, &peer, &id);
                 batch.put(GTree::Messages, key.clone(), encode(&stored));
-                batch.put(GTree::Index, index, key);
+                batch.put(GTree::Index, index, key.clone());
                 chat.unread += 1;
                 chat.last_activity = chat.last_activity.max(sent_at);
                 chat.last_message = Some((peer, id));
@@ -1093,6 +1094,37 @@ impl Actor {
                     request: record.folder == Folder::Requests,
                 });
                 self.chat_photo_received(&stored);
+                // Changes that came first apply now, in their authors' order.
+                let mut waiting = self.store.held_changes_for(&group, &id)?;
+                waiting.sort_by_key(|(_, c)| c.sent_at);
+                let mut marks = chat_rules::MessageMarks::default();
+                let mut target = stored;
+                for (hkey, change) in waiting {
+                    batch.remove(GTree::HeldChanges, hkey);
+                    chat.held_changes = chat.held_changes.saturating_sub(1);
+                    let effect = chat_rules::apply(
+                        &target,
+                        &mut marks,
+                        &self.me,
+                        &change.author,
+                        &change.body,
+                        change.sent_at,
+                    );
+                    if effect == Effect::Unsent {
+                        target.body = MessageBody::Text(String::new());
+                    }
+                    self.record_effect(
+                        &mut batch,
+                        &group,
+                        &change.author,
+                        key.clone(),
+                        target.clone(),
+                        marks.clone(),
+                        &effect,
+                        &mut chat,
+                        events,
+                    );
+                }
             }
             body => {
                 batch.put(GTree::Index, index, Vec::new());
@@ -1107,9 +1139,24 @@ impl Actor {
                             events,
                         );
                     }
-                    None => {
-                        tracing::debug!(%peer, %group, "a change names no message of the group")
-                    }
+                    None => match target {
+                        Some(target) if chat.held_changes < MAX_HELD_CHANGES_PER_GROUP => {
+                            chat.held_changes += 1;
+                            batch.put(
+                                GTree::HeldChanges,
+                                held_change_key(&group, &target, &peer, &id),
+                                encode(&HeldChange {
+                                    author: peer,
+                                    id,
+                                    sent_at,
+                                    body,
+                                }),
+                            );
+                        }
+                        _ => {
+                            tracing::debug!(%peer, %group, "a change to a group message was dropped")
+                        }
+                    },
                 }
             }
         }

@@ -13,6 +13,7 @@
 //! | `group_marks` | messages key → `MessageMarks` |
 //! | `group_seen` | group ‖ member → (our messages seen up to, when) |
 //! | `group_held` | group ‖ sender ‖ key id ‖ id → [`HeldEnvelope`] (arrived before its key) |
+//! | `group_held_changes` | group ‖ target id ‖ author ‖ id → [`HeldChange`] (a change before its message) |
 //! | `group_sent` | outbox key → (id, sent_at, body) of a 1:1 group update, to seal it again |
 //! | `group_failed` | outbox key of a group message row → why it failed for that member |
 //! | `group_updates_seen` | peer ‖ id → (): 1:1 group updates already applied |
@@ -79,6 +80,8 @@ pub struct GroupChat {
     pub held: u32,
     /// The newest receipt we sent (the newest message seen).
     pub last_receipt: Option<MessageId>,
+    /// Changes held for messages that have not arrived.
+    pub held_changes: u32,
 }
 
 /// Our sender key in a group.
@@ -119,6 +122,22 @@ pub struct HeldEnvelope {
     pub held_at: u64,
 }
 
+/// A reaction, edit, unsend or receipt that arrived before the message it names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldChange {
+    /// Who made it.
+    pub author: PeerId,
+    /// Its id.
+    pub id: MessageId,
+    /// Its author's clock.
+    pub sent_at: u64,
+    /// The change.
+    pub body: MessageBody,
+}
+
+/// Most changes held for messages that have not arrived, per group.
+pub const MAX_HELD_CHANGES_PER_GROUP: u32 = 1_024;
+
 /// The group trees.
 #[derive(Clone)]
 pub(crate) struct GroupTrees {
@@ -131,6 +150,7 @@ pub(crate) struct GroupTrees {
     marks: sled::Tree,
     seen: sled::Tree,
     held: sled::Tree,
+    held_changes: sled::Tree,
     sent: sled::Tree,
     failed: sled::Tree,
     updates_seen: sled::Tree,
@@ -149,6 +169,7 @@ impl GroupTrees {
             marks: t("group_marks")?,
             seen: t("group_seen")?,
             held: t("group_held")?,
+            held_changes: t("group_held_changes")?,
             sent: t("group_sent")?,
             failed: t("group_failed")?,
             updates_seen: t("group_updates_seen")?,
@@ -183,6 +204,8 @@ pub enum GTree {
     Seen,
     /// `group_held`.
     Held,
+    /// `group_held_changes`.
+    HeldChanges,
     /// `group_sent`.
     Sent,
     /// `group_failed`.
@@ -292,6 +315,16 @@ pub fn held_key(group: &GroupId, sender: &PeerId, key_id: u64, id: &MessageId) -
     [&chain_key(group, sender, key_id)[..], &id.0].concat()
 }
 
+/// `group ‖ target ‖ author ‖ id`.
+pub fn held_change_key(
+    group: &GroupId,
+    target: &MessageId,
+    author: &PeerId,
+    id: &MessageId,
+) -> Vec<u8> {
+    [&group.0[..], &target.0, &peer_key(author), &id.0].concat()
+}
+
 /// `peer ‖ id`.
 pub fn update_seen_key(peer: &PeerId, id: &MessageId) -> Vec<u8> {
     [&peer_key(peer)[..], &id.0].concat()
@@ -317,7 +350,7 @@ impl Store {
             return Ok(());
         }
         let g = &self.groups;
-        let trees: [&sled::Tree; 14] = [
+        let trees: [&sled::Tree; 15] = [
             &g.records,
             &g.chats,
             &g.my_keys,
@@ -327,6 +360,7 @@ impl Store {
             &g.marks,
             &g.seen,
             &g.held,
+            &g.held_changes,
             &g.sent,
             &g.failed,
             &g.updates_seen,
@@ -441,6 +475,22 @@ impl Store {
             .map(|item| {
                 let (k, v) = item?;
                 Ok((k.to_vec(), dec("group_held", &v)?))
+            })
+            .collect()
+    }
+
+    /// The changes held for message `target` of `group`, with their keys.
+    pub fn held_changes_for(
+        &self,
+        group: &GroupId,
+        target: &MessageId,
+    ) -> Result<Vec<(Vec<u8>, HeldChange)>> {
+        self.groups
+            .held_changes
+            .scan_prefix([&group.0[..], &target.0].concat())
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((k.to_vec(), dec("group_held_changes", &v)?))
             })
             .collect()
     }
