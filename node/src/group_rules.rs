@@ -332,7 +332,7 @@ mod tests {
             5,
             [1; 8],
         )
-        .unwrap();
+        .expect("allowed");
         assert_eq!(added.version, 1);
         assert_eq!(added.epoch, base.epoch, "an addition keeps the epoch");
         assert!(authorised(&added, &base).is_ok());
@@ -356,7 +356,7 @@ mod tests {
             Err(ChangeRefusal::NotAnAdmin)
         );
 
-        let left = apply(&RosterChange::Leave, &base, &member, 5, [2; 8]).unwrap();
+        let left = apply(&RosterChange::Leave, &base, &member, 5, [2; 8]).expect("allowed");
         assert_eq!(left.epoch.number, 1, "leaving starts an epoch");
         assert!(authorised(&left, &base).is_ok());
         // A leave that also adds someone is refused.
@@ -368,7 +368,8 @@ mod tests {
         sneaky.members = Roster::canonical_members(sneaky.members);
         assert_eq!(authorised(&sneaky, &base), Err(RosterRefusal::BadLeave));
 
-        let removed = apply(&RosterChange::Remove(member), &base, &admin, 5, [3; 8]).unwrap();
+        let removed =
+            apply(&RosterChange::Remove(member), &base, &admin, 5, [3; 8]).expect("allowed");
         let mut same_epoch = removed.clone();
         same_epoch.epoch = base.epoch;
         assert_eq!(
@@ -377,7 +378,7 @@ mod tests {
         );
 
         // The last admin leaving hands the group to the first remaining member.
-        let admin_left = apply(&RosterChange::Leave, &base, &admin, 5, [4; 8]).unwrap();
+        let admin_left = apply(&RosterChange::Leave, &base, &admin, 5, [4; 8]).expect("allowed");
         assert_eq!(admin_left.members.iter().filter(|m| m.admin).count(), 1);
         assert!(!admin_left.is_member(&admin));
 
@@ -406,12 +407,14 @@ mod tests {
             .members
             .iter()
             .position(|m| m.peer != first_admin)
-            .unwrap();
+            .expect("allowed");
         base.members[second].admin = true;
         let second_admin = base.members[second].peer;
         assert_ne!(first_admin, second_admin);
         let base = people.sign(0, base);
-        let i_second = (0..5).find(|&i| people.peer(i) == second_admin).unwrap();
+        let i_second = (0..5)
+            .find(|&i| people.peer(i) == second_admin)
+            .expect("allowed");
 
         // Both admins change version 0 at once: one adds, the other removes.
         let add = people.sign(
@@ -423,14 +426,14 @@ mod tests {
                 9,
                 [1; 8],
             )
-            .unwrap(),
+            .expect("allowed"),
         );
         let victim = base
             .body
             .peers()
             .find(|p| **p != first_admin && **p != second_admin)
             .copied()
-            .unwrap();
+            .expect("allowed");
         let remove = people.sign(
             i_second,
             apply(
@@ -440,14 +443,14 @@ mod tests {
                 9,
                 [2; 8],
             )
-            .unwrap(),
+            .expect("allowed"),
         );
         // Whichever arrives first, the removal wins (it starts the higher epoch).
         for (first, second) in [(&add, &remove), (&remove, &add)] {
             let mut held = base.clone();
             let mut before = None;
             for r in [first, second] {
-                if judge(r, &held, before.as_ref()).unwrap() == Verdict::Adopt {
+                if judge(r, &held, before.as_ref()).expect("allowed") == Verdict::Adopt {
                     before = Some(std::mem::replace(&mut held, r.clone()));
                 }
             }
@@ -461,7 +464,7 @@ mod tests {
             10,
             [3; 8],
         )
-        .unwrap();
+        .expect("allowed");
         assert_eq!(again.version, 2);
         assert!(again.is_member(&people.peer(4)) && !again.is_member(&victim));
         assert_eq!(again.epoch, remove.body.epoch);
@@ -474,7 +477,7 @@ mod tests {
             .peers()
             .find(|p| **p != first_admin && **p != second_admin && **p != victim)
             .copied()
-            .unwrap();
+            .expect("allowed");
         let remove_other = people.sign(
             0,
             apply(
@@ -484,7 +487,7 @@ mod tests {
                 9,
                 [5; 8],
             )
-            .unwrap(),
+            .expect("allowed"),
         );
         let winner = if remove.id() < remove_other.id() {
             &remove
@@ -517,18 +520,20 @@ mod tests {
             5,
             [1; 8],
         )
-        .unwrap();
+        .expect("allowed");
         assert_eq!(key_plan(&me, None, &base, None), KeyPlan::NewKey);
         assert_eq!(
             key_plan(&me, Some(&base), &added, Some(base.epoch)),
             KeyPlan::ShareWith(vec![people.peer(3)])
         );
-        let renamed = apply(&RosterChange::Rename("x".into()), &base, &me, 5, [1; 8]).unwrap();
+        let renamed =
+            apply(&RosterChange::Rename("x".into()), &base, &me, 5, [1; 8]).expect("allowed");
         assert_eq!(
             key_plan(&me, Some(&base), &renamed, Some(base.epoch)),
             KeyPlan::Nothing
         );
-        let removed = apply(&RosterChange::Remove(people.peer(1)), &base, &me, 5, [1; 8]).unwrap();
+        let removed =
+            apply(&RosterChange::Remove(people.peer(1)), &base, &me, 5, [1; 8]).expect("allowed");
         assert_eq!(
             key_plan(&me, Some(&base), &removed, Some(base.epoch)),
             KeyPlan::NewKey

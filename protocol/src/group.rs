@@ -485,11 +485,14 @@ mod tests {
         };
         let payload = env.to_payload();
         assert!(GroupEnvelope::is_group_payload(&payload));
-        assert_eq!(GroupEnvelope::from_payload(&payload).unwrap(), env);
+        assert_eq!(
+            GroupEnvelope::from_payload(&payload).expect("round trip"),
+            env
+        );
         assert!(!GroupEnvelope::is_group_payload(&encode(&1u8)));
         assert!(GroupEnvelope::from_payload(&[]).is_err());
         assert!(GroupEnvelope::from_payload(&[GROUP_PAYLOAD_TAG, 9, 9]).is_err());
-        let id: GroupId = env.group.to_hex().parse().unwrap();
+        let id: GroupId = env.group.to_hex().parse().expect("round trip");
         assert_eq!(id, env.group);
     }
 }

@@ -24,6 +24,8 @@ mod command;
 mod commands;
 mod dm;
 mod flush;
+mod group_receive;
+mod group_send;
 mod groups;
 mod network;
 mod publish;

@@ -1,0 +1,488 @@
+//! What arrives for a group: rosters and keys inside 1:1 messages, and group envelopes,
+//! opened with their sender's chain (or held until it arrives); and the sweep of old chains.
+
+use paperplane_crypto::{identity::verify_record, GroupCiphertext, ReceiverChain, SenderKeyShare};
+use paperplane_protocol::{
+    decode, dm::MAX_SEALED_BYTES, encode, group::MAX_GROUP_PAYLOAD_BYTES, DirectMessage,
+    DmRejection, DmResult, GroupEnvelope, GroupId, GroupKey, GroupUpdate, MessageBody, MessageId,
+    PeerId, Roster, SealedEnvelope, Signed,
+};
+
+use super::{flush::AfterFlush, Actor};
+use crate::{
+    chat_rules::{self, Effect},
+    delivery::{inbox, Folder},
+    error::Result,
+    event::Event,
+    group_rules::{self, Verdict, OLD_CHAIN_GRACE_MS},
+    store::{
+        groups::{
+            chain_key, group_index_key, group_message_key, held_change_key, held_key,
+            update_seen_key, ChainRow, GTree, GroupBatch, GroupRecord, GroupStatus, HeldChange,
+            HeldEnvelope, MAX_HELD_CHANGES_PER_GROUP, MAX_HELD_PER_GROUP,
+        },
+        messages::{DeliveryState, StoredMessage},
+    },
+    views::MessageView,
+};
+
+use super::groups::{HELD_FOR_MS, MAX_CHAINS_PER_GROUP};
+
+impl Actor {
+    /// Applies a group update that came inside a 1:1 message from `peer` (already
+    /// decrypted): adopts its roster if it wins, stores its key, and opens the envelopes
+    /// that waited for that key. Our own updates it calls for are sent after the 1:1
+    /// session that decrypted it is stored ([`Actor::send_deferred_group_updates`]).
+    pub(super) fn apply_group_update(
+        &mut self,
+        peer: PeerId,
+        id: MessageId,
+        update: &GroupUpdate,
+        now: u64,
+    ) -> Result<Vec<Event>> {
+        if self.store.group_update_seen(&peer, &id)? {
+            return Ok(Vec::new());
+        }
+        let group = update.group;
+        let mut batch = GroupBatch::default();
+        batch.put(GTree::UpdatesSeen, update_seen_key(&peer, &id), Vec::new());
+        let mut events = Vec::new();
+        let mut record = self.store.group(&group)?;
+        if let Some(roster) = &update.roster {
+            match self.judge_roster(&peer, record.as_ref(), roster, now) {
+                Ok(true) => {
+                    let folder = match &record {
+                        Some(r) => r.folder,
+                        None if self.followees.contains(&roster.body.author) => Folder::Inbox,
+                        None => Folder::Requests,
+                    };
+                    let adopted =
+                        self.adopt(&mut batch, record.as_ref(), roster.clone(), folder, now)?;
+                    let mut adopted = adopted;
+                    // Our own change lost to a concurrent one: make it again on top of it.
+                    if let Some(held) = &record {
+                        let ours = &held.roster.body;
+                        if ours.author == self.me
+                            && ours.version == roster.body.version
+                            && adopted.record.status == GroupStatus::Member
+                        {
+                            if let Ok(next) = group_rules::apply(
+                                &ours.change,
+                                &roster.body,
+                                &self.me,
+                                now,
+                                rand::random(),
+                            ) {
+                                tracing::info!(%group, "making our roster change again on top of a concurrent one");
+                                let signed = self.identity.sign_record(next);
+                                let first = std::mem::take(&mut adopted.updates);
+                                let again = self.adopt(
+                                    &mut batch,
+                                    Some(&adopted.record),
+                                    signed,
+                                    folder,
+                                    now,
+                                )?;
+                                events.push(adopted.event);
+                                adopted = again;
+                                adopted.updates.splice(0..0, first);
+                            }
+                        }
+                    }
+                    events.push(adopted.event);
+                    self.deferred_group_updates.extend(adopted.updates);
+                    record = Some(adopted.record);
+                }
+                Ok(false) => {}
+                Err(why) => tracing::debug!(%peer, %group, %why, "a roster was refused"),
+            }
+        }
+        let mut release = None;
+        if let (Some(key), Some(record)) = (&update.key, &record) {
+            match self.accept_key(&peer, record, key) {
+                Ok(chain) => {
+                    for (p, key_id, mut row) in self.store.group_chains(&group)? {
+                        if p == peer && key_id != key.key_id && row.retire_at.is_none() {
+                            row.retire_at = Some(now + OLD_CHAIN_GRACE_MS);
+                            batch.chain(&group, &p, key_id, &row);
+                        }
+                    }
+                    batch.chain(
+                        &group,
+                        &peer,
+                        key.key_id,
+                        &ChainRow {
+                            epoch: key.epoch,
+                            chain,
+                            retire_at: None,
+                        },
+                    );
+                    release = Some(key.key_id);
+                }
+                Err(why) => tracing::debug!(%peer, %group, why, "a sender key was refused"),
+            }
+        }
+        self.store.commit_group_batch(&batch)?;
+        if let Some(key_id) = release {
+            self.release_held(&group, &peer, key_id, now, &mut events)?;
+        }
+        Ok(events)
+    }
+
+    /// Whether `roster`, passed on by `from`, is to be adopted over what is held.
+    pub(super) fn judge_roster(
+        &self,
+        from: &PeerId,
+        held: Option<&GroupRecord>,
+        roster: &Signed<Roster>,
+        now: u64,
+    ) -> std::result::Result<bool, String> {
+        verify_record(roster, now).map_err(|e| e.to_string())?;
+        match held {
+            // A group first heard of: it must name us, and whoever passed it on.
+            None => Ok(roster.body.is_member(&self.me) && roster.body.is_member(from)),
+            Some(record) => {
+                match group_rules::judge(roster, &record.roster, record.previous.as_ref()) {
+                    Ok(Verdict::Adopt) => Ok(true),
+                    Ok(Verdict::Same | Verdict::Stale) => Ok(false),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        }
+    }
+
+    /// The chain `peer`'s key starts, if we take it: we are a member, and the key is for the
+    /// current epoch or a later one (whose roster is on its way). It may come from someone
+    /// the roster held does not name yet (a joiner whose roster is still on its way): kept,
+    /// within [`MAX_CHAINS_PER_GROUP`], but their messages are refused until they are a
+    /// member.
+    pub(super) fn accept_key(
+        &self,
+        peer: &PeerId,
+        record: &GroupRecord,
+        key: &GroupKey,
+    ) -> std::result::Result<ReceiverChain, &'static str> {
+        let roster = &record.roster.body;
+        if record.status != GroupStatus::Member || *peer == self.me {
+            return Err("not a member");
+        }
+        if !roster.is_member(peer)
+            && self
+                .store
+                .group_chains(&roster.group)
+                .map_or(true, |c| c.len() >= MAX_CHAINS_PER_GROUP)
+        {
+            return Err("too many keys held for the group");
+        }
+        let current = roster.epoch;
+        if key.epoch.number < current.number
+            || (key.epoch.number == current.number && key.epoch != current)
+        {
+            return Err("a key for an epoch this node does not have");
+        }
+        let share: SenderKeyShare = decode(&key.share, 512).map_err(|_| "an undecodable key")?;
+        ReceiverChain::from_share(&share).map_err(|_| "an invalid key")
+    }
+
+    /// Sends the updates that group updates received in the last request called for,
+    /// now that the 1:1 sessions that decrypted them are stored.
+    pub(super) fn send_deferred_group_updates(&mut self) {
+        if self.deferred_group_updates.is_empty() {
+            return;
+        }
+        let updates = std::mem::take(&mut self.deferred_group_updates);
+        let now = self.now();
+        let mut batch = GroupBatch::default();
+        let result = self
+            .queue_group_updates(&mut batch, updates, now)
+            .and_then(|rows| {
+                self.store.commit_group_batch(&batch)?;
+                Ok(rows)
+            });
+        match result {
+            Ok(rows) => {
+                for (peer, up_to) in rows {
+                    self.after_flush(AfterFlush::Durable { peer, up_to });
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "queueing group updates"),
+        }
+    }
+
+    /// Judges and stores the group envelopes of one request from `peer`, each in its own
+    /// transaction (they are acknowledged after the flush that covers them).
+    pub(super) fn receive_group(
+        &mut self,
+        peer: PeerId,
+        envelopes: &[SealedEnvelope],
+    ) -> Result<(Vec<DmResult>, Vec<Event>)> {
+        let now = self.now();
+        if self.store.is_blocked(&peer)? {
+            return Ok((
+                vec![DmResult::Rejected(DmRejection::Blocked); envelopes.len()],
+                Vec::new(),
+            ));
+        }
+        let mut results = Vec::with_capacity(envelopes.len());
+        let mut events = Vec::new();
+        let mut seen = inbox::Seen::default();
+        for env in envelopes {
+            if let Some(verdict) = inbox::precheck(env, &self.me, &mut seen) {
+                results.push(verdict);
+                continue;
+            }
+            let Ok(group_env) = GroupEnvelope::from_payload(&env.payload) else {
+                results.push(DmResult::Rejected(DmRejection::Malformed));
+                continue;
+            };
+            let result = self.receive_group_envelope(peer, env.id, &group_env, now, &mut events)?;
+            if result == DmResult::Stored {
+                seen.ids.insert(env.id);
+            }
+            results.push(result);
+        }
+        Ok((results, events))
+    }
+
+    /// One group envelope: refused, a duplicate, held for its key, or opened and stored.
+    pub(super) fn receive_group_envelope(
+        &mut self,
+        peer: PeerId,
+        id: MessageId,
+        env: &GroupEnvelope,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) -> Result<DmResult> {
+        let group = env.group;
+        let reject = |r| Ok(DmResult::Rejected(r));
+        let Some(record) = self.store.group(&group)? else {
+            return reject(DmRejection::NotAMember);
+        };
+        if record.status != GroupStatus::Member {
+            return reject(DmRejection::LeftGroup);
+        }
+        if !record.roster.body.is_member(&peer) {
+            return reject(DmRejection::NotAMember);
+        }
+        let held = held_key(&group, &peer, env.key_id, &id);
+        if self.store.has_group_item(&group, &peer, &id)? || self.store.is_held(&held)? {
+            return Ok(DmResult::Duplicate);
+        }
+        let Some(mut row) = self.store.group_chain(&group, &peer, env.key_id)? else {
+            let mut chat = self.store.group_chat(&group)?;
+            if chat.held >= MAX_HELD_PER_GROUP {
+                return reject(DmRejection::RateLimited);
+            }
+            chat.held += 1;
+            let mut batch = GroupBatch::default();
+            batch.put(
+                GTree::Held,
+                held,
+                encode(&HeldEnvelope {
+                    id,
+                    envelope: env.clone(),
+                    held_at: now,
+                }),
+            );
+            batch.chat(&group, &chat);
+            self.store.commit_group_batch(&batch)?;
+            return Ok(DmResult::Stored);
+        };
+        let Ok(sealed) = decode::<GroupCiphertext>(&env.sealed, MAX_GROUP_PAYLOAD_BYTES) else {
+            return reject(DmRejection::Malformed);
+        };
+        let ad = GroupEnvelope::associated_data(&group, &peer, env.key_id, &id);
+        let plaintext = match row.chain.open(&ad, &sealed) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(%peer, %group, error = %e, "a group message does not open");
+                return reject(DmRejection::Malformed);
+            }
+        };
+        let message = match DirectMessage::from_plaintext(&plaintext, MAX_SEALED_BYTES) {
+            Ok(m)
+                if m.id == id
+                    && !matches!(m.body, MessageBody::GroupUpdate(_))
+                    && (matches!(m.body, MessageBody::Unsupported { .. })
+                        || m.validate().is_ok()) =>
+            {
+                m
+            }
+            _ => return reject(DmRejection::Malformed),
+        };
+        let mut batch = GroupBatch::default();
+        batch.chain(&group, &peer, env.key_id, &row);
+        let index = group_index_key(&group, &peer, &id);
+        let sent_at = inbox::clamp_sent_at(message.sent_at, now);
+        let mut chat = self.store.group_chat(&group)?;
+        match message.body {
+            MessageBody::Typing { active } => events.push(Event::GroupTyping {
+                group,
+                peer,
+                active,
+                expires_at: now + super::dm::TYPING_SHOWN_MS,
+            }),
+            body if body.is_shown() => {
+                let stored = StoredMessage {
+                    id,
+                    peer,
+                    outgoing: false,
+                    sent_at,
+                    stored_at: now,
+                    body,
+                    state: DeliveryState::Received,
+                };
+                let key = group_message_key(&group, sent_at, &peer, &id);
+                batch.put(GTree::Messages, key.clone(), encode(&stored));
+                batch.put(GTree::Index, index, key.clone());
+                chat.unread += 1;
+                chat.last_activity = chat.last_activity.max(sent_at);
+                chat.last_message = Some((peer, id));
+                let mut view = MessageView::new(&stored, &self.me);
+                view.group = Some(group);
+                events.push(Event::Message {
+                    message: Box::new(view),
+                    request: record.folder == Folder::Requests,
+                });
+                self.chat_photo_received(&stored);
+                // Changes that came first apply now, in their authors' order.
+                let mut waiting = self.store.held_changes_for(&group, &id)?;
+                waiting.sort_by_key(|(_, c)| c.sent_at);
+                let mut marks = chat_rules::MessageMarks::default();
+                let mut target = stored;
+                for (hkey, change) in waiting {
+                    batch.remove(GTree::HeldChanges, hkey);
+                    chat.held_changes = chat.held_changes.saturating_sub(1);
+                    let effect = chat_rules::apply(
+                        &target,
+                        &mut marks,
+                        &self.me,
+                        &change.author,
+                        &change.body,
+                        change.sent_at,
+                    );
+                    if effect == Effect::Unsent {
+                        target.body = MessageBody::Text(String::new());
+                    }
+                    self.record_effect(
+                        &mut batch,
+                        &group,
+                        &change.author,
+                        key.clone(),
+                        target.clone(),
+                        marks.clone(),
+                        &effect,
+                        &mut chat,
+                        events,
+                    );
+                }
+            }
+            body => {
+                batch.put(GTree::Index, index, Vec::new());
+                let target = body.target().copied();
+                match target.and_then(|t| self.store.group_message_by_id(&group, &t).transpose()) {
+                    Some(found) => {
+                        let (key, target, mut marks) = found?;
+                        let effect =
+                            chat_rules::apply(&target, &mut marks, &self.me, &peer, &body, sent_at);
+                        self.record_effect(
+                            &mut batch, &group, &peer, key, target, marks, &effect, &mut chat,
+                            events,
+                        );
+                    }
+                    None => match target {
+                        Some(target) if chat.held_changes < MAX_HELD_CHANGES_PER_GROUP => {
+                            chat.held_changes += 1;
+                            batch.put(
+                                GTree::HeldChanges,
+                                held_change_key(&group, &target, &peer, &id),
+                                encode(&HeldChange {
+                                    author: peer,
+                                    id,
+                                    sent_at,
+                                    body,
+                                }),
+                            );
+                        }
+                        _ => {
+                            tracing::debug!(%peer, %group, "a change to a group message was dropped")
+                        }
+                    },
+                }
+            }
+        }
+        batch.chat(&group, &chat);
+        self.store.commit_group_batch(&batch)?;
+        Ok(DmResult::Stored)
+    }
+
+    /// Opens the envelopes that waited for `sender`'s key `key_id`, in the order they were
+    /// sealed.
+    pub(super) fn release_held(
+        &mut self,
+        group: &GroupId,
+        sender: &PeerId,
+        key_id: u64,
+        now: u64,
+        events: &mut Vec<Event>,
+    ) -> Result<()> {
+        let held = self.store.held_for(group, sender, key_id)?;
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut batch = GroupBatch::default();
+        let mut chat = self.store.group_chat(group)?;
+        chat.held = chat.held.saturating_sub(held.len() as u32);
+        for (key, _) in &held {
+            batch.remove(GTree::Held, key.clone());
+        }
+        batch.chat(group, &chat);
+        self.store.commit_group_batch(&batch)?;
+        let mut envelopes: Vec<(u32, HeldEnvelope)> = held
+            .into_iter()
+            .map(|(_, h)| {
+                let index = decode::<GroupCiphertext>(&h.envelope.sealed, MAX_GROUP_PAYLOAD_BYTES)
+                    .map_or(u32::MAX, |c| c.index);
+                (index, h)
+            })
+            .collect();
+        envelopes.sort_by_key(|(index, _)| *index);
+        for (_, h) in envelopes {
+            let result = self.receive_group_envelope(*sender, h.id, &h.envelope, now, events)?;
+            if result != DmResult::Stored {
+                tracing::debug!(%sender, %group, ?result, "a held group message could not be opened");
+            }
+        }
+        Ok(())
+    }
+
+    /// Erases chains past their grace and envelopes that waited too long for their key.
+    pub(super) fn sweep_groups(&mut self) {
+        let now = self.now();
+        let result = (|| -> Result<()> {
+            for group in self.store.group_ids()? {
+                let mut batch = GroupBatch::default();
+                for (peer, key_id, row) in self.store.group_chains(&group)? {
+                    if row.retire_at.is_some_and(|at| at <= now) {
+                        batch.remove(GTree::Chains, chain_key(&group, &peer, key_id));
+                    }
+                }
+                let mut chat = self.store.group_chat(&group)?;
+                if chat.held > 0 {
+                    for (key, held) in self.store.held_in(&group)? {
+                        if held.held_at + HELD_FOR_MS <= now {
+                            batch.remove(GTree::Held, key);
+                            chat.held = chat.held.saturating_sub(1);
+                        }
+                    }
+                    batch.chat(&group, &chat);
+                }
+                self.store.commit_group_batch(&batch)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::error!(error = %e, "sweeping group keys");
+        }
+    }
+}
