@@ -170,11 +170,7 @@ pub struct GroupMessagePath {
     )]
     pub group: String,
     /// The message's id in hex, or a unique prefix of it of at least 6 digits.
-    #[param(
-        min_length = 6,
-        max_length = 32,
-        pattern = "^[0-9a-f]{6,32}$"
-    )]
+    #[param(min_length = 6, max_length = 32, pattern = "^[0-9a-f]{6,32}$")]
     pub id: String,
 }
 

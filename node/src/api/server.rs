@@ -28,8 +28,8 @@ use super::{
     error::ApiError,
     guard,
     handlers::{
-        business, chat, chat_photos, follows, groups, messages, node as node_routes, posts, profiles,
-        AppState,
+        business, chat, chat_photos, follows, groups, messages, node as node_routes, posts,
+        profiles, AppState,
     },
     schema::base64_len,
 };

@@ -445,9 +445,8 @@ pub(crate) async fn share(
 
 /// A group message as shown now.
 fn shown(node: &Node, group: &GroupId, id: &MessageId) -> Result<MessageView, ApiError> {
-    node.group_message(group, id)?.ok_or_else(|| {
-        ApiError::not_found(format!("no message {id} in this group (any longer)"))
-    })
+    node.group_message(group, id)?
+        .ok_or_else(|| ApiError::not_found(format!("no message {id} in this group (any longer)")))
 }
 
 /// A 409 unless message `id` is the user's.
