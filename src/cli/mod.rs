@@ -1101,6 +1101,37 @@ mod tests {
     }
 
     #[test]
+    fn group_commands_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let cli =
+            parse(&["paperplane", "group", "create", "climbing", "@ben", "@cleo"]).expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::Group(group::GroupCommand::Create { ref name, ref peers })
+                if name == "climbing" && peers.len() == 2
+        ));
+        assert!(parse(&["paperplane", "group", "create", "climbing"]).is_err());
+        assert!(parse(&["paperplane", "group", "add", "climbing"]).is_err());
+        assert!(parse(&["paperplane", "group", "info", "climbing", "--json"]).is_ok());
+        assert!(parse(&["paperplane", "group", "list"]).is_ok());
+        let cli = parse(&[
+            "paperplane",
+            "react",
+            "ab12cd",
+            "🔥",
+            "--group",
+            "#climbing",
+        ])
+        .expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::React { group: Some(ref g), .. } if g == "#climbing"
+        ));
+        assert!(parse(&["paperplane", "edit", "ab12cd", "-x", "--group", "g"]).is_ok());
+        assert!(parse(&["paperplane", "send", "#climbing", "hi"]).is_ok());
+    }
+
+    #[test]
     fn errors_become_one_line_without_repeated_causes() {
         let io = io::Error::new(io::ErrorKind::AddrInUse, "in use");
         let e = anyhow::Error::new(io).context("binding: in use");
