@@ -194,7 +194,7 @@ pub(crate) async fn remove_member(
     let peer = s.node.resolve(&peer)?;
     if peer == s.node.peer_id() {
         return Err(ApiError::bad_request(
-            "that is you: leave the group with POST /v1/groups/{group}/leave",
+            "that is you: leave the group instead of removing yourself",
         ));
     }
     Ok(Json(s.node.remove_from_group(&id, peer).await?))
