@@ -475,6 +475,26 @@ impl Client {
         Ok(url)
     }
 
+    /// Like [`Client::call`], with a query string of the `pairs` given (`None` ones left
+    /// out).
+    pub(crate) async fn call_with_query<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        pairs: &[(&str, Option<&str>)],
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
+        let mut url = self.url(segments)?;
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter_map(|(k, v)| Some((*k, (*v)?)))
+            .collect();
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        self.send(self.http.request(method, url), body).await
+    }
+
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,

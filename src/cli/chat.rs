@@ -43,7 +43,7 @@ fn share_sheet(targets: &[ShareTarget], now: u64) -> String {
     )
 }
 
-/// `paperplane share POST [--to PEER]`.
+/// `paperplane share POST [--to TARGET]` (a peer or a group).
 pub(crate) async fn share(
     client: &Client,
     post: &str,
@@ -57,8 +57,13 @@ pub(crate) async fn share(
             let targets = client.share_targets().await?;
             out.value(&targets, || share_sheet(&targets, now))
         }
-        Some(peer) => {
-            let m = client.share(post, peer, text, None).await?;
+        Some(target) => {
+            let m = match super::group::target(client, target).await? {
+                super::group::Target::Peer(peer) => client.share(post, &peer, text, None).await?,
+                super::group::Target::Group(g) => {
+                    client.share_to_group(&g.id.to_hex(), post, text).await?
+                }
+            };
             out.value(&m, || print::sent(&m))?;
             if m.state == "failed" {
                 bail!(

@@ -12,6 +12,7 @@ mod chat;
 mod chat_photo;
 pub mod daemon;
 pub mod format;
+pub mod group;
 pub mod notify;
 pub mod print;
 
@@ -62,7 +63,9 @@ pub struct Cli {
 }
 
 /// The commands. PEER is a peer id or `@handle`; POST and COMMENT are ids or unique prefixes
-/// of at least 6 hex digits.
+/// of at least 6 hex digits. TARGET is a peer or a group: `#NAME` (or `#ID`) is always a
+/// group, `@handle` or a peer id always a peer, and any other word a peer if a known profile
+/// has that handle, else a group by name or id prefix.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create an identity and its first profile in the home directory; prints the peer id.
@@ -162,8 +165,12 @@ pub enum Command {
     /// With `--photo FILE` it sends a photo (JPEG, PNG or WebP, at most 8 MiB), the text
     /// being its caption: sealed under a fresh key, fetched by the peer from this node;
     /// for a large photo the peer's progress is shown.
+    ///
+    /// TARGET may be a group (`#NAME`, its name or id prefix): the message goes to every
+    /// member (texts and replies; not photos or quick replies).
     Send {
-        /// Peer id or @handle.
+        /// Peer id, @handle, or a group (`#NAME`).
+        #[arg(value_name = "TARGET")]
         peer: String,
         /// The text (4,096 bytes at most; any emoji); it may start with `-`. Optional with
         /// `--photo`.
@@ -188,23 +195,33 @@ pub enum Command {
         reply_to: Option<String>,
     },
     /// React to a message with one emoji (❤️ by default: a like); the same again takes it
-    /// back. Shortcodes like :fire: work.
+    /// back. Shortcodes like :fire: work. A message of a group chat is found among your
+    /// groups (or give --group).
     React {
         /// Message id or unique prefix (as `chat` shows it).
         message: String,
         /// One emoji or :shortcode:.
         #[arg(default_value = "❤️")]
         emoji: String,
+        /// The group chat the message is in.
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
     },
     /// Take back your reaction to a message.
     Unreact {
         /// Message id or unique prefix.
         message: String,
+        /// The group chat the message is in.
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
     },
     /// Unsend one of your messages, for everyone in the chat.
     Unsend {
         /// Message id or unique prefix.
         message: String,
+        /// The group chat the message is in.
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
     },
     /// Edit one of your messages (within 15 minutes of sending it).
     Edit {
@@ -213,14 +230,17 @@ pub enum Command {
         /// The new text; it may start with `-`.
         #[arg(allow_hyphen_values = true)]
         text: String,
+        /// The group chat the message is in.
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
     },
     /// Send a post into a chat (the paper plane). Without --to, lists the people you
     /// follow, most recently messaged first.
     Share {
         /// Post id or unique prefix.
         post: String,
-        /// Peer id or @handle.
-        #[arg(long, value_name = "PEER")]
+        /// Peer id, @handle, or a group (`#NAME`).
+        #[arg(long, value_name = "TARGET")]
         to: Option<String>,
         /// What to write with it.
         #[arg(long, value_name = "TEXT", default_value = "")]
@@ -243,9 +263,11 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         label: Option<String>,
     },
-    /// The messages with a peer, oldest first; marks the chat read.
+    /// The messages with a peer or in a group, oldest first; marks the chat read. A group
+    /// chat shows who wrote each message and who has seen yours.
     Chat {
-        /// Peer id or @handle.
+        /// Peer id, @handle, or a group (`#NAME`).
+        #[arg(value_name = "TARGET")]
         peer: String,
         /// How many of the newest messages (1–10000; default 50).
         #[arg(long, value_name = "N")]
@@ -258,8 +280,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "before")]
         follow: bool,
     },
-    /// Message requests: first messages from people you don't follow.
+    /// Message requests: first messages from people you don't follow (and groups they
+    /// added you to).
     Requests,
+    /// Group chats: create, change, show and list them.
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Accept a message request: the chat moves to the inbox.
     Accept {
         /// Peer id or @handle.
@@ -497,6 +523,7 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             })
         }
         Command::Photo { hash, out: path } => save_photo(client, &hash, &path, out).await,
+        Command::Group(c) => group::run(client, c, out, now).await,
         Command::Watch => watch(client, out).await,
         Command::Send {
             peer,
@@ -511,6 +538,18 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
                 (true, _) => Wait::UntilSettled,
                 (false, true) => Wait::No,
                 (false, false) => Wait::Moment,
+            };
+            let peer = match group::target(client, &peer).await? {
+                group::Target::Peer(p) => p,
+                group::Target::Group(g) => {
+                    if photo.is_some() || template.is_some() {
+                        bail!("a group chat takes texts and replies, not photos or quick replies (yet)");
+                    }
+                    let Some(text) = text else {
+                        bail!("give a text");
+                    };
+                    return send_to_group(client, &g, &text, reply_to.as_deref(), how, out).await;
+                }
             };
             if let Some(path) = photo {
                 if reply_to.is_some() {
@@ -534,20 +573,32 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         Command::ChatPhoto { id, out: path } => {
             chat_photo::save_chat_photo(client, &id, &path, out).await
         }
-        Command::React { message, emoji } => {
-            let m = client.react(&message, Some(&emoji)).await?;
+        Command::React {
+            message,
+            emoji,
+            group,
+        } => {
+            let change = group::Change::React(Some(&emoji));
+            let m = group::change_message(client, &message, group.as_deref(), change).await?;
             out.value(&m, || chat::changed(&m))
         }
-        Command::Unreact { message } => {
-            let m = client.unreact(&message).await?;
+        Command::Unreact { message, group } => {
+            let change = group::Change::Unreact;
+            let m = group::change_message(client, &message, group.as_deref(), change).await?;
             out.value(&m, || chat::changed(&m))
         }
-        Command::Unsend { message } => {
-            let m = client.unsend(&message).await?;
+        Command::Unsend { message, group } => {
+            let change = group::Change::Unsend;
+            let m = group::change_message(client, &message, group.as_deref(), change).await?;
             out.value(&m, || chat::changed(&m))
         }
-        Command::Edit { message, text } => {
-            let m = client.edit(&message, &text).await?;
+        Command::Edit {
+            message,
+            text,
+            group,
+        } => {
+            let change = group::Change::Edit(&text);
+            let m = group::change_message(client, &message, group.as_deref(), change).await?;
             out.value(&m, || chat::changed(&m))
         }
         Command::Share { post, to, text } => {
@@ -574,46 +625,24 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         Command::Chat {
             peer,
             limit,
-            before: _,
-            follow: true,
-        } => chat::follow(client, &peer, limit, out).await,
-        Command::Chat {
-            peer,
-            limit,
             before,
-            follow: false,
+            follow,
         } => {
-            let messages = client.chat(&peer, limit, before.as_deref()).await?;
-            if out.json {
-                return out.value(&messages, String::new);
-            }
-            let (handle, request, key_changed_at) = match messages.first() {
-                Some(m) => {
-                    let id = m.peer.to_string();
-                    let handle = client.resolve(&id).await?.handle;
-                    let requests = client.requests().await?;
-                    let request = requests.iter().any(|c| c.peer == m.peer);
-                    let inbox = client.inbox().await?;
-                    let key_changed_at = requests
-                        .iter()
-                        .chain(&inbox)
-                        .find(|c| c.peer == m.peer)
-                        .and_then(|c| c.key_changed_at);
-                    (handle, request, key_changed_at)
+            let peer = match group::target(client, &peer).await? {
+                group::Target::Peer(p) => p,
+                group::Target::Group(g) => {
+                    if before.is_some() || follow {
+                        bail!("--before and --follow are for 1:1 chats, not groups (yet)");
+                    }
+                    let id = g.id.to_hex();
+                    let messages = client.group_chat(&id, limit, true).await?;
+                    return out.value(&messages, || group::chat(&g, &messages, now));
                 }
-                None => (None, false, None),
             };
-            if messages.is_empty() && before.is_none() {
-                // A first chat: what a business answers before anyone asks.
-                let faq = client.profile(Some(&peer)).await?.faq;
-                if !faq.is_empty() {
-                    let text = format!("frequently asked questions:\n{}", business::faq(&faq));
-                    write_stdout(text.as_bytes())?;
-                }
+            if follow {
+                return chat::follow(client, &peer, limit, out).await;
             }
-            out.value(&messages, || {
-                print::chat(&messages, handle.as_deref(), request, key_changed_at, now)
-            })
+            chat_with(client, &peer, limit, before, out, now).await
         }
         Command::Accept { peer } => {
             let d = client.accept(&peer).await?;
@@ -755,6 +784,69 @@ async fn send(
             format::short_id(&message.id.to_hex())
         );
     }
+    out.value(&message, || print::sent(&message))?;
+    settled(&message, wait)
+}
+
+/// `paperplane chat PEER`: the 1:1 chat, oldest first; marks it read.
+async fn chat_with(
+    client: &Client,
+    peer: &str,
+    limit: Option<usize>,
+    before: Option<String>,
+    out: Output,
+    now: u64,
+) -> anyhow::Result<()> {
+    let messages = client.chat(peer, limit, before.as_deref()).await?;
+    if out.json {
+        return out.value(&messages, String::new);
+    }
+    let (handle, request, key_changed_at) = match messages.first() {
+        Some(m) => {
+            let id = m.peer.to_string();
+            let handle = client.resolve(&id).await?.handle;
+            let requests = client.requests().await?;
+            let request = requests.iter().any(|c| c.peer == m.peer);
+            let inbox = client.inbox().await?;
+            let key_changed_at = requests
+                .iter()
+                .chain(&inbox)
+                .find(|c| c.peer == m.peer)
+                .and_then(|c| c.key_changed_at);
+            (handle, request, key_changed_at)
+        }
+        None => (None, false, None),
+    };
+    if messages.is_empty() && before.is_none() {
+        // A first chat: what a business answers before anyone asks.
+        let faq = client.profile(Some(peer)).await?.faq;
+        if !faq.is_empty() {
+            let text = format!("frequently asked questions:\n{}", business::faq(&faq));
+            write_stdout(text.as_bytes())?;
+        }
+    }
+    out.value(&messages, || {
+        print::chat(&messages, handle.as_deref(), request, key_changed_at, now)
+    })
+}
+
+/// `paperplane send GROUP TEXT [--reply-to MSG]`: prints the id and state; fails if the
+/// message failed for every member.
+async fn send_to_group(
+    client: &Client,
+    g: &paperplane::GroupView,
+    text: &str,
+    reply_to: Option<&str>,
+    wait: Wait,
+    out: Output,
+) -> anyhow::Result<()> {
+    let wait_ms = match wait {
+        Wait::Moment => None,
+        other => other.wait_ms(),
+    };
+    let message = client
+        .send_group_message(&g.id.to_hex(), text, reply_to, wait_ms)
+        .await?;
     out.value(&message, || print::sent(&message))?;
     settled(&message, wait)
 }
@@ -1006,6 +1098,37 @@ mod tests {
         );
         assert!(parse(&["paperplane", "daemon", "--no-notify", "--", "x"]).is_err());
         assert!(parse(&["paperplane", "safety-number", "@bob"]).is_ok());
+    }
+
+    #[test]
+    fn group_commands_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let cli =
+            parse(&["paperplane", "group", "create", "climbing", "@ben", "@cleo"]).expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::Group(group::GroupCommand::Create { ref name, ref peers })
+                if name == "climbing" && peers.len() == 2
+        ));
+        assert!(parse(&["paperplane", "group", "create", "climbing"]).is_err());
+        assert!(parse(&["paperplane", "group", "add", "climbing"]).is_err());
+        assert!(parse(&["paperplane", "group", "info", "climbing", "--json"]).is_ok());
+        assert!(parse(&["paperplane", "group", "list"]).is_ok());
+        let cli = parse(&[
+            "paperplane",
+            "react",
+            "ab12cd",
+            "🔥",
+            "--group",
+            "#climbing",
+        ])
+        .expect("ok");
+        assert!(matches!(
+            cli.command,
+            Command::React { group: Some(ref g), .. } if g == "#climbing"
+        ));
+        assert!(parse(&["paperplane", "edit", "ab12cd", "-x", "--group", "g"]).is_ok());
+        assert!(parse(&["paperplane", "send", "#climbing", "hi"]).is_ok());
     }
 
     #[test]

@@ -243,12 +243,18 @@ fn chat_rows(chats: &[ChatView], now: u64, first: &str, requests: bool) -> Vec<V
         let last = shown.map_or_else(String::new, |m| {
             let text = one_line(&m.text, PREVIEW_CHARS);
             match (m.outgoing, m.state.as_str()) {
-                (true, "received") | (false, _) => text,
+                (true, "received") => text,
+                (false, _) if c.group.is_some() => format!("{}: {text}", fingerprint(&m.from)),
+                (false, _) => text,
                 (true, _) => format!("you: {text}  {}", state(m)),
             }
         });
+        let who = match &c.group {
+            Some(g) => format!("#{} ({})", g.name, count(g.members, "member")),
+            None => peer(&c.peer, c.handle.as_deref()),
+        };
         vec![
-            peer(&c.peer, c.handle.as_deref()),
+            who,
             if c.unread == 0 {
                 String::new()
             } else {
@@ -311,6 +317,9 @@ pub fn requests(chats: &[ChatView], now: u64) -> String {
     let mut out = table(&chat_rows(chats, now, "REQUEST FROM", true));
     out.push_str(&key_change_warnings(chats, now));
     out.push_str("answer with `paperplane accept PEER`, `decline PEER` or `block PEER`\n");
+    if chats.iter().any(|c| c.group.is_some()) {
+        out.push_str("for a group: `paperplane group accept GROUP` or `group leave GROUP`\n");
+    }
     out
 }
 
@@ -493,6 +502,37 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             short_id(&comment.post.to_hex()),
             one_line(&comment.text, 80),
             short_id(&comment.id.to_hex())
+        ),
+        Event::Message { message, request } if message.group.is_some() => format!(
+            "{} {} in group {}: {} [{}]",
+            if *request { "request " } else { "message " },
+            who(&message.from),
+            message
+                .group
+                .map(|g| short_id(&g.to_hex()).to_owned())
+                .unwrap_or_default(),
+            one_line(&message.text, 80),
+            short_id(&message.id.to_hex())
+        ),
+        Event::GroupChanged {
+            group,
+            change,
+            request,
+            ..
+        } => format!(
+            "group    {} {change}{}",
+            short_id(&group.to_hex()),
+            if *request {
+                " (a request: `paperplane group accept`)"
+            } else {
+                ""
+            }
+        ),
+        Event::GroupMessageChanged { group, message, by } => format!(
+            "group    {} {} changed {}",
+            short_id(&group.to_hex()),
+            who(by),
+            short_id(&message.to_hex())
         ),
         Event::Message { message, request } => format!(
             "{} {}: {} [{}]",

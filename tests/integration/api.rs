@@ -661,7 +661,7 @@ async fn every_documented_operation_is_served() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 57);
+    assert_eq!(seen, 74);
     // The check tells a served route from one that is not.
     let request = head("GET", "/v1/nothing", &addr, &token, "", 0);
     assert!(raw(&addr, &request, b"")
@@ -670,4 +670,136 @@ async fn every_documented_operation_is_served() {
         .contains("no such API route"));
     let _ = stop.send(());
     node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_through_the_api() {
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let (node_a, a, stop_a) = daemon(dir_a.path(), "alice").await;
+    let (node_b, b, stop_b) = daemon(dir_b.path(), "bob").await;
+    let addr = b.status().await.expect("status").node.listen_addrs[0].clone();
+    a.connect(&addr).await.expect("connect");
+    eventually("both know each other's keys", || async {
+        a.profile(Some("@bob"))
+            .await
+            .is_ok_and(|p| p.messaging_keys)
+            && b.profile(Some("@alice"))
+                .await
+                .is_ok_and(|p| p.messaging_keys)
+    })
+    .await;
+
+    let group = a
+        .create_group("book club", &["@bob".to_owned()])
+        .await
+        .expect("create");
+    assert_eq!(group.name, "book club");
+    assert_eq!(group.members.len(), 2);
+    let id = group.id.to_hex();
+    assert_eq!(a.group("book club").await.expect("by name").id, group.id);
+    assert_eq!(a.group(&id[..8]).await.expect("by prefix").id, group.id);
+    let sent = a
+        .send_group_message(&id, "first chapter?", None, Some(10_000))
+        .await
+        .expect("send");
+    assert_eq!(sent.group, Some(group.id));
+    assert_eq!(sent.state, "delivered");
+    eventually("bob gets the group and the text", || async {
+        b.group_chat(&id, None, false)
+            .await
+            .is_ok_and(|m| m.iter().any(|m| m.text == "first chapter?"))
+    })
+    .await;
+    // Bob does not follow alice: the group is a request until he accepts it.
+    let listed = b.groups().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].folder, paperplane::Folder::Requests);
+    let accepted = b.accept_group("book club").await.expect("accept");
+    assert_eq!(accepted.folder, paperplane::Folder::Inbox);
+    let read = b.group_chat(&id, Some(10), true).await.expect("read");
+    assert_eq!(read.len(), 1);
+    let reply = b
+        .send_group_message(&id, "yes!", Some(&sent.id.to_hex()[..8]), None)
+        .await
+        .expect("reply");
+    assert_eq!(
+        reply.reply_to.as_ref().map(|q| q.id),
+        Some(sent.id),
+        "{reply:?}"
+    );
+    let liked = b
+        .react_in_group(&id, &sent.id.to_hex(), None, false)
+        .await
+        .expect("react");
+    assert_eq!(liked.reactions.len(), 1);
+    eventually("alice sees seen-by, the reply and the like", || async {
+        a.group_chat(&id, None, false).await.is_ok_and(|m| {
+            m.iter().any(|m| m.text == "yes!")
+                && m.iter()
+                    .any(|m| m.id == sent.id && m.seen_by.len() == 1 && m.reactions.len() == 1)
+        })
+    })
+    .await;
+    let info = a.group(&id).await.expect("info");
+    assert!(info
+        .members
+        .iter()
+        .any(|m| m.admin && m.peer == node_a.peer_id()));
+
+    // A member who is not an admin cannot change the roster.
+    let e = b.rename_group(&id, "mine").await.expect_err("not an admin");
+    assert_eq!(api_status(&e), 409);
+    assert!(e.to_string().contains("admin"), "{e}");
+    for (e, code) in [
+        (a.group("no such group").await.expect_err("unknown"), 404),
+        (a.group(&"0".repeat(32)).await.expect_err("unknown"), 404),
+        (
+            a.send_group_message("nope", "x", None, None)
+                .await
+                .expect_err("unknown"),
+            404,
+        ),
+        (
+            a.send_group_message(&id, " ", None, None)
+                .await
+                .expect_err("blank"),
+            400,
+        ),
+        (
+            a.create_group(" ", &["@bob".to_owned()])
+                .await
+                .expect_err("blank name"),
+            400,
+        ),
+        (a.create_group("solo", &[]).await.expect_err("nobody"), 400),
+        (
+            a.create_group("x", &["@nobody".to_owned()])
+                .await
+                .expect_err("unknown peer"),
+            404,
+        ),
+        (
+            a.group_chat(&id, Some(0), false)
+                .await
+                .expect_err("limit 0"),
+            400,
+        ),
+        (
+            a.edit_in_group(&id, &reply.id.to_hex(), "mine now")
+                .await
+                .expect_err("not hers"),
+            409,
+        ),
+    ] {
+        assert_eq!(api_status(&e), code, "{e}");
+    }
+    let left = b.leave_group(&id).await.expect("leave");
+    assert_eq!(serde_json::to_value(left.status).expect("json"), "left");
+
+    let _ = (stop_a.send(()), stop_b.send(()));
+    node_a.shutdown().await.expect("shutdown");
+    node_b.shutdown().await.expect("shutdown");
 }

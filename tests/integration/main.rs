@@ -13,6 +13,7 @@ mod chat_cli;
 mod chat_photos;
 mod cli;
 mod cli_business;
+mod cli_groups;
 mod crowd;
 mod feed;
 mod flood;

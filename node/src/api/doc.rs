@@ -36,7 +36,7 @@ use super::types::ErrorBody;
     security(("bearer" = [])),
     tags(
         (name = "node"), (name = "profiles"), (name = "feed"), (name = "follows"),
-        (name = "messages"), (name = "business"), (name = "events")
+        (name = "messages"), (name = "groups"), (name = "business"), (name = "events")
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)

@@ -10,7 +10,8 @@
 //!
 //! Layout:
 //! - [`types`]: the request and response bodies, shared with clients, with their schemas;
-//!   [`chat_types`]: those of reactions, edits, shares, typing and read receipts.
+//!   [`chat_types`]: those of reactions, edits, shares, typing and read receipts;
+//!   [`group_types`]: those of the group routes.
 //! - [`body`]: strict JSON bodies; [`params`]: path parameters checked against their
 //!   documented patterns; [`schema`]: schemas of ids and base64 texts.
 //! - [`server`]: the routes, their body limits, and [`server::Server`], which binds and
@@ -24,6 +25,7 @@ pub mod body;
 pub mod chat_types;
 mod doc;
 pub mod error;
+pub mod group_types;
 pub mod guard;
 mod handlers;
 pub mod params;

@@ -217,6 +217,54 @@ impl utoipa::IntoParams for MessageRefParam {
     }
 }
 
+/// A group reference: its id (32 hex digits), a unique prefix of at least 6, or its name
+/// (anything not blank).
+pub const GROUP_PATTERN: &str =
+    r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// Longest group reference (a group's name has at most 100 characters).
+pub const GROUP_MAX_CHARS: usize = 100;
+
+/// Whether `s` has the shape [`GROUP_PATTERN`] (and 1 to [`GROUP_MAX_CHARS`] characters).
+pub fn is_group_ref(s: &str) -> bool {
+    let n = s.chars().count();
+    (1..=GROUP_MAX_CHARS).contains(&n) && super::types::is_not_blank(s)
+}
+
+/// Whether `s` is a message reference: 6 to 32 lowercase hex digits.
+pub fn is_message_ref(s: &str) -> bool {
+    is_lower_hex(s, 6, 32)
+}
+
+/// `{group}`: a group by its id, a unique prefix of it, or its name; handlers resolve it
+/// with [`crate::Node::resolve_group`].
+pub(crate) struct GroupParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for GroupParam {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let value = segment(parts).await?;
+        if is_group_ref(&value) {
+            Ok(Self(value))
+        } else {
+            Err(ApiError::bad_request(format!(
+                "{value:?} is not a group reference: give its id, a prefix of at least 6 hex \
+                 digits, or its name (at most {GROUP_MAX_CHARS} characters)"
+            )))
+        }
+    }
+}
+
+impl utoipa::IntoParams for GroupParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![parameter(
+            "group",
+            "The group: its id (32 hex digits), a unique prefix of it of at least 6 digits, \
+             or its exact name (URL-encoded).",
+            schema::text(1, GROUP_MAX_CHARS, GROUP_PATTERN),
+        )]
+    }
+}
+
 /// `{hash}` of a photo: 64 hex digits.
 pub(crate) struct HashParam(pub(crate) BlobHash);
 

@@ -28,8 +28,8 @@ use super::{
     error::ApiError,
     guard,
     handlers::{
-        business, chat, chat_photos, follows, messages, node as node_routes, posts, profiles,
-        AppState,
+        business, chat, chat_photos, follows, groups, messages, node as node_routes, posts,
+        profiles, AppState,
     },
     schema::base64_len,
 };
@@ -248,6 +248,21 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(chat::typing)))
         .routes(small(routes!(chat::read_receipts, chat::set_read_receipts)))
         .routes(small(routes!(chat::set_chat_read_receipts)))
+        .routes(small(routes!(groups::groups, groups::create_group)))
+        .routes(small(routes!(groups::group, groups::rename_group)))
+        .routes(small(routes!(groups::add_members)))
+        .routes(small(routes!(groups::remove_member)))
+        .routes(small(routes!(groups::make_admin)))
+        .routes(small(routes!(groups::leave_group)))
+        .routes(small(routes!(groups::accept_group)))
+        .routes(small(routes!(
+            groups::group_messages,
+            groups::send_group_message
+        )))
+        .routes(small(routes!(groups::read_group)))
+        .routes(small(routes!(groups::react, groups::unreact)))
+        .routes(small(routes!(groups::unsend, groups::edit)))
+        .routes(small(routes!(groups::share)))
         .routes(small(routes!(business::quick_replies)))
         .routes(small(routes!(
             business::save_quick_reply,
@@ -387,7 +402,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 57, "one operation per route");
+        assert_eq!(ops.len(), 74, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");
