@@ -130,3 +130,60 @@ fn groups_from_the_command_line() {
     let err = cleo.err(&["send", &format!("#{id}"), "still here?"]);
     assert!(err.contains("not a member"), "{err}");
 }
+
+#[test]
+fn a_member_killed_mid_group_burst_gets_every_message_once_in_order() {
+    const BURST: usize = 120;
+    const KILL_AFTER: usize = 40;
+    let mut users = circle(&["ana", "ben", "cleo"]);
+    users[1].ok(&["follow", "@ana"]);
+    users[2].ok(&["follow", "@ana"]);
+    let id = users[0]
+        .ok(&["group", "create", "burst", "@ben", "@cleo"])
+        .trim()
+        .to_owned();
+    for u in &users[1..] {
+        eventually("the group arrives", || {
+            u.json(&["group", "list"])
+                .as_array()?
+                .iter()
+                .any(|g| g["id"] == id.as_str())
+                .then_some(())
+        });
+    }
+    // Ben's daemon is killed with SIGKILL from another thread while Ana's sends go on.
+    let mut ben = users.remove(1);
+    let (kill_tx, kill_rx) = std::sync::mpsc::channel::<()>();
+    let killer = std::thread::spawn(move || {
+        kill_rx.recv().expect("the signal to kill");
+        ben.kill();
+        ben
+    });
+    let (ana, cleo) = (&users[0], &users[1]);
+    let mut sent = Vec::new();
+    for i in 0..BURST {
+        if i == KILL_AFTER {
+            kill_tx.send(()).expect("killer waits");
+        }
+        let m = ana.json(&["send", &id, &format!("burst {i:03}"), "--no-wait"]);
+        sent.push(m["id"].as_str().expect("id").to_owned());
+    }
+    let mut ben = killer.join().expect("killer");
+    ben.start();
+    ana.ok(&["connect", &ben.addr()]);
+    eventually("ana's outbox is empty", || {
+        (ana.outbox() == 0).then_some(())
+    });
+    let expected: Vec<String> = (0..BURST).map(|i| format!("burst {i:03}")).collect();
+    for u in [&ben, cleo] {
+        let got = u.json(&["chat", &id, "--limit", "1000"]);
+        assert_eq!(texts(&got), expected, "every message, once, in send order");
+        let got_ids: Vec<&str> = got
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(got_ids, sent);
+    }
+}
