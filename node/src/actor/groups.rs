@@ -235,12 +235,14 @@ impl Actor {
             let obsolete = !roster.is_member(&peer)
                 || row.epoch.number < roster.epoch.number
                 || (row.epoch.number == roster.epoch.number && row.epoch != roster.epoch);
-            if (obsolete || !member) && row.retire_at.is_none() {
-                row.retire_at = Some(if member {
-                    now + OLD_CHAIN_GRACE_MS
-                } else {
-                    now
-                });
+            if !member {
+                // Out of the group: nothing of it is to be read any more.
+                batch.remove(
+                    GTree::Chains,
+                    crate::store::groups::chain_key(&group, &peer, key_id),
+                );
+            } else if obsolete && row.retire_at.is_none() {
+                row.retire_at = Some(now + OLD_CHAIN_GRACE_MS);
                 batch.chain(&group, &peer, key_id, &row);
             }
         }
