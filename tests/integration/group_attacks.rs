@@ -403,3 +403,67 @@ fn hand_update(
 ) -> SealedEnvelope {
     hand.update(GroupUpdate { group, roster, key })
 }
+
+/// A signed roster of a new group by `author` naming `members` (the author its admin).
+fn new_roster(author: &Identity, name: &str, members: &[PeerId]) -> Signed<Roster> {
+    let mut list: Vec<paperplane::protocol::Member> = members
+        .iter()
+        .map(|&peer| paperplane::protocol::Member { peer, admin: false })
+        .collect();
+    list.push(paperplane::protocol::Member {
+        peer: author.peer_id(),
+        admin: true,
+    });
+    author.sign_record(Roster {
+        group: GroupId(rand::random()),
+        version: 0,
+        epoch: Epoch {
+            number: 0,
+            nonce: rand::random(),
+        },
+        name: name.into(),
+        members: Roster::canonical_members(list),
+        author: author.peer_id(),
+        changed_at: now(),
+        change: RosterChange::Create,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_cannot_fill_the_requests_with_groups() {
+    let ben = TestNode::start("ben").await;
+    let me = ben.node.peer_id();
+    let home = ben.stop().await;
+    let keys = crate::common::messaging_keys(home.path(), &me);
+    let ben = TestNode::start_in(home).await;
+    let addr: Multiaddr = ben.addr().await.parse().expect("addr");
+    // Four strangers make 26 groups each naming Ben: 104 in all.
+    let mut last_batch = Vec::new();
+    for s in 0..4 {
+        let identity = Identity::from_seed(rand::random());
+        let messaging = MessagingIdentity::generate(&identity, &mut rand::rng());
+        let mut hand = Hand::new(identity.clone(), &messaging, &ben, &keys, addr.clone());
+        let mut envelopes = Vec::new();
+        for i in 0..26 {
+            let roster = new_roster(&identity, &format!("spam {s}-{i}"), &[me]);
+            let group = roster.body.group;
+            if s == 3 {
+                last_batch.push(group);
+            }
+            envelopes.push(hand_update(&mut hand, group, Some(roster), None));
+        }
+        let results = hand.send(envelopes).await;
+        assert!(
+            results.iter().all(|r| *r == DmResult::Stored),
+            "{results:?}"
+        );
+    }
+    let requests = ben.node.requests().expect("requests");
+    let groups = requests.iter().filter(|c| c.group.is_some()).count();
+    assert_eq!(groups, 100, "at most 100 groups wait in requests");
+    // The longest-quiet went: the newest are all there (each stranger's request came
+    // milliseconds after the one before).
+    for g in &last_batch {
+        assert!(ben.node.group(g).is_ok(), "a newest request was dropped");
+    }
+}

@@ -28,6 +28,9 @@ use crate::{
 
 use super::groups::{HELD_FOR_MS, MAX_CHAINS_PER_GROUP};
 
+/// Most groups kept in requests (added by people the user does not follow).
+pub(super) const MAX_REQUEST_GROUPS: usize = 100;
+
 impl Actor {
     /// Applies a group update that came inside a 1:1 message from `peer` (already
     /// decrypted): adopts its roster if it wins, stores its key, and opens the envelopes
@@ -54,8 +57,23 @@ impl Actor {
                     let folder = match &record {
                         Some(r) => r.folder,
                         None if self.followees.contains(&roster.body.author) => Folder::Inbox,
-                        None => Folder::Requests,
+                        None => {
+                            // A new request: it counts against the strangers' allowance,
+                            // and the longest-quiet request groups beyond the bound go.
+                            self.inbox.accepted_requests(1, now);
+                            self.drop_excess_request_groups()?;
+                            Folder::Requests
+                        }
                     };
+                    if record.is_none() {
+                        batch.chat(
+                            &group,
+                            &crate::store::groups::GroupChat {
+                                last_activity: now,
+                                ..Default::default()
+                            },
+                        );
+                    }
                     let adopted =
                         self.adopt(&mut batch, record.as_ref(), roster.clone(), folder, now)?;
                     let mut adopted = adopted;
@@ -127,6 +145,27 @@ impl Actor {
             self.release_held(&group, &peer, key_id, now, &mut events)?;
         }
         Ok(events)
+    }
+
+    /// Keeps fewer than [`MAX_REQUEST_GROUPS`] groups in requests (room for one more),
+    /// dropping the longest-quiet ones with everything they hold.
+    fn drop_excess_request_groups(&mut self) -> Result<()> {
+        let mut requests: Vec<(u64, GroupId)> = self
+            .store
+            .groups()?
+            .into_iter()
+            .filter(|(r, _)| r.folder == Folder::Requests)
+            .map(|(r, c)| (c.last_activity, r.id()))
+            .collect();
+        if requests.len() < MAX_REQUEST_GROUPS {
+            return Ok(());
+        }
+        requests.sort();
+        for (_, group) in &requests[..=requests.len() - MAX_REQUEST_GROUPS] {
+            tracing::info!(%group, "dropping the longest-quiet group request");
+            self.store.delete_group(group)?;
+        }
+        Ok(())
     }
 
     /// Whether `roster`, passed on by `from`, is to be adopted over what is held.

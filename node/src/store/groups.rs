@@ -590,6 +590,33 @@ impl Store {
             .contains_key(update_seen_key(peer, id))?)
     }
 
+    /// Deletes everything of `group`: record, chat, keys, messages and what waits for them
+    /// (our outbox rows carrying its messages stay and settle as usual).
+    pub fn delete_group(&self, group: &GroupId) -> Result<()> {
+        let g = &self.groups;
+        let mut batch = GroupBatch::default();
+        for (tree, which) in [
+            (&g.records, GTree::Records),
+            (&g.chats, GTree::Chats),
+            (&g.my_keys, GTree::MyKeys),
+            (&g.chains, GTree::Chains),
+            (&g.index, GTree::Index),
+            (&g.seen, GTree::Seen),
+            (&g.held, GTree::Held),
+            (&g.held_changes, GTree::HeldChanges),
+        ] {
+            for key in tree.scan_prefix(group.0).keys() {
+                batch.remove(which, key?.to_vec());
+            }
+        }
+        for key in g.messages.scan_prefix(group.0).keys() {
+            let key = key?.to_vec();
+            batch.remove(GTree::Marks, key.clone());
+            batch.remove(GTree::Messages, key);
+        }
+        self.commit_group_batch(&batch)
+    }
+
     /// Every group id with held envelopes or chains due to retire, for the sweep.
     pub fn group_ids(&self) -> Result<Vec<GroupId>> {
         self.groups
