@@ -126,6 +126,8 @@ pub struct Roster {
     pub group: GroupId,
     /// 0 at creation, one more per change.
     pub version: u64,
+    /// The record id of the roster this one was made from (none for version 0).
+    pub parent: Option<crate::RecordId>,
     /// The key epoch this version belongs to.
     pub epoch: Epoch,
     /// The group's name.
@@ -211,6 +213,11 @@ impl Record for Roster {
         }
         if !self.members.is_empty() && !self.members.iter().any(|m| m.admin) {
             return Err(ValidationError::Inconsistent("a group needs an admin"));
+        }
+        if (self.version == 0) != self.parent.is_none() {
+            return Err(ValidationError::Inconsistent(
+                "a roster names its parent, except the first",
+            ));
         }
         match &self.change {
             RosterChange::Create if self.version != 0 => Err(ValidationError::Inconsistent(
@@ -374,6 +381,7 @@ mod tests {
         Roster {
             group: GroupId([1; 16]),
             version: 1,
+            parent: Some(crate::RecordId([3; 32])),
             epoch: Epoch {
                 number: 0,
                 nonce: [0; 8],
@@ -438,7 +446,18 @@ mod tests {
         create.change = RosterChange::Create;
         assert!(create.validate(10).is_err(), "create at version 1");
         create.version = 0;
+        assert!(
+            create.validate(10).is_err(),
+            "the first roster has no parent"
+        );
+        create.parent = None;
         assert!(create.validate(10).is_ok());
+        let mut orphan = r.clone();
+        orphan.parent = None;
+        assert!(
+            orphan.validate(10).is_err(),
+            "a later roster names its parent"
+        );
 
         let mut leave = r;
         leave.change = RosterChange::Leave;

@@ -236,6 +236,7 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
     // 1. A roster signed by a member who is not an admin: Mal removes Ana and makes himself admin.
     let mut coup = Roster {
         version: roster.version + 1,
+        parent: Some(held.roster.id()),
         epoch: Epoch {
             number: roster.epoch.number + 1,
             nonce: [7; 8],
@@ -257,7 +258,16 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
     coup.members = Roster::canonical_members(coup.members);
     let coup = identity.sign_record(coup);
     // 2. A stale roster (the first version, validly signed by Ana) and the current one again.
-    let stale = held.previous.clone().expect("the roster before the rename");
+    let stale = {
+        let store = Store::open(&Home::new(mal_home.path()).store_path()).expect("store");
+        store
+            .group_rosters(&group)
+            .expect("rosters")
+            .into_iter()
+            .map(|(r, _)| r)
+            .find(|r| r.body.version == 0)
+            .expect("the roster before the rename")
+    };
     assert_eq!(stale.body.version, 0);
     // 3. A forged signature on a roster made to look like Ana's.
     let mut forged_roster = held.roster.clone();
@@ -417,6 +427,7 @@ fn new_roster(author: &Identity, name: &str, members: &[PeerId]) -> Signed<Roste
     author.sign_record(Roster {
         group: GroupId(rand::random()),
         version: 0,
+        parent: None,
         epoch: Epoch {
             number: 0,
             nonce: rand::random(),

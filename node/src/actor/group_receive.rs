@@ -14,7 +14,7 @@ use crate::{
     delivery::{inbox, Folder},
     error::Result,
     event::Event,
-    group_rules::{self, Verdict, OLD_CHAIN_GRACE_MS},
+    group_rules::{self, OLD_CHAIN_GRACE_MS},
     store::{
         groups::{
             chain_key, group_index_key, group_message_key, held_change_key, held_key,
@@ -52,11 +52,13 @@ impl Actor {
         let mut events = Vec::new();
         let mut record = self.store.group(&group)?;
         if let Some(roster) = &update.roster {
-            match self.judge_roster(&peer, record.as_ref(), roster, now) {
-                Ok(true) => {
+            match self.take_roster(&peer, record.as_ref(), roster, now, &mut batch) {
+                Ok(Some(chosen))
+                    if record.as_ref().is_none_or(|r| r.roster.id() != chosen.id()) =>
+                {
                     let folder = match &record {
                         Some(r) => r.folder,
-                        None if self.followees.contains(&roster.body.author) => Folder::Inbox,
+                        None if self.followees.contains(&chosen.body.author) => Folder::Inbox,
                         None => {
                             // A new request: it counts against the strangers' allowance,
                             // and the longest-quiet request groups beyond the bound go.
@@ -74,44 +76,21 @@ impl Actor {
                             },
                         );
                     }
-                    let adopted =
-                        self.adopt(&mut batch, record.as_ref(), roster.clone(), folder, now)?;
-                    let mut adopted = adopted;
-                    // Our own change lost to a concurrent one: make it again on top of it.
-                    if let Some(held) = &record {
-                        let ours = &held.roster.body;
-                        if ours.author == self.me
-                            && ours.version == roster.body.version
-                            && adopted.record.status == GroupStatus::Member
-                        {
-                            if let Ok(next) = group_rules::apply(
-                                &ours.change,
-                                &roster.body,
-                                &self.me,
-                                now,
-                                rand::random(),
-                            ) {
-                                tracing::info!(%group, "making our roster change again on top of a concurrent one");
-                                let signed = self.identity.sign_record(next);
-                                let first = std::mem::take(&mut adopted.updates);
-                                let again = self.adopt(
-                                    &mut batch,
-                                    Some(&adopted.record),
-                                    signed,
-                                    folder,
-                                    now,
-                                )?;
-                                events.push(adopted.event);
-                                adopted = again;
-                                adopted.updates.splice(0..0, first);
-                            }
-                        }
+                    let mut adopted =
+                        self.adopt(&mut batch, record.as_ref(), chosen, folder, now)?;
+                    if let Some(again) = self.rebase(&mut batch, &adopted.record, now)? {
+                        let first = std::mem::take(&mut adopted.updates);
+                        let mut again =
+                            self.adopt(&mut batch, Some(&adopted.record), again, folder, now)?;
+                        events.push(adopted.event);
+                        again.updates.splice(0..0, first);
+                        adopted = again;
                     }
                     events.push(adopted.event);
                     self.deferred_group_updates.extend(adopted.updates);
                     record = Some(adopted.record);
                 }
-                Ok(false) => {}
+                Ok(_) => {}
                 Err(why) => tracing::debug!(%peer, %group, %why, "a roster was refused"),
             }
         }
@@ -168,25 +147,156 @@ impl Actor {
         Ok(())
     }
 
-    /// Whether `roster`, passed on by `from`, is to be adopted over what is held.
-    pub(super) fn judge_roster(
+    /// Takes in `roster`, passed on by `from`: verified, written into `batch` among the
+    /// group's rosters (valid once its parent is, or waiting for it), and returns the roster
+    /// the group is at now ([`group_rules::fork_choice`]).
+    ///
+    /// A group first heard of must name us and whoever passed it on; that roster is where
+    /// this node's knowledge of the group starts. While that is all it knows, a later roster
+    /// that names us and is signed by an admin of it replaces it as the start (a joiner whose
+    /// adding lost to a concurrent change gets the change made again on the winner).
+    pub(super) fn take_roster(
         &self,
         from: &PeerId,
         held: Option<&GroupRecord>,
         roster: &Signed<Roster>,
         now: u64,
-    ) -> std::result::Result<bool, String> {
+        batch: &mut GroupBatch,
+    ) -> std::result::Result<Option<Signed<Roster>>, String> {
         verify_record(roster, now).map_err(|e| e.to_string())?;
-        match held {
-            // A group first heard of: it must name us, and whoever passed it on.
-            None => Ok(roster.body.is_member(&self.me) && roster.body.is_member(from)),
-            Some(record) => {
-                match group_rules::judge(roster, &record.roster, record.previous.as_ref()) {
-                    Ok(Verdict::Adopt) => Ok(true),
-                    Ok(Verdict::Same | Verdict::Stale) => Ok(false),
-                    Err(e) => Err(e.to_string()),
+        let Some(held) = held else {
+            if !(roster.body.is_member(&self.me) && roster.body.is_member(from)) {
+                return Err("a new group must name us and whoever passed it on".into());
+            }
+            batch.roster(roster, true);
+            return Ok(Some(roster.clone()));
+        };
+        let group = held.id();
+        if roster.body.group != group {
+            return Err("for another group".into());
+        }
+        let mut known = self
+            .store
+            .group_rosters(&group)
+            .map_err(|e| e.to_string())?;
+        if known.iter().any(|(r, _)| r.id() == roster.id()) {
+            return Ok(None);
+        }
+        known.push((roster.clone(), false));
+        // Everything waiting whose parent is valid now is judged, until nothing changes.
+        loop {
+            let mut changed = false;
+            let mut refused = Vec::new();
+            for i in 0..known.len() {
+                if known[i].1 {
+                    continue;
+                }
+                let parent = known[i].0.body.parent;
+                let Some(p) = known
+                    .iter()
+                    .find(|(r, valid)| *valid && Some(r.id()) == parent)
+                    .map(|(r, _)| r.clone())
+                else {
+                    continue;
+                };
+                match group_rules::authorised(&known[i].0.body, &p) {
+                    Ok(()) => {
+                        known[i].1 = true;
+                        batch.roster(&known[i].0, true);
+                        changed = true;
+                    }
+                    Err(e) => refused.push((i, e)),
                 }
             }
+            for (i, e) in refused.into_iter().rev() {
+                let (r, _) = known.remove(i);
+                batch.forget_roster(&r);
+                if r.id() == roster.id() {
+                    return Err(e.to_string());
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let valid: Vec<Signed<Roster>> = known
+            .iter()
+            .filter(|(_, v)| *v)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let waiting = known.iter().any(|(r, v)| !v && r.id() == roster.id());
+        if waiting {
+            let only_the_start = valid.len() == 1;
+            let start = &valid[0].body;
+            if only_the_start
+                && roster.body.version > start.version
+                && roster.body.is_member(&self.me)
+                && start.is_admin(&roster.body.author)
+            {
+                // A new start: what we knew is replaced.
+                batch.forget_roster(&valid[0]);
+                batch.roster(roster, true);
+                return Ok(Some(roster.clone()));
+            }
+            let lowest = valid.iter().map(|r| r.body.version).min().unwrap_or(0);
+            if roster.body.version <= lowest {
+                return Ok(None);
+            }
+            batch.roster(roster, false);
+        }
+        // At most so many rosters are kept: the oldest go.
+        use crate::store::groups::MAX_ROSTERS_KEPT;
+        if known.len() > MAX_ROSTERS_KEPT {
+            let mut by_version: Vec<&Signed<Roster>> = known.iter().map(|(r, _)| r).collect();
+            by_version.sort_by_key(|r| r.body.version);
+            for r in &by_version[..known.len() - MAX_ROSTERS_KEPT] {
+                batch.forget_roster(r);
+            }
+        }
+        Ok(group_rules::fork_choice(&valid).cloned())
+    }
+
+    /// If the user's last roster change is not on the branch the group is at now (a
+    /// concurrent change won), the same change made again on top of it, signed and kept.
+    fn rebase(
+        &self,
+        batch: &mut GroupBatch,
+        record: &GroupRecord,
+        now: u64,
+    ) -> Result<Option<Signed<Roster>>> {
+        let Some(mine) = record.mine else {
+            return Ok(None);
+        };
+        if record.status != GroupStatus::Member {
+            return Ok(None);
+        }
+        let known: Vec<Signed<Roster>> = self
+            .store
+            .group_rosters(&record.id())?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        if group_rules::descends_from(&record.roster, &mine, &known) {
+            return Ok(None);
+        }
+        let Some(ours) = known.iter().find(|r| r.id() == mine) else {
+            return Ok(None);
+        };
+        match group_rules::apply(
+            &ours.body.change,
+            &record.roster,
+            &self.me,
+            now,
+            rand::random(),
+        ) {
+            Ok(next) => {
+                tracing::info!(group = %record.id(), "making our roster change again on top of a concurrent one");
+                let signed = self.identity.sign_record(next);
+                batch.roster(&signed, true);
+                Ok(Some(signed))
+            }
+            // Already there (or no longer ours to make).
+            Err(_) => Ok(None),
         }
     }
 

@@ -129,6 +129,7 @@ impl Actor {
         let roster = Roster {
             group: GroupId(rand::random()),
             version: 0,
+            parent: None,
             epoch: Epoch {
                 number: 0,
                 nonce: rand::random(),
@@ -143,6 +144,7 @@ impl Actor {
         let group = roster.group;
         let signed = self.identity.sign_record(roster);
         let mut batch = GroupBatch::default();
+        batch.roster(&signed, true);
         batch.chat(
             &group,
             &GroupChat {
@@ -163,11 +165,12 @@ impl Actor {
                 self.check_member(peer)?;
             }
         }
-        let next = group_rules::apply(&change, &record.roster.body, &self.me, now, rand::random())
+        let next = group_rules::apply(&change, &record.roster, &self.me, now, rand::random())
             .map_err(GroupError::from)?;
         next.validate(now)?;
         let signed = self.identity.sign_record(next);
         let mut batch = GroupBatch::default();
+        batch.roster(&signed, true);
         let adopted = self.adopt(&mut batch, Some(&record), signed, record.folder, now)?;
         self.commit_with_updates(batch, adopted.updates, vec![adopted.event], now)
     }
@@ -226,7 +229,11 @@ impl Actor {
         };
         let record = GroupRecord {
             roster: new.clone(),
-            previous: held.map(|r| r.roster.clone()),
+            mine: if mine {
+                Some(new.id())
+            } else {
+                held.and_then(|r| r.mine)
+            },
             folder,
             status,
         };

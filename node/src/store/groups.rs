@@ -4,7 +4,8 @@
 //!
 //! | tree | key → value |
 //! |---|---|
-//! | `group_records` | group → [`GroupRecord`] (roster, the one before it, folder, status) |
+//! | `group_records` | group → [`GroupRecord`] (roster, folder, status) |
+//! | `group_rosters` | group ‖ roster id → (roster, valid): the rosters known, at most [`MAX_ROSTERS_KEPT`] |
 //! | `group_chats` | group → [`GroupChat`] (activity, unread, newest message) |
 //! | `group_my_keys` | group → [`MyKey`] (our sender key; secret) |
 //! | `group_chains` | group ‖ member ‖ key id → [`ChainRow`] (a member's chain; secret) |
@@ -50,10 +51,11 @@ pub enum GroupStatus {
 /// A group as this node holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRecord {
-    /// The roster adopted.
+    /// The roster the group is at (the fork choice of the rosters known).
     pub roster: Signed<Roster>,
-    /// The one it replaced (to judge a concurrent change against what both were made from).
-    pub previous: Option<Signed<Roster>>,
+    /// The last roster the user made, made again on top of the roster chosen if a concurrent
+    /// change left it off the chosen branch.
+    pub mine: Option<paperplane_protocol::RecordId>,
     /// Inbox, or requests when added by someone the user does not follow.
     pub folder: Folder,
     /// Member, left or removed.
@@ -135,6 +137,9 @@ pub struct HeldChange {
     pub body: MessageBody,
 }
 
+/// Most rosters kept per group (valid ones and ones waiting for their parent).
+pub const MAX_ROSTERS_KEPT: usize = 64;
+
 /// Most changes held for messages that have not arrived, per group.
 pub const MAX_HELD_CHANGES_PER_GROUP: u32 = 1_024;
 
@@ -142,6 +147,7 @@ pub const MAX_HELD_CHANGES_PER_GROUP: u32 = 1_024;
 #[derive(Clone)]
 pub(crate) struct GroupTrees {
     records: sled::Tree,
+    rosters: sled::Tree,
     chats: sled::Tree,
     my_keys: sled::Tree,
     chains: sled::Tree,
@@ -161,6 +167,7 @@ impl GroupTrees {
         let t = |name: &str| db.open_tree(name);
         Ok(Self {
             records: t("group_records")?,
+            rosters: t("group_rosters")?,
             chats: t("group_chats")?,
             my_keys: t("group_my_keys")?,
             chains: t("group_chains")?,
@@ -212,6 +219,8 @@ pub enum GTree {
     Failed,
     /// `group_updates_seen`.
     UpdatesSeen,
+    /// `group_rosters`.
+    Rosters,
     /// `outbox`.
     Outbox,
     /// `conversations`.
@@ -252,6 +261,19 @@ impl GroupBatch {
     /// Puts a group record.
     pub fn record(&mut self, record: &GroupRecord) {
         self.put(GTree::Records, record.id().0.to_vec(), encode(record));
+    }
+
+    /// Puts a roster known for the group, valid (authorised by a valid parent, or the
+    /// first) or waiting for its parent.
+    pub fn roster(&mut self, roster: &Signed<Roster>, valid: bool) {
+        let key = [&roster.body.group.0[..], &roster.id().0].concat();
+        self.put(GTree::Rosters, key, encode(&(roster, valid)));
+    }
+
+    /// Forgets a roster known for the group.
+    pub fn forget_roster(&mut self, roster: &Signed<Roster>) {
+        let key = [&roster.body.group.0[..], &roster.id().0].concat();
+        self.remove(GTree::Rosters, key);
     }
 
     /// Puts a group chat's summary.
@@ -350,7 +372,7 @@ impl Store {
             return Ok(());
         }
         let g = &self.groups;
-        let trees: [&sled::Tree; 15] = [
+        let trees: [&sled::Tree; 16] = [
             &g.records,
             &g.chats,
             &g.my_keys,
@@ -364,6 +386,7 @@ impl Store {
             &g.sent,
             &g.failed,
             &g.updates_seen,
+            &g.rosters,
             &self.outbox,
             &self.conversations,
         ];
@@ -398,6 +421,16 @@ impl Store {
             out.push((record, chat));
         }
         Ok(out)
+    }
+
+    /// The rosters known for `group`, each with whether it is valid.
+    pub fn group_rosters(&self, group: &GroupId) -> Result<Vec<(Signed<Roster>, bool)>> {
+        self.groups
+            .rosters
+            .scan_prefix(group.0)
+            .values()
+            .map(|v| dec("group_rosters", &v?))
+            .collect()
     }
 
     /// A group chat's summary.
@@ -597,6 +630,7 @@ impl Store {
         let mut batch = GroupBatch::default();
         for (tree, which) in [
             (&g.records, GTree::Records),
+            (&g.rosters, GTree::Rosters),
             (&g.chats, GTree::Chats),
             (&g.my_keys, GTree::MyKeys),
             (&g.chains, GTree::Chains),
@@ -619,17 +653,16 @@ impl Store {
 
     /// Every group id with held envelopes or chains due to retire, for the sweep.
     pub fn group_ids(&self) -> Result<Vec<GroupId>> {
-        self.groups
-            .records
-            .iter()
-            .keys()
-            .map(|k| {
-                let k = k?;
-                let mut id = [0u8; 16];
-                id.copy_from_slice(&k[..16]);
-                Ok(GroupId(id))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for k in self.groups.records.iter().keys() {
+            let k = k?;
+            let id: [u8; 16] = k.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                tree: "group_records",
+                reason: format!("a key of {} bytes", k.len()),
+            })?;
+            out.push(GroupId(id));
+        }
+        Ok(out)
     }
 
     /// Bytes the group trees and the outbox take on disk, roughly (sled's own count).
@@ -661,4 +694,17 @@ fn split_chain_key(k: &[u8]) -> Option<(PeerId, u64)> {
             .ok()?,
     );
     Some((peer, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_group_key_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        store.groups.records.insert([0u8], vec![]).expect("insert");
+        assert!(matches!(store.group_ids(), Err(StoreError::Corrupt { .. })));
+    }
 }
