@@ -1,7 +1,7 @@
 //! The store's state loader: raw entries (see `store_input`) written into a sled database on
 //! disk, then `Store::open` on it (with its migration of the message index), and every read
-//! the node makes at start, the API serves and the actor relies on. A corrupt entry must be
-//! an error, never a panic.
+//! the node makes at start, the API serves and the actor relies on, groups' included. A
+//! corrupt entry must be an error, never a panic.
 #![no_main]
 
 use std::collections::BTreeSet;
@@ -15,7 +15,22 @@ use paperplane_fuzz::{
     fixtures::{rng, world, NOW},
     store_input::{self, Entry, TREES},
 };
-use paperplane_protocol::{MessageId, PeerId, RecordId};
+use paperplane_protocol::{GroupId, MessageId, PeerId, RecordId};
+
+/// The group trees: their keys start with the group's id (16 bytes), except
+/// `group_updates_seen` (peer ‖ id) and `group_sent`, `group_failed` (outbox keys).
+const GROUP_TREES: &[&str] = &[
+    "group_records",
+    "group_chats",
+    "group_my_keys",
+    "group_chains",
+    "group_messages",
+    "group_index",
+    "group_marks",
+    "group_seen",
+    "group_held",
+    "group_held_changes",
+];
 
 fuzz_target!(|data: &[u8]| {
     let entries = store_input::parse(data);
@@ -117,6 +132,7 @@ fn load(store: &Store, entries: &[Entry]) {
             store.comment_ids_with_prefix(prefix),
         );
     }
+    groups(store, entries, &peers);
     let messages = from_keys(entries, &["message_index"], |k| {
         k.get(..16)?.try_into().ok().map(MessageId)
     });
@@ -127,6 +143,76 @@ fn load(store: &Store, entries: &[Entry]) {
                 store.has_message_with(peer, id),
                 store.messages(peer, Some(id), 5),
             );
+        }
+    }
+}
+
+/// What the node reads of its groups: at start, for the API, and as the actor receives, on
+/// the group ids, message ids, times and key ids found in the group trees' keys.
+fn groups(store: &Store, entries: &[Entry], peers: &[PeerId]) {
+    let w = world();
+    let mut groups = vec![w.group.id];
+    groups.extend(from_keys(entries, GROUP_TREES, |k| {
+        k.get(..16)?.try_into().ok().map(GroupId)
+    }));
+    let _ = (store.groups(), store.group_ids());
+    // Members: the peer after the group id in a key.
+    let mut members = peers.to_vec();
+    members.extend(from_keys(entries, GROUP_TREES, |k| {
+        PeerId::from_bytes(k.get(16..54)?).ok()
+    }));
+    let peers = &members[..];
+    // Message ids: the last 16 bytes of a message's or index entry's key, the target of a
+    // held change, the fixture's.
+    let mut ids = vec![w.group.messages[0].id];
+    ids.extend(from_keys(entries, &["group_messages", "group_index", "group_updates_seen"], |k| {
+        k.len()
+            .checked_sub(16)
+            .and_then(|at| k.get(at..))
+            .and_then(|b| b.try_into().ok())
+            .map(MessageId)
+    }));
+    ids.extend(from_keys(entries, &["group_held_changes"], |k| {
+        k.get(16..32)?.try_into().ok().map(MessageId)
+    }));
+    let times = from_keys(entries, &["group_messages"], |k| {
+        k.get(16..24)?.try_into().ok().map(u64::from_be_bytes)
+    });
+    let key_ids = from_keys(entries, &["group_chains", "group_held"], |k| {
+        k.get(54..62)?.try_into().ok().map(u64::from_be_bytes)
+    });
+    for group in &groups {
+        let _ = (store.group(group), store.group_chat(group));
+        let _ = (store.my_group_key(group), store.group_chains(group));
+        let _ = (store.group_messages(group, 20), store.group_seen(group));
+        let _ = store.held_in(group);
+        for id in &ids {
+            let _ = (
+                store.group_message_by_id(group, id),
+                store.held_changes_for(group, id),
+            );
+            for peer in peers.iter().rev().take(4) {
+                let _ = (
+                    store.group_message(group, peer, id),
+                    store.has_group_item(group, peer, id),
+                );
+            }
+        }
+        for peer in peers.iter().rev().take(4) {
+            for key_id in key_ids.iter().chain([&w.group.key_id]) {
+                let _ = (
+                    store.group_chain(group, peer, *key_id),
+                    store.held_for(group, peer, *key_id),
+                );
+            }
+        }
+    }
+    for peer in peers.iter().rev().take(4) {
+        for id in &ids {
+            let _ = store.group_update_seen(peer, id);
+            for at in &times {
+                let _ = store.group_row_state(peer, *at, id);
+            }
         }
     }
 }

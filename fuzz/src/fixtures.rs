@@ -11,11 +11,13 @@ use std::sync::OnceLock;
 
 use chacha20::ChaCha20Rng;
 use paperplane_crypto::{
-    Conversation, Envelope, Identity, MessagingIdentity, PrekeyStore, ReplayCache,
+    Conversation, Envelope, Identity, MessagingIdentity, PrekeyStore, ReceiverChain, ReplayCache,
+    SenderKey, SenderKeyShare,
 };
 use paperplane_protocol::{
-    BusinessInfo, Comment, CommentDelete, DirectMessage, Follow, Handle, Like, MessageBody,
-    MessageId, MessagingKeys, PeerId, PhotoRef, Post, Profile, SealedEnvelope, Signed,
+    encode, BusinessInfo, Comment, CommentDelete, DirectMessage, Epoch, Follow, GroupEnvelope,
+    GroupId, GroupKey, GroupUpdate, Handle, Like, Member, MessageBody, MessageId, MessagingKeys,
+    PeerId, PhotoRef, Post, Profile, Roster, RosterChange, SealedEnvelope, Signed,
 };
 use rand_core::SeedableRng;
 
@@ -110,8 +112,50 @@ pub struct World {
     pub ratchet: Vec<Envelope>,
     /// Carol's envelopes: the first one Bob read (a replay now), the second he never did.
     pub carol_envelopes: Vec<Envelope>,
-    /// The plaintexts of Alice's envelopes, in the order she sent them.
+    /// The plaintexts of Alice's envelopes, in the order she sent them (then one of every
+    /// other kind, a group update among them).
     pub plaintexts: Vec<Vec<u8>>,
+    /// A group chat of the three.
+    pub group: Group,
+}
+
+/// A group Alice created with Bob, then added Carol to. Alice sends to it with her sender
+/// key; Bob holds her chain.
+pub struct Group {
+    /// The group's id.
+    pub id: GroupId,
+    /// Its key epoch.
+    pub epoch: Epoch,
+    /// The id of Alice's sender key.
+    pub key_id: u64,
+    /// Version 0: Alice creates the group with Bob.
+    pub created: Signed<Roster>,
+    /// Version 1: Alice adds Carol.
+    pub roster: Signed<Roster>,
+    /// Alice's sender key after sealing [`Group::payloads`].
+    pub alice_key: SenderKey,
+    /// Bob's own sender key, never used.
+    pub bob_key: SenderKey,
+    /// The share of Alice's key as she sent it (index 0).
+    pub share: SenderKeyShare,
+    /// What Alice sent Bob over their session: the roster and her key.
+    pub update: GroupUpdate,
+    /// Bob's chain of Alice's key, before any message.
+    pub chain: ReceiverChain,
+    /// The same after he opened the last message only (keys of the others skipped).
+    pub chain_later: ReceiverChain,
+    /// Alice's group messages, in the order she sealed them (index 0 first).
+    pub messages: Vec<DirectMessage>,
+    /// Their `SealedEnvelope` payloads (the tag, then the `GroupEnvelope`).
+    pub payloads: Vec<Vec<u8>>,
+}
+
+/// The message id the outer envelope of the group message at `index` names. In this world it
+/// follows from the index, so a target knows it from the group payload alone.
+pub fn group_message_id(index: u32) -> MessageId {
+    let mut id = [0x47; 16];
+    id[..4].copy_from_slice(&index.to_be_bytes());
+    MessageId(id)
 }
 
 /// The world, built on first use.
@@ -193,6 +237,11 @@ fn build() -> World {
     replays.retire(&declined, NOW);
 
     let kinds = every_kind(&records, alice.peer());
+    let group = group(&alice, &bob, &carol);
+    let update = DirectMessage {
+        body: MessageBody::GroupUpdate(Box::new(group.update.clone())),
+        ..message(30, "")
+    };
     World {
         alice,
         bob,
@@ -209,8 +258,121 @@ fn build() -> World {
         plaintexts: plain
             .iter()
             .chain(&kinds)
+            .chain([&update])
             .map(DirectMessage::to_plaintext)
             .collect(),
+        group,
+    }
+}
+
+/// The group: its rosters, Alice's key and messages, Bob's chain. Its own RNG, so the rest of
+/// the world is as it was before groups.
+fn group(alice: &User, bob: &User, carol: &User) -> Group {
+    let mut rng = ChaCha20Rng::seed_from_u64(0x6709);
+    let (a, b, c) = (alice.peer(), bob.peer(), carol.peer());
+    let id = GroupId(*b"bread club 2023!");
+    let epoch = Epoch {
+        number: 0,
+        nonce: *b"epoch 0!",
+    };
+    let member = |peer, admin| Member { peer, admin };
+    let roster = |version, members, change| Roster {
+        group: id,
+        version,
+        epoch,
+        name: "Bread club 🥖".into(),
+        members: Roster::canonical_members(members),
+        author: a,
+        changed_at: NOW - 100 + version,
+        change,
+    };
+    let created = alice.id.sign_record(roster(
+        0,
+        vec![member(a, true), member(b, false)],
+        RosterChange::Create,
+    ));
+    let added = alice.id.sign_record(roster(
+        1,
+        vec![member(a, true), member(b, false), member(c, false)],
+        RosterChange::Add(vec![c]),
+    ));
+    let key_id = 0x0123_4567_89ab_cdef;
+    let mut alice_key = SenderKey::generate(&mut rng);
+    let bob_key = SenderKey::generate(&mut rng);
+    let share = alice_key.share();
+    let update = GroupUpdate {
+        group: id,
+        roster: Some(added.clone()),
+        key: Some(GroupKey {
+            epoch,
+            key_id,
+            share: encode(&share),
+        }),
+    };
+    let chain = ReceiverChain::from_share(&share)
+        .unwrap_or_else(|e| panic!("the fixture's share makes a chain: {e}"));
+    let target = group_message_id(0);
+    let bodies = [
+        MessageBody::Text("hi all 👋".into()),
+        MessageBody::Text("🍞 ".repeat(600)),
+        MessageBody::Reaction {
+            target,
+            emoji: Some("🔥".into()),
+        },
+        MessageBody::Edit {
+            target,
+            text: "hi all, edited".into(),
+        },
+        MessageBody::Typing { active: true },
+    ];
+    let mut messages = Vec::new();
+    let mut payloads = Vec::new();
+    for body in bodies {
+        let index = alice_key.index();
+        let m = DirectMessage {
+            id: group_message_id(index),
+            sent_at: NOW - 50 + u64::from(index),
+            body,
+        };
+        let ad = GroupEnvelope::associated_data(&id, &a, key_id, &m.id);
+        let sealed = alice_key
+            .seal(&mut rng, &ad, &m.to_plaintext())
+            .unwrap_or_else(|e| panic!("the fixture's group message seals: {e}"));
+        payloads.push(
+            GroupEnvelope {
+                group: id,
+                key_id,
+                sealed: encode(&sealed),
+            }
+            .to_payload(),
+        );
+        messages.push(m);
+    }
+    // Bob opens the last message first: the others' keys are kept as skipped.
+    let mut chain_later = chain.clone();
+    let last = payloads.len() as u32 - 1;
+    let env = GroupEnvelope::from_payload(&payloads[last as usize])
+        .unwrap_or_else(|e| panic!("the fixture's payload decodes: {e}"));
+    let sealed = paperplane_protocol::decode(&env.sealed, usize::MAX)
+        .unwrap_or_else(|e| panic!("the fixture's ciphertext decodes: {e}"));
+    let ad = GroupEnvelope::associated_data(&id, &a, key_id, &group_message_id(last));
+    chain_later
+        .open(&ad, &sealed)
+        .unwrap_or_else(|e| panic!("Bob opens Alice's last group message: {e}"));
+    Group {
+        id,
+        epoch,
+        key_id,
+        created,
+        roster: added,
+        alice_key,
+        bob_key,
+        share,
+        update,
+        chain,
+        chain_later,
+        messages,
+        payloads,
     }
 }
 

@@ -7,15 +7,21 @@ use std::{
     time::{Duration, Instant},
 };
 
+use paperplane::chat_rules::{MessageMarks, ReactionMark};
 use paperplane::protocol::MessageBody;
 use paperplane::store::{
     chat_state::{ChatItem, ControlRow},
-    messages::{DeliveryState, Folder, StoredMessage},
+    groups::{
+        group_index_key, group_message_key, held_change_key, held_key, row_key, seen_key,
+        update_seen_key, ChainRow, GTree, GroupBatch, GroupChat, GroupRecord, GroupStatus,
+        HeldChange, HeldEnvelope, MyKey,
+    },
+    messages::{DeliveryState, Folder, OutboxEntry, StoredMessage},
     Store,
 };
 use paperplane_protocol::{
-    encode, BlobRequest, BlobResponse, DmRejection, DmRequest, DmResponse, DmResult, FeedMessage,
-    MessageId, PhotoRef, SyncRequest, SyncResponse,
+    encode, group::GROUP_PAYLOAD_TAG, BlobRequest, BlobResponse, DmRejection, DmRequest,
+    DmResponse, DmResult, FeedMessage, MessageId, PeerId, PhotoRef, SyncRequest, SyncResponse,
 };
 
 use crate::{
@@ -35,6 +41,17 @@ pub const STORED_VALUE_TREES: &[&str] = &[
     "messages",
     "chats",
     "outbox",
+    "group_records",
+    "group_chats",
+    "group_my_keys",
+    "group_chains",
+    "group_messages",
+    "group_marks",
+    "group_seen",
+    "group_held",
+    "group_held_changes",
+    "group_sent",
+    "group_failed",
 ];
 
 /// Writes every target's seeds under `root/<target>/`; returns each target with its number
@@ -70,6 +87,7 @@ pub fn write_all(root: &Path) -> Result<Vec<(&'static str, usize)>, String> {
         ),
         ("stored_values", stored_values(w, &store)),
         ("store_load", store_load(&store)?),
+        ("group_envelope", group_envelope(w)),
     ] {
         let dir = root.join(target);
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -256,6 +274,21 @@ fn stored_values(w: &World, store: &[Entry]) -> Vec<Vec<u8>> {
     out
 }
 
+/// `group_envelope` inputs: Alice's group messages as payloads, then (after a tag byte)
+/// her update with the roster and her key, both rosters and the key share alone.
+fn group_envelope(w: &World) -> Vec<Vec<u8>> {
+    let g = &w.group;
+    let tagged = |bytes: Vec<u8>| [vec![GROUP_PAYLOAD_TAG], bytes].concat();
+    let mut out = g.payloads.clone();
+    out.extend([
+        tagged(encode(&g.update)),
+        tagged(encode(&g.roster)),
+        tagged(encode(&g.created)),
+        tagged(encode(&g.share)),
+    ]);
+    out
+}
+
 /// `store_load` inputs: the whole real store, each tree alone, and the store with its message
 /// index in the first layout (keyed by the message id alone), which opening migrates.
 fn store_load(store: &[Entry]) -> Result<Vec<Vec<u8>>, String> {
@@ -392,8 +425,188 @@ fn fill(w: &World, dir: &Path) -> Result<(), String> {
     )
     .map_err(e)?;
     s.set_blocked(&carol, true, NOW).map_err(e)?;
+    fill_group(w, &s).map_err(e)?;
     s.flush_blocking().map_err(e)?;
     Ok(())
+}
+
+/// Bob's group with Alice and Carol, in every group tree: the roster, his key and Alice's
+/// chain, her messages with a reaction, receipts, an envelope held for Carol's key not yet
+/// here, a change held for a message not yet here, his rows to them (one failed, one a 1:1
+/// update), an update seen.
+fn fill_group(w: &World, s: &Store) -> Result<(), paperplane::store::StoreError> {
+    let g = &w.group;
+    let (alice, me, carol) = (w.alice.peer(), w.bob.peer(), w.carol.peer());
+    let mut batch = GroupBatch::default();
+    batch.record(&GroupRecord {
+        roster: g.roster.clone(),
+        previous: Some(g.created.clone()),
+        folder: Folder::Inbox,
+        status: GroupStatus::Member,
+    });
+    batch.my_key(
+        &g.id,
+        &MyKey {
+            key_id: 0xfeed,
+            epoch: g.epoch,
+            key: g.bob_key.clone(),
+            created_at: NOW - 60,
+            sent: 0,
+        },
+    );
+    batch.chain(
+        &g.id,
+        &alice,
+        g.key_id,
+        &ChainRow {
+            epoch: g.epoch,
+            chain: g.chain_later.clone(),
+            retire_at: None,
+        },
+    );
+    batch.chain(
+        &g.id,
+        &carol,
+        7,
+        &ChainRow {
+            epoch: g.epoch,
+            chain: g.chain.clone(),
+            retire_at: Some(NOW + 86_400_000),
+        },
+    );
+    let mut last = None;
+    for m in g.messages.iter().filter(|m| m.body.is_shown()) {
+        let key = group_message_key(&g.id, m.sent_at, &alice, &m.id);
+        let stored = StoredMessage {
+            id: m.id,
+            peer: alice,
+            outgoing: false,
+            sent_at: m.sent_at,
+            stored_at: NOW,
+            body: m.body.clone(),
+            state: DeliveryState::Received,
+        };
+        batch.put(GTree::Messages, key.clone(), encode(&stored));
+        batch.put(GTree::Index, group_index_key(&g.id, &alice, &m.id), key.clone());
+        batch.put(
+            GTree::Marks,
+            key,
+            encode(&MessageMarks {
+                reactions: vec![ReactionMark {
+                    by: carol,
+                    emoji: Some("🔥".into()),
+                    at: m.sent_at + 1,
+                }],
+                edit: None,
+                unsent_at: None,
+            }),
+        );
+        last = Some((alice, m.id, m.sent_at));
+    }
+    // A change (Alice's reaction) is indexed with no message of its own.
+    let reaction = &g.messages[2];
+    batch.put(
+        GTree::Index,
+        group_index_key(&g.id, &alice, &reaction.id),
+        Vec::new(),
+    );
+    batch.chat(
+        &g.id,
+        &GroupChat {
+            last_activity: last.map_or(0, |l| l.2),
+            unread: 2,
+            last_message: last.map(|l| (l.0, l.1)),
+            held: 1,
+            last_receipt: last.map(|l| l.1),
+            held_changes: 1,
+        },
+    );
+    batch.put(GTree::Seen, seen_key(&g.id, &alice), encode(&(NOW - 40, NOW - 30)));
+    let held = g
+        .payloads
+        .first()
+        .and_then(|p| paperplane_protocol::GroupEnvelope::from_payload(p).ok())
+        .expect("the fixture's payload decodes");
+    let held_id = MessageId([0x48; 16]);
+    batch.put(
+        GTree::Held,
+        held_key(&g.id, &carol, 7, &held_id),
+        encode(&HeldEnvelope {
+            id: held_id,
+            envelope: held,
+            held_at: NOW - 20,
+        }),
+    );
+    let missing = MessageId([0x49; 16]);
+    let change_id = MessageId([0x4a; 16]);
+    batch.put(
+        GTree::HeldChanges,
+        held_change_key(&g.id, &missing, &carol, &change_id),
+        encode(&HeldChange {
+            author: carol,
+            id: change_id,
+            sent_at: NOW - 10,
+            body: MessageBody::Reaction {
+                target: missing,
+                emoji: Some("👍".into()),
+            },
+        }),
+    );
+    // Bob's own message: its row to Alice failed, the one to Carol waits.
+    let mine = MessageId([0x4b; 16]);
+    let sent_at = NOW - 5;
+    let key = group_message_key(&g.id, sent_at, &me, &mine);
+    batch.put(
+        GTree::Messages,
+        key.clone(),
+        encode(&StoredMessage {
+            id: mine,
+            peer: me,
+            outgoing: true,
+            sent_at,
+            stored_at: sent_at,
+            body: MessageBody::Text("count me in".into()),
+            state: DeliveryState::Pending,
+        }),
+    );
+    batch.put(GTree::Index, group_index_key(&g.id, &me, &mine), key);
+    batch.put(
+        GTree::Failed,
+        row_bytes(&alice, sent_at, &mine),
+        encode(&"no session with this member".to_string()),
+    );
+    batch.outbox(
+        &row_key(&carol, sent_at, &mine),
+        &OutboxEntry {
+            peer: carol,
+            message: mine,
+            payload: g.payloads[0].clone(),
+            queued_at: sent_at,
+        },
+    );
+    // A 1:1 group update to Carol, kept to seal again.
+    let update_id = MessageId([0x4c; 16]);
+    batch.put(
+        GTree::Sent,
+        row_bytes(&carol, sent_at + 1, &update_id),
+        encode(&(
+            update_id,
+            sent_at + 1,
+            MessageBody::GroupUpdate(Box::new(g.update.clone())),
+        )),
+    );
+    batch.put(
+        GTree::UpdatesSeen,
+        update_seen_key(&alice, &MessageId([30; 16])),
+        Vec::new(),
+    );
+    s.commit_group_batch(&batch)
+}
+
+/// The bytes of the outbox key `row_key` makes (the store keeps them to itself): the member,
+/// the time, the message.
+fn row_bytes(member: &PeerId, sent_at: u64, id: &MessageId) -> Vec<u8> {
+    [&member.to_bytes()[..], &sent_at.to_be_bytes(), &id.0].concat()
 }
 
 /// The store's entries once sled has released it (its background thread may hold the lock

@@ -44,6 +44,19 @@ pub const TREES: &[&str] = &[
     "muted",
     "chat_photos",
     "chat_photo_bytes",
+    "group_records",
+    "group_chats",
+    "group_my_keys",
+    "group_chains",
+    "group_messages",
+    "group_index",
+    "group_marks",
+    "group_seen",
+    "group_held",
+    "group_held_changes",
+    "group_sent",
+    "group_failed",
+    "group_updates_seen",
 ];
 
 /// One raw entry of a tree.
