@@ -22,7 +22,7 @@ use paperplane_fuzz::{
 };
 use paperplane_protocol::{
     decode, group::MAX_GROUP_PAYLOAD_BYTES, limits::MAX_FRAME_BYTES as MAX, Comment,
-    CommentDelete, DirectMessage, Follow, GroupEnvelope, Like, MessageBody, MessageId, Post, Profile, Signed,
+    CommentDelete, DirectMessage, Follow, GroupEnvelope, Like, MessageBody, MessageId, Post, Profile, Roster, Signed,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -70,7 +70,12 @@ fuzz_target!(|data: &[u8]| {
             if let Some(g) = checks::decode_eq::<GroupRecord>(v, MAX) {
                 let _ = g.id();
                 checks::verify(&g.roster);
-                g.previous.iter().for_each(checks::verify);
+                let _ = g.mine;
+            }
+        }
+        "group_rosters" => {
+            if let Some((roster, _valid)) = checks::decode_eq::<(Signed<Roster>, bool)>(v, MAX) {
+                checks::verify(&roster);
             }
         }
         "group_chats" => {

@@ -276,9 +276,10 @@ fn group(alice: &User, bob: &User, carol: &User) -> Group {
         nonce: *b"epoch 0!",
     };
     let member = |peer, admin| Member { peer, admin };
-    let roster = |version, members, change| Roster {
+    let roster = |version, parent, members, change| Roster {
         group: id,
         version,
+        parent,
         epoch,
         name: "Bread club 🥖".into(),
         members: Roster::canonical_members(members),
@@ -288,11 +289,13 @@ fn group(alice: &User, bob: &User, carol: &User) -> Group {
     };
     let created = alice.id.sign_record(roster(
         0,
+        None,
         vec![member(a, true), member(b, false)],
         RosterChange::Create,
     ));
     let added = alice.id.sign_record(roster(
         1,
+        Some(created.id()),
         vec![member(a, true), member(b, false), member(c, false)],
         RosterChange::Add(vec![c]),
     ));

@@ -52,6 +52,7 @@ pub const STORED_VALUE_TREES: &[&str] = &[
     "group_held_changes",
     "group_sent",
     "group_failed",
+    "group_rosters",
 ];
 
 /// Writes every target's seeds under `root/<target>/`; returns each target with its number
@@ -440,10 +441,12 @@ fn fill_group(w: &World, s: &Store) -> Result<(), paperplane::store::StoreError>
     let mut batch = GroupBatch::default();
     batch.record(&GroupRecord {
         roster: g.roster.clone(),
-        previous: Some(g.created.clone()),
+        mine: None,
         folder: Folder::Inbox,
         status: GroupStatus::Member,
     });
+    batch.roster(&g.created, true);
+    batch.roster(&g.roster, true);
     batch.my_key(
         &g.id,
         &MyKey {

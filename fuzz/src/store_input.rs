@@ -57,6 +57,7 @@ pub const TREES: &[&str] = &[
     "group_sent",
     "group_failed",
     "group_updates_seen",
+    "group_rosters",
 ];
 
 /// One raw entry of a tree.

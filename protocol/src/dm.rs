@@ -479,7 +479,8 @@ pub enum DmRejection {
     /// The recipient does not (yet) count the sender as a member of the group the message
     /// is for; try later (the roster that adds them may still be on its way).
     NotAMember,
-    /// The recipient is no longer in the group.
+    /// The recipient is not in the group now (it left or was removed; a roster adding it
+    /// again may be on its way); try later.
     LeftGroup,
 }
 
@@ -488,7 +489,7 @@ impl DmRejection {
     pub fn is_temporary(self) -> bool {
         matches!(
             self,
-            Self::RateLimited | Self::Unavailable | Self::NotAMember
+            Self::RateLimited | Self::Unavailable | Self::NotAMember | Self::LeftGroup
         )
     }
 }
@@ -506,7 +507,7 @@ impl fmt::Display for DmRejection {
             Self::NotAMember => {
                 "the recipient does not count you as a member of the group yet; retrying later"
             }
-            Self::LeftGroup => "the recipient is no longer in the group",
+            Self::LeftGroup => "the recipient is not in the group (now); retrying later",
         })
     }
 }

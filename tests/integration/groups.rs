@@ -482,7 +482,21 @@ async fn being_added_by_someone_not_followed_puts_the_group_in_requests() {
     .await;
     assert!(!na.inbox().expect("read").iter().any(|c| c.group.is_some()));
     assert_eq!(na.group(&group).expect("read").folder, Folder::Requests);
+    // The stranger's messages come in; Ana's node made no key for the group yet.
+    nodes[1]
+        .node
+        .send_group_text(&group, "hello from ben")
+        .await
+        .expect("send");
+    wait_group_text(&nodes[0], &group, "hello from ben").await;
     nodes[0].node.accept_group(&group).await.expect("accept");
+    // Her first message makes her key and hands it over first.
+    nodes[0]
+        .node
+        .send_group_text(&group, "hi ben")
+        .await
+        .expect("send");
+    wait_group_text(&nodes[1], &group, "hi ben").await;
     assert!(na
         .inbox()
         .expect("read")

@@ -98,8 +98,8 @@ impl Actor {
         if let (Some(key), Some(record)) = (&update.key, &record) {
             match self.accept_key(&peer, record, key) {
                 Ok(chain) => {
-                    for (p, key_id, mut row) in self.store.group_chains(&group)? {
-                        if p == peer && key_id != key.key_id && row.retire_at.is_none() {
+                    for (p, key_id, mut row) in self.store.group_chains_of(&group, &peer)? {
+                        if key_id != key.key_id && row.retire_at.is_none() {
                             row.retire_at = Some(now + OLD_CHAIN_GRACE_MS);
                             batch.chain(&group, &p, key_id, &row);
                         }
@@ -471,6 +471,14 @@ impl Actor {
                 active,
                 expires_at: now + super::dm::TYPING_SHOWN_MS,
             }),
+            body if body.is_shown()
+                && record.folder == Folder::Requests
+                && chat.unread >= crate::delivery::inbox::MAX_UNREAD_PER_REQUEST =>
+            {
+                // Like a 1:1 request: until the user opens or accepts it.
+                let _ = body;
+                return reject(DmRejection::RateLimited);
+            }
             body if body.is_shown() => {
                 let stored = StoredMessage {
                     id,

@@ -161,6 +161,12 @@ impl Actor {
         let roster = &record.roster.body;
         let others: Vec<PeerId> = roster.peers().filter(|p| **p != self.me).copied().collect();
         let mut batch = GroupBatch::default();
+        if record.folder == Folder::Requests && !matches!(body, MessageBody::Seen { .. }) {
+            // Writing in a group request accepts it, as a reply does in a 1:1 request.
+            let mut accepted = record.clone();
+            accepted.folder = Folder::Inbox;
+            batch.record(&accepted);
+        }
         let mut my_key = match self.store.my_group_key(&group)? {
             Some(k)
                 if k.epoch == roster.epoch

@@ -239,16 +239,18 @@ impl Actor {
         };
         batch.record(&record);
         for (peer, key_id, mut row) in self.store.group_chains(&group)? {
-            let obsolete = !roster.is_member(&peer)
-                || row.epoch.number < roster.epoch.number
-                || (row.epoch.number == roster.epoch.number && row.epoch != roster.epoch);
-            if !member {
-                // Out of the group: nothing of it is to be read any more.
+            // A member's chain of an older epoch stays until their key for this one comes
+            // (`apply_group_update` retires it then): what they sent before it is still
+            // on its way in their outbox, ahead of that key.
+            let lost = row.epoch.number == roster.epoch.number && row.epoch != roster.epoch;
+            if !member || !roster.is_member(&peer) {
+                // Out of the group (we, or they): nothing of theirs is read any more.
                 batch.remove(
                     GTree::Chains,
                     crate::store::groups::chain_key(&group, &peer, key_id),
                 );
-            } else if obsolete && row.retire_at.is_none() {
+            } else if lost && row.retire_at.is_none() {
+                // A key for an epoch that lost to a concurrent one.
                 row.retire_at = Some(now + OLD_CHAIN_GRACE_MS);
                 batch.chain(&group, &peer, key_id, &row);
             }
@@ -261,6 +263,11 @@ impl Actor {
         let mut updates = Vec::new();
         match group_rules::key_plan(&self.me, previous, roster, my_key.as_ref().map(|k| k.epoch)) {
             KeyPlan::Forget => batch.remove(GTree::MyKeys, group.0.to_vec()),
+            // A group in requests gets no key of ours until the user accepts it or writes
+            // in it (the first message makes one): a stranger's group costs nothing to send.
+            KeyPlan::NewKey if folder == Folder::Requests => {
+                batch.remove(GTree::MyKeys, group.0.to_vec());
+            }
             KeyPlan::NewKey => {
                 let (_, key) = new_key(batch, &group, roster.epoch, now);
                 // Who just joined may not hold the roster that added them (nor may the

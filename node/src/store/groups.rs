@@ -470,6 +470,24 @@ impl Store {
         Ok(out)
     }
 
+    /// The chains of `member` in `group`, with their key ids.
+    pub fn group_chains_of(
+        &self,
+        group: &GroupId,
+        member: &PeerId,
+    ) -> Result<Vec<(PeerId, u64, ChainRow)>> {
+        let prefix = [&group.0[..], &peer_key(member)].concat();
+        let mut out = Vec::new();
+        for item in self.groups.chains.scan_prefix(prefix) {
+            let (k, v) = item?;
+            let Some((peer, key_id)) = split_chain_key(&k) else {
+                continue;
+            };
+            out.push((peer, key_id, dec("group_chains", &v)?));
+        }
+        Ok(out)
+    }
+
     /// Whether a message or change `id` from `author` is stored in `group` (or held).
     pub fn has_group_item(&self, group: &GroupId, author: &PeerId, id: &MessageId) -> Result<bool> {
         Ok(self
