@@ -58,6 +58,8 @@ pub const TREES: &[&str] = &[
     "group_failed",
     "group_updates_seen",
     "group_rosters",
+    "group_outgoing",
+    "group_by_id",
 ];
 
 /// One raw entry of a tree.

@@ -339,6 +339,28 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
     assert_eq!(hand.send(vec![honest]).await, vec![DmResult::Stored]);
     wait_group_text(&nodes[1], &group, "honest").await;
 
+    // A message under the id of someone else's message is refused: the id names Ana's.
+    let first_id = nodes[1]
+        .node
+        .group_chat(&group, 100)
+        .expect("chat")
+        .into_iter()
+        .find(|m| m.text == "first")
+        .expect("ana's first")
+        .id;
+    let stolen = hand.group_body(
+        group,
+        &mut key,
+        5,
+        first_id,
+        MessageBody::Text("stolen".into()),
+        None,
+    );
+    assert_eq!(
+        hand.send(vec![stolen]).await,
+        vec![DmResult::Rejected(DmRejection::Malformed)]
+    );
+
     // A reaction that arrives before its message waits for it.
     let later = MessageId(rand::random());
     let fire = hand.group_body(
@@ -397,7 +419,7 @@ async fn bad_rosters_keys_and_messages_change_nothing() {
         .map(|m| m.text)
         .collect();
     assert_eq!(texts.len(), chat_before + 3, "{texts:?}");
-    for bad in ["forged", "let me in", "under a wrong epoch"] {
+    for bad in ["forged", "let me in", "under a wrong epoch", "stolen"] {
         assert!(
             !texts.iter().any(|t| t == bad),
             "{bad} must not show: {texts:?}"

@@ -17,7 +17,7 @@ use crate::{
     group_rules::{self, OLD_CHAIN_GRACE_MS},
     store::{
         groups::{
-            chain_key, group_index_key, group_message_key, held_change_key, held_key,
+            by_id_key, chain_key, group_index_key, group_message_key, held_change_key, held_key,
             update_seen_key, ChainRow, GTree, GroupBatch, GroupRecord, GroupStatus, HeldChange,
             HeldEnvelope, MAX_HELD_CHANGES_PER_GROUP, MAX_HELD_PER_GROUP,
         },
@@ -48,7 +48,11 @@ impl Actor {
         }
         let group = update.group;
         let mut batch = GroupBatch::default();
-        batch.put(GTree::UpdatesSeen, update_seen_key(&peer, &id), Vec::new());
+        batch.put(
+            GTree::UpdatesSeen,
+            update_seen_key(&peer, &id),
+            now.to_be_bytes().to_vec(),
+        );
         let mut events = Vec::new();
         let mut record = self.store.group(&group)?;
         if let Some(roster) = &update.roster {
@@ -87,7 +91,16 @@ impl Actor {
                         adopted = again;
                     }
                     events.push(adopted.event);
-                    self.deferred_group_updates.extend(adopted.updates);
+                    let first =
+                        self.store.next_outgoing_key()? + self.deferred_group_updates as u64;
+                    for (seq, update) in (first..).zip(&adopted.updates) {
+                        batch.put(
+                            GTree::Outgoing,
+                            seq.to_be_bytes().to_vec(),
+                            paperplane_protocol::encode(update),
+                        );
+                    }
+                    self.deferred_group_updates += adopted.updates.len();
                     record = Some(adopted.record);
                 }
                 Ok(_) => {}
@@ -336,18 +349,23 @@ impl Actor {
     /// Sends the updates that group updates received in the last request called for,
     /// now that the 1:1 sessions that decrypted them are stored.
     pub(super) fn send_deferred_group_updates(&mut self) {
-        if self.deferred_group_updates.is_empty() {
+        if self.deferred_group_updates == 0 {
             return;
         }
-        let updates = std::mem::take(&mut self.deferred_group_updates);
+        self.deferred_group_updates = 0;
         let now = self.now();
-        let mut batch = GroupBatch::default();
-        let result = self
-            .queue_group_updates(&mut batch, updates, now)
-            .and_then(|rows| {
-                self.store.commit_group_batch(&batch)?;
-                Ok(rows)
-            });
+        let result = (|| -> Result<_> {
+            let waiting = self.store.group_outgoing()?;
+            let mut batch = GroupBatch::default();
+            let mut updates = Vec::with_capacity(waiting.len());
+            for (key, update) in waiting {
+                batch.remove(GTree::Outgoing, key);
+                updates.push(update);
+            }
+            let rows = self.queue_group_updates(&mut batch, updates, now)?;
+            self.store.commit_group_batch(&batch)?;
+            Ok(rows)
+        })();
         match result {
             Ok(rows) => {
                 for (peer, up_to) in rows {
@@ -384,7 +402,8 @@ impl Actor {
                 results.push(DmResult::Rejected(DmRejection::Malformed));
                 continue;
             };
-            let result = self.receive_group_envelope(peer, env.id, &group_env, now, &mut events)?;
+            let result =
+                self.receive_group_envelope(peer, env.id, &group_env, now, &mut events, None)?;
             if result == DmResult::Stored {
                 seen.ids.insert(env.id);
             }
@@ -401,6 +420,7 @@ impl Actor {
         env: &GroupEnvelope,
         now: u64,
         events: &mut Vec<Event>,
+        releasing: Option<&[u8]>,
     ) -> Result<DmResult> {
         let group = env.group;
         let reject = |r| Ok(DmResult::Rejected(r));
@@ -414,8 +434,14 @@ impl Actor {
             return reject(DmRejection::NotAMember);
         }
         let held = held_key(&group, &peer, env.key_id, &id);
-        if self.store.has_group_item(&group, &peer, &id)? || self.store.is_held(&held)? {
+        if self.store.has_group_item(&group, &peer, &id)?
+            || (releasing.is_none() && self.store.is_held(&held)?)
+        {
             return Ok(DmResult::Duplicate);
+        }
+        if self.store.group_id_taken(&group, &id)? {
+            // Another member's message has this id: a copy of it is not theirs to send.
+            return reject(DmRejection::Malformed);
         }
         let Some(mut row) = self.store.group_chain(&group, &peer, env.key_id)? else {
             let mut chat = self.store.group_chat(&group)?;
@@ -464,6 +490,11 @@ impl Actor {
         let index = group_index_key(&group, &peer, &id);
         let sent_at = inbox::clamp_sent_at(message.sent_at, now);
         let mut chat = self.store.group_chat(&group)?;
+        if let Some(key) = releasing {
+            // Released in the same transaction that stores it.
+            batch.remove(GTree::Held, key.to_vec());
+            chat.held = chat.held.saturating_sub(1);
+        }
         match message.body {
             MessageBody::Typing { active } => events.push(Event::GroupTyping {
                 group,
@@ -492,6 +523,7 @@ impl Actor {
                 let key = group_message_key(&group, sent_at, &peer, &id);
                 batch.put(GTree::Messages, key.clone(), encode(&stored));
                 batch.put(GTree::Index, index, key.clone());
+                batch.put(GTree::ById, by_id_key(&group, &id), key.clone());
                 chat.unread += 1;
                 chat.last_activity = chat.last_activity.max(sent_at);
                 chat.last_message = Some((peer, id));
@@ -536,6 +568,7 @@ impl Actor {
             }
             body => {
                 batch.put(GTree::Index, index, Vec::new());
+                batch.put(GTree::ById, by_id_key(&group, &id), Vec::new());
                 let target = body.target().copied();
                 match target.and_then(|t| self.store.group_message_by_id(&group, &t).transpose()) {
                     Some(found) => {
@@ -587,27 +620,32 @@ impl Actor {
         if held.is_empty() {
             return Ok(());
         }
-        let mut batch = GroupBatch::default();
-        let mut chat = self.store.group_chat(group)?;
-        chat.held = chat.held.saturating_sub(held.len() as u32);
-        for (key, _) in &held {
-            batch.remove(GTree::Held, key.clone());
-        }
-        batch.chat(group, &chat);
-        self.store.commit_group_batch(&batch)?;
-        let mut envelopes: Vec<(u32, HeldEnvelope)> = held
+        let mut envelopes: Vec<(u32, Vec<u8>, HeldEnvelope)> = held
             .into_iter()
-            .map(|(_, h)| {
+            .map(|(key, h)| {
                 let index = decode::<GroupCiphertext>(&h.envelope.sealed, MAX_GROUP_PAYLOAD_BYTES)
                     .map_or(u32::MAX, |c| c.index);
-                (index, h)
+                (index, key, h)
             })
             .collect();
-        envelopes.sort_by_key(|(index, _)| *index);
-        for (_, h) in envelopes {
-            let result = self.receive_group_envelope(*sender, h.id, &h.envelope, now, events)?;
+        envelopes.sort_by_key(|(index, _, _)| *index);
+        for (_, key, h) in envelopes {
+            let result =
+                self.receive_group_envelope(*sender, h.id, &h.envelope, now, events, Some(&key))?;
+            if result == DmResult::Rejected(DmRejection::RateLimited) {
+                // Still held: the group is a request with too many unread messages.
+                continue;
+            }
             if result != DmResult::Stored {
+                // It will never open: dropped (a crash before this leaves it held, to try
+                // again with the next key of its sender).
                 tracing::debug!(%sender, %group, ?result, "a held group message could not be opened");
+                let mut batch = GroupBatch::default();
+                let mut chat = self.store.group_chat(group)?;
+                chat.held = chat.held.saturating_sub(1);
+                batch.remove(GTree::Held, key);
+                batch.chat(group, &chat);
+                self.store.commit_group_batch(&batch)?;
             }
         }
         Ok(())
@@ -616,6 +654,16 @@ impl Actor {
     /// Erases chains past their grace and envelopes that waited too long for their key.
     pub(super) fn sweep_groups(&mut self) {
         let now = self.now();
+        // Once an hour: the marks of applied updates older than any retry (the outbox gives
+        // up after 30 days).
+        if (now / super::groups::SWEEP_EVERY_MS).is_multiple_of(60) {
+            if let Err(e) = self
+                .store
+                .prune_updates_seen(now.saturating_sub(31 * 24 * 3_600_000))
+            {
+                tracing::error!(error = %e, "pruning applied group updates");
+            }
+        }
         let result = (|| -> Result<()> {
             for group in self.store.group_ids()? {
                 let mut batch = GroupBatch::default();

@@ -17,7 +17,8 @@ use crate::{
     groups::GroupError,
     store::{
         groups::{
-            group_index_key, group_message_key, row_key, seen_key, GTree, GroupBatch, GroupChat,
+            by_id_key, group_index_key, group_message_key, row_key, seen_key, GTree, GroupBatch,
+            GroupChat,
         },
         messages::{DeliveryState, OutboxEntry, StoredMessage},
     },
@@ -252,12 +253,14 @@ impl Actor {
             None => {
                 let key = group_message_key(&group, sent_at, &self.me, &message.id);
                 batch.put(GTree::Messages, key.clone(), encode(&stored));
-                batch.put(GTree::Index, index, key);
+                batch.put(GTree::Index, index, key.clone());
+                batch.put(GTree::ById, by_id_key(&group, &message.id), key);
                 chat.last_activity = chat.last_activity.max(sent_at);
                 chat.last_message = Some((self.me, message.id));
             }
             Some((key, target, mut marks)) => {
                 batch.put(GTree::Index, index, Vec::new());
+                batch.put(GTree::ById, by_id_key(&group, &message.id), Vec::new());
                 let effect = chat_rules::apply(
                     &target,
                     &mut marks,

@@ -131,8 +131,9 @@ struct Actor {
     chat_photos: chat_photos::ChatPhotos,
     /// The timestamp of the newest message we sent to anyone (`Actor::next_stamp`).
     last_stamp: u64,
-    /// Group updates to send once the request being received is stored.
-    deferred_group_updates: Vec<(PeerId, paperplane_protocol::GroupUpdate)>,
+    /// How many group updates wait in `group_outgoing` for the request being received to
+    /// be stored (any left by a crash are sent at start).
+    deferred_group_updates: usize,
     /// When group keys and held envelopes were last swept.
     last_group_sweep: u64,
 }
@@ -230,7 +231,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             .map(|(_, up_to)| up_to.sent_at())
             .max()
             .unwrap_or(0),
-        deferred_group_updates: Vec::new(),
+        deferred_group_updates: 1,
         last_group_sweep: 0,
     };
     actor.publish_messaging_keys()?;
@@ -263,6 +264,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }
     }
     actor.remember_known_peers()?;
+    actor.send_deferred_group_updates();
     actor.resume_chat_photos()?;
     // Messages queued before the last stop (read back from disk, so durable) go out now, or
     // as soon as their peer is back.

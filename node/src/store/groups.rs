@@ -11,13 +11,15 @@
 //! | `group_chains` | group ‖ member ‖ key id → [`ChainRow`] (a member's chain; secret) |
 //! | `group_messages` | group ‖ sent_at ‖ author ‖ id → `StoredMessage` (`peer` is the author) |
 //! | `group_index` | group ‖ author ‖ id → messages key (empty for a change): dedup per (sender, id) |
+//! | `group_by_id` | group ‖ id → messages key (empty for a change): an id names one thing in a group, whoever sent it |
 //! | `group_marks` | messages key → `MessageMarks` |
 //! | `group_seen` | group ‖ member → (our messages seen up to, when) |
 //! | `group_held` | group ‖ sender ‖ key id ‖ id → [`HeldEnvelope`] (arrived before its key) |
 //! | `group_held_changes` | group ‖ target id ‖ author ‖ id → [`HeldChange`] (a change before its message) |
 //! | `group_sent` | outbox key → (id, sent_at, body) of a 1:1 group update, to seal it again |
 //! | `group_failed` | outbox key of a group message row → why it failed for that member |
-//! | `group_updates_seen` | peer ‖ id → (): 1:1 group updates already applied |
+//! | `group_updates_seen` | peer ‖ id → when: 1:1 group updates already applied |
+//! | `group_outgoing` | sequence → (member, update): our updates that adopting a roster called for, written with the adoption and sealed once the 1:1 session that brought the roster is stored |
 
 use paperplane_crypto::{encode_secret, ReceiverChain, SenderKey};
 use paperplane_protocol::{
@@ -137,6 +139,9 @@ pub struct HeldChange {
     pub body: MessageBody,
 }
 
+/// One of our group updates waiting to be sealed: to whom, and what.
+pub type Outgoing = (PeerId, paperplane_protocol::GroupUpdate);
+
 /// Most rosters kept per group (valid ones and ones waiting for their parent).
 pub const MAX_ROSTERS_KEPT: usize = 64;
 
@@ -153,6 +158,7 @@ pub(crate) struct GroupTrees {
     chains: sled::Tree,
     messages: sled::Tree,
     index: sled::Tree,
+    by_id: sled::Tree,
     marks: sled::Tree,
     seen: sled::Tree,
     held: sled::Tree,
@@ -160,6 +166,7 @@ pub(crate) struct GroupTrees {
     sent: sled::Tree,
     failed: sled::Tree,
     updates_seen: sled::Tree,
+    outgoing: sled::Tree,
 }
 
 impl GroupTrees {
@@ -173,6 +180,7 @@ impl GroupTrees {
             chains: t("group_chains")?,
             messages: t("group_messages")?,
             index: t("group_index")?,
+            by_id: t("group_by_id")?,
             marks: t("group_marks")?,
             seen: t("group_seen")?,
             held: t("group_held")?,
@@ -180,6 +188,7 @@ impl GroupTrees {
             sent: t("group_sent")?,
             failed: t("group_failed")?,
             updates_seen: t("group_updates_seen")?,
+            outgoing: t("group_outgoing")?,
         })
     }
 
@@ -221,6 +230,10 @@ pub enum GTree {
     UpdatesSeen,
     /// `group_rosters`.
     Rosters,
+    /// `group_outgoing`.
+    Outgoing,
+    /// `group_by_id`.
+    ById,
     /// `outbox`.
     Outbox,
     /// `conversations`.
@@ -327,6 +340,11 @@ pub fn group_index_key(group: &GroupId, author: &PeerId, id: &MessageId) -> Vec<
     [&group.0[..], &peer_key(author), &id.0].concat()
 }
 
+/// `group ‖ id`.
+pub fn by_id_key(group: &GroupId, id: &MessageId) -> Vec<u8> {
+    [&group.0[..], &id.0].concat()
+}
+
 /// `group ‖ member`.
 pub fn seen_key(group: &GroupId, member: &PeerId) -> Vec<u8> {
     [&group.0[..], &peer_key(member)].concat()
@@ -372,7 +390,7 @@ impl Store {
             return Ok(());
         }
         let g = &self.groups;
-        let trees: [&sled::Tree; 16] = [
+        let trees: [&sled::Tree; 18] = [
             &g.records,
             &g.chats,
             &g.my_keys,
@@ -387,6 +405,8 @@ impl Store {
             &g.failed,
             &g.updates_seen,
             &g.rosters,
+            &g.outgoing,
+            &g.by_id,
             &self.outbox,
             &self.conversations,
         ];
@@ -563,21 +583,25 @@ impl Store {
         Ok(Some((key.to_vec(), m, marks)))
     }
 
-    /// The group message with id `id` by anyone (ids are random; the first found).
+    /// The group message with id `id` (whoever sent it: an id names one thing in a group).
     pub fn group_message_by_id(
         &self,
         group: &GroupId,
         id: &MessageId,
     ) -> Result<Option<(Vec<u8>, StoredMessage, MessageMarks)>> {
-        for item in self.groups.messages.scan_prefix(group.0).rev() {
-            let (k, v) = item?;
-            if k.ends_with(&id.0) {
-                let m: StoredMessage = dec("group_messages", &v)?;
-                let marks = get(&self.groups.marks, "group_marks", &k)?.unwrap_or_default();
-                return Ok(Some((k.to_vec(), m, marks)));
-            }
-        }
-        Ok(None)
+        let Some(key) = self.groups.by_id.get(by_id_key(group, id))? else {
+            return Ok(None);
+        };
+        let Some(m) = get::<StoredMessage>(&self.groups.messages, "group_messages", &key)? else {
+            return Ok(None);
+        };
+        let marks = get(&self.groups.marks, "group_marks", &key)?.unwrap_or_default();
+        Ok(Some((key.to_vec(), m, marks)))
+    }
+
+    /// Whether id `id` is taken in `group` (by a message or a change, from anyone).
+    pub fn group_id_taken(&self, group: &GroupId, id: &MessageId) -> Result<bool> {
+        Ok(self.groups.by_id.contains_key(by_id_key(group, id))?)
     }
 
     /// The newest `limit` messages of `group` (oldest first), each with its key and marks.
@@ -633,6 +657,45 @@ impl Store {
         get(&self.groups.sent, "group_sent", key)
     }
 
+    /// Our group updates waiting to be sealed, in order, with their keys.
+    pub fn group_outgoing(&self) -> Result<Vec<(Vec<u8>, Outgoing)>> {
+        self.groups
+            .outgoing
+            .iter()
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((k.to_vec(), dec("group_outgoing", &v)?))
+            })
+            .collect()
+    }
+
+    /// The key after the last waiting group update.
+    pub fn next_outgoing_key(&self) -> Result<u64> {
+        Ok(match self.groups.outgoing.last()? {
+            Some((k, _)) => k
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(u64::MAX - 1)
+                .saturating_add(1),
+            None => 0,
+        })
+    }
+
+    /// Forgets the marks of updates applied before `before` (Unix ms).
+    pub fn prune_updates_seen(&self, before: u64) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for item in self.groups.updates_seen.iter() {
+            let (k, v) = item?;
+            let at = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            if at < before {
+                batch.remove(k);
+            }
+        }
+        self.groups.updates_seen.apply_batch(batch)?;
+        Ok(())
+    }
+
     /// Whether a 1:1 group update `id` from `peer` was applied already.
     pub fn group_update_seen(&self, peer: &PeerId, id: &MessageId) -> Result<bool> {
         Ok(self
@@ -653,6 +716,7 @@ impl Store {
             (&g.my_keys, GTree::MyKeys),
             (&g.chains, GTree::Chains),
             (&g.index, GTree::Index),
+            (&g.by_id, GTree::ById),
             (&g.seen, GTree::Seen),
             (&g.held, GTree::Held),
             (&g.held_changes, GTree::HeldChanges),
