@@ -610,3 +610,33 @@ async fn every_chat_feature_works_in_a_group() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_to_a_member_not_connected_yet_go_out_once_they_connect() {
+    // Ana knows Ben and Dina; Ben has never met Dina.
+    let mut ana = TestNode::start("ana").await;
+    let mut ben = TestNode::start("ben").await;
+    let mut dina = TestNode::start("dina").await;
+    ana.meet(&mut ben).await;
+    ana.meet(&mut dina).await;
+    let (a, b, d) = (ana.node.peer_id(), ben.node.peer_id(), dina.node.peer_id());
+    ben.node.follow(a).await.expect("follow");
+    dina.node.follow(a).await.expect("follow");
+    let group = ana
+        .node
+        .create_group("intro", vec![b, d])
+        .await
+        .expect("create")
+        .id;
+    for n in [&ben, &dina] {
+        wait_group(n, &group, "the group arrives", |g| g.members.len() == 3).await;
+    }
+    // Ben's key to Dina waits in his outbox (or for her keys); once they meet it goes.
+    ben.meet(&mut dina).await;
+    ben.node
+        .send_group_text(&group, "hi dina")
+        .await
+        .expect("send");
+    wait_group_text(&dina, &group, "hi dina").await;
+    wait_group_text(&ana, &group, "hi dina").await;
+}

@@ -651,6 +651,16 @@ impl Actor {
         Ok(())
     }
 
+    /// Tries again (every few seconds) the group updates that waited for members' keys.
+    pub(super) fn retry_parked_group_updates(&mut self, now: u64) {
+        if self.group_updates_parked && now.saturating_sub(self.last_parked_retry) >= 5_000 {
+            self.last_parked_retry = now;
+            self.group_updates_parked = false;
+            self.deferred_group_updates = 1;
+            self.send_deferred_group_updates();
+        }
+    }
+
     /// Erases chains past their grace and envelopes that waited too long for their key.
     pub(super) fn sweep_groups(&mut self) {
         let now = self.now();

@@ -360,6 +360,9 @@ impl Actor {
         let mut sessions: HashMap<PeerId, Conversation> = HashMap::new();
         let mut rows = HashMap::new();
         let mut rng = rand::rng();
+        // Updates to members whose keys this node does not have yet wait in
+        // `group_outgoing`, tried again at every sweep.
+        let mut parked = self.store.next_outgoing_key()?;
         for (peer, update) in updates {
             if peer == self.me || self.store.is_blocked(&peer)? {
                 continue;
@@ -375,7 +378,14 @@ impl Actor {
                     match self.fresh_session(conv, now) {
                         Ok(c) => c,
                         Err(e) => {
-                            tracing::warn!(%peer, error = %e, "cannot send a group update");
+                            tracing::info!(%peer, error = %e, "a group update waits for its member's keys");
+                            batch.put(
+                                GTree::Outgoing,
+                                parked.to_be_bytes().to_vec(),
+                                encode(&(peer, update)),
+                            );
+                            parked += 1;
+                            self.group_updates_parked = true;
                             continue;
                         }
                     }

@@ -134,6 +134,10 @@ struct Actor {
     /// How many group updates wait in `group_outgoing` for the request being received to
     /// be stored (any left by a crash are sent at start).
     deferred_group_updates: usize,
+    /// Whether group updates wait for members' keys (tried again at the next sweep).
+    group_updates_parked: bool,
+    /// When they were last tried.
+    last_parked_retry: u64,
     /// When group keys and held envelopes were last swept.
     last_group_sweep: u64,
 }
@@ -233,6 +237,8 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             .unwrap_or(0),
         deferred_group_updates: 1,
         last_group_sweep: 0,
+        group_updates_parked: false,
+        last_parked_retry: 0,
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
@@ -388,6 +394,7 @@ impl Actor {
         self.ask_about_due_authors();
         self.retry_chat_photos();
         let now = self.now();
+        self.retry_parked_group_updates(now);
         if now.saturating_sub(self.last_group_sweep) >= groups::SWEEP_EVERY_MS {
             self.last_group_sweep = now;
             self.sweep_groups();
