@@ -11,13 +11,14 @@
 //!   sends once it has adopted the change, so under its new key);
 //! - the sender's store bytes per message per member, with the members stopped (nothing
 //!   delivered): outbox rows and group trees, and the store directory on disk;
-//! - a group of `--big` members in which each member dials only the sender: the sender's
-//!   fan-out, the same timings, and `Node::status` on the sender timed while a burst is in
-//!   flight. Kademlia then connects the members to one another (the sender answers their
-//!   lookups with the others' addresses), so it does not stay a star: the connection counts
-//!   and open file descriptors are printed. In one process the fd limit (20,000 on the
-//!   development machine) bounds the size: 250 members ran out of descriptors (about 9,750
-//!   connections, each two sockets here) before the group was created; about 120 fit.
+//! - a group of `--big` members connected to the sender only, with Kademlia off
+//!   (`NodeConfig::kademlia`) so that it stays a star: the sender's fan-out, the same timings,
+//!   and `Node::status` on the sender timed while a burst is in flight. With Kademlia on, the
+//!   sender answers the members' lookups with everyone's addresses and the members connect to
+//!   one another: in one process the fd limit (20,000 on the development machine) then bounds
+//!   the size (250 members ran out of descriptors before the group was created; about 120
+//!   fit). In the star the members cannot hand their own keys to one another (they retry in
+//!   the background); only the sender sends.
 //!
 //! Every node runs in this process on a 2-worker tokio runtime (`--current-thread` for one
 //! thread): a time "until the last member stored it" includes every member's own work
@@ -201,23 +202,27 @@ fn listen(node: &Node, index: usize, tx: mpsc::UnboundedSender<Obs>) {
     });
 }
 
-async fn start_node(home: &Path, handle: &str) -> Node {
+async fn start_node(home: &Path, handle: &str, kademlia: bool) -> Node {
     let h = Home::new(home);
     if !h.is_initialised() {
         paperplane::init(&h, handle, None).expect("init");
     }
-    Node::start(NodeConfig::loopback(h)).await.expect("start")
+    let config = NodeConfig {
+        kademlia,
+        ..NodeConfig::loopback(h)
+    };
+    Node::start(config).await.expect("start")
 }
 
 impl Cluster {
-    async fn start(dir: &Path, n: usize) -> Cluster {
+    async fn start(dir: &Path, n: usize, kademlia: bool) -> Cluster {
         let (tx, obs) = mpsc::unbounded_channel();
         let mut members: Vec<Option<Member>> = (0..n).map(|_| None).collect();
         let started: Vec<(usize, Member)> = futures::stream::iter(0..n)
             .map(|i| {
                 let home = dir.join(format!("n{i}"));
                 async move {
-                    let node = start_node(&home, &format!("member{i}")).await;
+                    let node = start_node(&home, &format!("member{i}"), kademlia).await;
                     let addr = node.status().await.expect("status").listen_addrs[0].clone();
                     let peer = node.peer_id();
                     (
@@ -836,7 +841,7 @@ async fn store_cost(c: Cluster, group: &GroupId, count: usize) {
         .collect();
     c.shutdown().await;
     let (o0, r0, g0, d0) = store_bytes(&sender_home, &current);
-    let sender = start_node(&sender_home, "member0").await;
+    let sender = start_node(&sender_home, "member0", true).await;
     let (cpu0, _) = cpu_and_rss();
     let t = Instant::now();
     for k in 0..count {
@@ -887,7 +892,7 @@ async fn run(args: Args) {
         n - 1
     );
     let t = Instant::now();
-    let mut c = Cluster::start(&tmp.path().join("mesh"), n).await;
+    let mut c = Cluster::start(&tmp.path().join("mesh"), n, true).await;
     println!("  {n} nodes started in {:.1} s", t.elapsed().as_secs_f64());
     let pairs: Vec<(usize, usize)> = (0..n)
         .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
@@ -907,11 +912,11 @@ async fn run(args: Args) {
     if args.big >= 3 {
         let n = args.big;
         println!(
-            "group of {n} members (the sender and {} others), each member dialling only the sender; Kademlia (the sender answers lookups with the others' addresses) then connects members to one another, see the connection counts; only the sender sends",
+            "group of {n} members (the sender and {} others), each member connected to the sender only (Kademlia off, so it stays a star: members cannot hand their own keys to one another, which they retry in the background); only the sender sends",
             n - 1
         );
         let t = Instant::now();
-        let mut c = Cluster::start(&tmp.path().join("star"), n).await;
+        let mut c = Cluster::start(&tmp.path().join("star"), n, false).await;
         let (_, rss) = cpu_and_rss();
         println!(
             "  {n} nodes started in {:.1} s; process RSS {} MiB",

@@ -32,6 +32,10 @@ pub struct NodeConfig {
     /// to their feed topics). On by default; off, they arrive only by sync, which is how the
     /// catch-up path is tested and measured.
     pub feed_gossip: bool,
+    /// Whether the node runs Kademlia (`/paperplane/kad/1`), learning peers' addresses from
+    /// those it meets. On by default; off for many nodes in one process (a benchmark), where
+    /// every node would otherwise connect to every other.
+    pub kademlia: bool,
     /// Where the node reads the time (the system clock unless a test sets its own).
     pub clock: Clock,
     /// Bytes of the store's page cache ([`crate::store::DEFAULT_CACHE_BYTES`] by default).
@@ -54,6 +58,7 @@ impl NodeConfig {
             catch_up_first: Duration::from_millis(crate::anti_entropy::FIRST_INTERVAL_MS),
             catch_up_most: Duration::from_millis(crate::anti_entropy::MOST_INTERVAL_MS),
             feed_gossip: true,
+            kademlia: true,
             clock: Clock::system(),
             store_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
         }

@@ -144,7 +144,9 @@ impl Actor {
         match self.swarm.dial(opts) {
             Ok(()) => {
                 if let Some(p) = peer {
-                    self.swarm.behaviour_mut().kad.add_address(&p, addr);
+                    if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                        kad.add_address(&p, addr);
+                    }
                 }
                 self.pending_dials.insert(id, reply);
             }
@@ -152,7 +154,9 @@ impl Actor {
             // waits for that dial.
             Err(DialError::DialPeerConditionFalse(_)) if peer.is_some() => {
                 if let Some(p) = peer {
-                    self.swarm.behaviour_mut().kad.add_address(&p, addr);
+                    if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                        kad.add_address(&p, addr);
+                    }
                     self.awaiting_peer.entry(p).or_default().push((text, reply));
                 }
             }

@@ -162,7 +162,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         mut swarm,
         streams,
         over_cap,
-    } = net::build_swarm(identity.libp2p_keypair(), config.mdns)
+    } = net::build_swarm(identity.libp2p_keypair(), config.mdns, config.kademlia)
         .map_err(|e| Error::Transport(e.to_string()))?;
     let me = identity.peer_id();
     let parse = |a: &String| -> Result<Multiaddr> {
@@ -259,11 +259,9 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     }
     for addr in dial {
         if let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() {
-            actor
-                .swarm
-                .behaviour_mut()
-                .kad
-                .add_address(&peer, addr.clone());
+            if let Some(kad) = actor.swarm.behaviour_mut().kad.as_mut() {
+                kad.add_address(&peer, addr.clone());
+            }
         }
         if let Err(e) = actor.swarm.dial(addr.clone()) {
             tracing::warn!(%addr, error = %e, "dial failed");

@@ -139,16 +139,17 @@ impl Actor {
                 }
                 if info.protocols.contains(&KAD_PROTOCOL) {
                     for addr in info.listen_addrs {
-                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                        if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                            kad.add_address(&peer_id, addr);
+                        }
                     }
                 }
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
-                    self.swarm
-                        .behaviour_mut()
-                        .kad
-                        .add_address(&peer, addr.clone());
+                    if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                        kad.add_address(&peer, addr.clone());
+                    }
                     if !self.connected.contains(&peer) {
                         let _ = self.swarm.dial(addr);
                     }

@@ -27,7 +27,7 @@ pub struct Behaviour {
     /// `/paperplane/blob/1`.
     pub blob: request_response::Behaviour<FrameCodec>,
     /// Peer routing beyond the LAN.
-    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    pub kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     /// LAN discovery (off in tests).
     pub mdns: Toggle<mdns::tokio::Behaviour>,
 }

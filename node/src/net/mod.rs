@@ -193,7 +193,7 @@ pub struct Network {
 }
 
 /// Builds the swarm for `keypair`.
-pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Network, BuildError> {
+pub fn build_swarm(keypair: Keypair, mdns_on: bool, kad_on: bool) -> Result<Network, BuildError> {
     let err = |e: &dyn std::fmt::Display| BuildError(e.to_string());
     let (streams, over_cap) = StreamCaps::new();
     let swarm = SwarmBuilder::with_existing_identity(keypair)
@@ -222,6 +222,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Network, BuildErro
                 kad::Config::new(KAD_PROTOCOL),
             );
             kad.set_mode(Some(kad::Mode::Server));
+            let kad = kad_on.then_some(kad);
             let mdns = if mdns_on {
                 Some(mdns::tokio::Behaviour::new(
                     mdns::Config::default(),
@@ -246,7 +247,7 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool) -> Result<Network, BuildErro
                 sync,
                 dm,
                 blob,
-                kad,
+                kad: Toggle::from(kad),
                 mdns: Toggle::from(mdns),
             }))
         })
