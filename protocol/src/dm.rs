@@ -5,14 +5,13 @@
 //! (authenticated by the transport) to the responder. The response has one [`DmResult`] per
 //! envelope, in order, and is sent only after the stored ones are flushed to disk.
 
-use std::{fmt, str::FromStr};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
     decode, emoji, encode, encoding,
     error::{DecodeError, ValidationError},
-    ids::ParseIdError,
     BlobHash, PeerId, PhotoRef, Post, Signed,
 };
 
@@ -27,59 +26,10 @@ pub const MAX_DM_REQUEST_BYTES: usize = MAX_ENVELOPES_PER_REQUEST * (MAX_SEALED_
 /// Largest encoded response.
 pub const MAX_DM_RESPONSE_BYTES: usize = MAX_ENVELOPES_PER_REQUEST * 8 + 64;
 
-/// A message's id: 16 random bytes chosen by the sender; the inbox is deduplicated by it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MessageId(pub [u8; 16]);
-
-impl MessageId {
-    /// Lowercase hex.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for MessageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for MessageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MessageId({})", self.to_hex())
-    }
-}
-
-impl FromStr for MessageId {
-    type Err = ParseIdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut out = [0u8; 16];
-        hex::decode_to_slice(s, &mut out).map_err(|_| ParseIdError)?;
-        Ok(Self(out))
-    }
-}
-
-impl Serialize for MessageId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.serialize_str(&self.to_hex())
-        } else {
-            self.0.serialize(s)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for MessageId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if d.is_human_readable() {
-            String::deserialize(d)?
-                .parse()
-                .map_err(serde::de::Error::custom)
-        } else {
-            <[u8; 16]>::deserialize(d).map(Self)
-        }
-    }
-}
+crate::ids::random_id!(
+    /// A message's id: 16 random bytes chosen by the sender; the inbox is deduplicated by it.
+    MessageId
+);
 
 /// Longest excerpt a reply quotes, in grapheme clusters.
 pub const MAX_EXCERPT_GRAPHEMES: usize = 100;

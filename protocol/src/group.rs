@@ -26,59 +26,10 @@ pub const GROUP_PAYLOAD_TAG: u8 = 0x47;
 /// Largest encoded [`GroupEnvelope`] payload (a sealed message plus its framing).
 pub const MAX_GROUP_PAYLOAD_BYTES: usize = crate::dm::MAX_SEALED_BYTES + 512;
 
-/// A group chat's id: 16 random bytes chosen by its creator. Shown as 32 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GroupId(pub [u8; 16]);
-
-impl GroupId {
-    /// Lowercase hex.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for GroupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for GroupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "GroupId({})", self.to_hex())
-    }
-}
-
-impl std::str::FromStr for GroupId {
-    type Err = crate::ids::ParseIdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut out = [0u8; 16];
-        hex::decode_to_slice(s, &mut out).map_err(|_| crate::ids::ParseIdError)?;
-        Ok(Self(out))
-    }
-}
-
-impl Serialize for GroupId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.serialize_str(&self.to_hex())
-        } else {
-            self.0.serialize(s)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for GroupId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if d.is_human_readable() {
-            String::deserialize(d)?
-                .parse()
-                .map_err(serde::de::Error::custom)
-        } else {
-            <[u8; 16]>::deserialize(d).map(Self)
-        }
-    }
-}
+crate::ids::random_id!(
+    /// A group chat's id: 16 random bytes chosen by its creator.
+    GroupId
+);
 
 /// A key epoch: who could read the group's messages. A new one starts whenever someone
 /// leaves or is removed; every member then seals with a new sender key. The nonce tells two

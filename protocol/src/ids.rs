@@ -69,6 +69,67 @@ macro_rules! hash_id {
     };
 }
 
+/// A 16-byte random id (a message's, a group's), shown and parsed as 32 hex digits;
+/// serialized as hex in human-readable formats (JSON), as 16 bytes otherwise.
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub [u8; 16]);
+
+        impl $name {
+            /// Lowercase hex.
+            pub fn to_hex(&self) -> String {
+                hex::encode(self.0)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.to_hex())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::ids::ParseIdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let mut out = [0u8; 16];
+                hex::decode_to_slice(s, &mut out).map_err(|_| $crate::ids::ParseIdError)?;
+                Ok(Self(out))
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if s.is_human_readable() {
+                    s.serialize_str(&self.to_hex())
+                } else {
+                    serde::Serialize::serialize(&self.0, s)
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    <String as serde::Deserialize>::deserialize(d)?
+                        .parse()
+                        .map_err(serde::de::Error::custom)
+                } else {
+                    <[u8; 16] as serde::Deserialize>::deserialize(d).map(Self)
+                }
+            }
+        }
+    };
+}
+pub(crate) use random_id;
+
 hash_id!(
     /// SHA-256 of a blob's bytes (a photo): its address on `/paperplane/blob/1`.
     BlobHash
