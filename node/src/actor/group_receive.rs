@@ -328,11 +328,12 @@ impl Actor {
         if record.status != GroupStatus::Member || *peer == self.me {
             return Err("not a member");
         }
-        if !roster.is_member(peer)
-            && self
-                .store
-                .group_chains(&roster.group)
-                .map_or(true, |c| c.len() >= MAX_CHAINS_PER_GROUP)
+        // Current and replaced keys of members, and keys of joiners on their way: bounded,
+        // so no one (member or not) can make this node keep chains without end.
+        if self
+            .store
+            .group_chains(&roster.group)
+            .map_or(true, |c| c.len() >= MAX_CHAINS_PER_GROUP)
         {
             return Err("too many keys held for the group");
         }

@@ -444,7 +444,7 @@ impl Actor {
         }
         let newest = self
             .store
-            .group_messages(&group, 64)?
+            .group_messages(&group, 1_000)?
             .into_iter()
             .rev()
             .find(|(_, m, _)| !m.outgoing)
