@@ -671,8 +671,9 @@ impl Actor {
             if let Err(e) = self
                 .store
                 .prune_updates_seen(now.saturating_sub(31 * 24 * 3_600_000))
+                .and_then(|()| self.store.prune_group_sent())
             {
-                tracing::error!(error = %e, "pruning applied group updates");
+                tracing::error!(error = %e, "pruning applied and delivered group updates");
             }
         }
         let result = (|| -> Result<()> {

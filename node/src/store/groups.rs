@@ -193,8 +193,8 @@ impl GroupTrees {
     }
 
     /// The trees a settle touches besides `outbox` and `messages`.
-    pub(crate) fn settle_trees(&self) -> (&sled::Tree, &sled::Tree) {
-        (&self.sent, &self.failed)
+    pub(crate) fn failed_tree(&self) -> &sled::Tree {
+        &self.failed
     }
 }
 
@@ -680,6 +680,19 @@ impl Store {
                 .saturating_add(1),
             None => 0,
         })
+    }
+
+    /// Forgets the bodies of 1:1 group updates whose outbox rows are settled.
+    pub fn prune_group_sent(&self) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for key in self.groups.sent.iter().keys() {
+            let key = key?;
+            if !self.outbox.contains_key(&key)? {
+                batch.remove(key);
+            }
+        }
+        self.groups.sent.apply_batch(batch)?;
+        Ok(())
     }
 
     /// Forgets the marks of updates applied before `before` (Unix ms).

@@ -897,16 +897,16 @@ impl Store {
     /// removed, which makes its message delivered; a failure is also written into the
     /// message.
     pub fn settle(&self, rows: &[(OutboxKey, DeliveryState)]) -> Result<()> {
-        let (sent, failed) = self.groups.settle_trees();
-        tx_result((&self.outbox, &self.messages, sent, failed).transaction(
-            |(outbox, msgs, sent, failed)| {
+        // (A 1:1 group update's body, kept beside its row to seal it again, is pruned later:
+        // `Store::prune_group_sent`, off this path.)
+        let failed = self.groups.failed_tree();
+        tx_result(
+            (&self.outbox, &self.messages, failed).transaction(|(outbox, msgs, failed)| {
                 for (key, state) in rows {
                     let key = key.as_bytes();
                     let Some(row) = outbox.remove(key)? else {
                         continue;
                     };
-                    // A 1:1 group update keeps its body beside the row, to seal it again.
-                    sent.remove(key)?;
                     let DeliveryState::Failed(why) = state else {
                         continue;
                     };
@@ -922,8 +922,8 @@ impl Store {
                     }
                 }
                 Ok(())
-            },
-        ))
+            }),
+        )
     }
 
     /// Whether `peer` is blocked.
