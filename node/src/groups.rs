@@ -308,7 +308,9 @@ impl Node {
     }
 
     /// Sends `body` (text, reply, shared post, reaction, unsend, edit, …) to every member of
-    /// `group`: sealed once with the user's sender key, one outbox row per member.
+    /// `group`: sealed once with the user's sender key, one outbox row per member. Returns
+    /// once it is durably queued; with `Wait::Up(d)` it then waits up to `d` for every
+    /// member's acknowledgement (the other `Wait`s return at once, state `pending`).
     pub async fn send_to_group(
         &self,
         group: &GroupId,

@@ -503,12 +503,12 @@ impl Actor {
                 active,
                 expires_at: now + super::dm::TYPING_SHOWN_MS,
             }),
-            body if body.is_shown()
-                && record.folder == Folder::Requests
-                && chat.unread >= crate::delivery::inbox::MAX_UNREAD_PER_REQUEST =>
+            // Like a 1:1 request: no more until the user opens or accepts it.
+            ref body
+                if body.is_shown()
+                    && record.folder == Folder::Requests
+                    && chat.unread >= crate::delivery::inbox::MAX_UNREAD_PER_REQUEST =>
             {
-                // Like a 1:1 request: until the user opens or accepts it.
-                let _ = body;
                 return reject(DmRejection::RateLimited);
             }
             body if body.is_shown() => {
