@@ -318,24 +318,27 @@ impl Node {
         wait: Wait,
     ) -> Result<MessageView, SendError> {
         let group = *group;
+        // Listening before sending: the acknowledgements may beat the reply.
+        let events = matches!(wait, Wait::Up(_)).then(|| self.events());
         let mut view = self
             .send_command(
                 |reply| Command::Group(Request::Send { group, body, reply }),
                 Wait::Queued,
             )
             .await?;
-        if let Wait::Up(d) = wait {
+        if let (Wait::Up(d), Some(mut events)) = (wait, events) {
             let deadline = tokio::time::Instant::now() + d;
-            let mut events = self.events();
-            while view.state == MessageState::Pending {
-                if tokio::time::timeout_at(deadline, events.next())
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
+            loop {
+                // The store is the truth; an event only says when to look again.
                 if let Ok(Some(v)) = self.group_message(&group, &view.id) {
                     view = v;
+                }
+                if view.state != MessageState::Pending {
+                    break;
+                }
+                match tokio::time::timeout_at(deadline, events.next()).await {
+                    Ok(Some(_)) => {}
+                    _ => break,
                 }
             }
         }
