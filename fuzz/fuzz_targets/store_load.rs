@@ -30,6 +30,8 @@ const GROUP_TREES: &[&str] = &[
     "group_seen",
     "group_held",
     "group_held_changes",
+    "group_rosters",
+    "group_by_id",
 ];
 
 fuzz_target!(|data: &[u8]| {

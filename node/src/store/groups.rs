@@ -746,7 +746,7 @@ impl Store {
         self.commit_group_batch(&batch)
     }
 
-    /// Every group id with held envelopes or chains due to retire, for the sweep.
+    /// Every group this node holds (the sweep goes through them).
     pub fn group_ids(&self) -> Result<Vec<GroupId>> {
         let mut out = Vec::new();
         for k in self.groups.records.iter().keys() {
