@@ -272,6 +272,7 @@ mod tests {
             identity_key: ik.public_key(),
             identity_key_signature: ik.certificate().to_vec(),
             prekeys: vec![sign_prekey(identity, 7, spk.public(), expires_at)],
+            mailboxes: Vec::new(),
         };
         (ik, keys)
     }

@@ -133,6 +133,7 @@ impl PrekeyStore {
                 .iter()
                 .map(|p| sign_prekey(identity, p.id, p.pair.public(), p.expires_at))
                 .collect(),
+            mailboxes: Vec::new(),
         }
     }
 

@@ -164,6 +164,7 @@ mod tests {
                 expires_at: 99,
                 signature: vec![6; 64],
             }],
+            mailboxes: Vec::new(),
         }
     }
 

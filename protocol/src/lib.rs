@@ -14,6 +14,10 @@
 //! - [`faq`]: a business's frequently asked questions and the profile layouts carrying them.
 //! - [`emoji`]: emoji as graphemes, shortcodes, emoji-only messages.
 //! - [`blob`]: the `/paperplane/blob/1` chunked media transfer and image sniffing.
+//! - [`group`]: group rosters, keys and envelopes.
+//! - [`addresses`]: the signed, expiring address record a node publishes in the DHT.
+//! - [`mailbox`]: the `/paperplane/mailbox/1` store-and-forward request and response, and
+//!   the profile layout naming a user's mailboxes.
 //! - [`limits`]: every size and count bound in one place.
 //! - [`error`]: typed decoding and validation errors.
 #![forbid(unsafe_code)]
@@ -26,10 +30,12 @@ pub mod encoding;
 pub mod error;
 pub mod faq;
 pub mod gossip;
+pub mod addresses;
 pub mod group;
 pub mod handle;
 pub mod ids;
 pub mod limits;
+pub mod mailbox;
 pub mod records;
 pub mod sync;
 

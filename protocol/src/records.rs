@@ -70,7 +70,7 @@ fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), ValidationE
     Ok(())
 }
 
-fn check_time(at: u64, now: u64) -> Result<(), ValidationError> {
+pub(crate) fn check_time(at: u64, now: u64) -> Result<(), ValidationError> {
     if at > now.saturating_add(MAX_CLOCK_SKEW_MS) {
         return Err(ValidationError::FromTheFuture { at, now });
     }
@@ -110,6 +110,12 @@ pub struct MessagingKeys {
     pub identity_key_signature: Vec<u8>,
     /// The current signed prekey first, then up to two previous ones.
     pub prekeys: Vec<SignedPrekey>,
+    /// The nodes that keep mail for the author while it is offline (at most
+    /// [`crate::mailbox::MAX_MAILBOXES`]). Encoded with the keys by
+    /// `Profile::messaging`'s layout (see [`crate::mailbox`]), not by this derive, so the
+    /// keys alone keep their first encoding.
+    #[serde(skip)]
+    pub mailboxes: Vec<PeerId>,
 }
 
 /// A user's public profile. The newest `version` wins.
@@ -132,7 +138,9 @@ pub struct Profile {
     /// Set for business accounts.
     #[serde(with = "crate::faq::business_layout")]
     pub business: Option<BusinessInfo>,
-    /// Keys for end-to-end encrypted messaging, once the node publishes them.
+    /// Keys for end-to-end encrypted messaging, once the node publishes them, with the
+    /// author's mailboxes.
+    #[serde(with = "crate::mailbox::messaging_layout")]
     pub messaging: Option<MessagingKeys>,
 }
 
@@ -165,6 +173,7 @@ impl Record for Profile {
                     max: MAX_PREKEYS,
                 });
             }
+            crate::mailbox::validate_mailboxes(&self.author, &keys.mailboxes)?;
         }
         Ok(())
     }
