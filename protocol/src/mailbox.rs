@@ -203,16 +203,6 @@ pub(crate) mod messaging_layout {
 
     use super::*;
 
-    fn test_peer() -> PeerId {
-        use std::sync::atomic::{AtomicU8, Ordering};
-        static NEXT: AtomicU8 = AtomicU8::new(1);
-        let seed = [NEXT.fetch_add(1, Ordering::Relaxed); 32];
-        libp2p_identity::Keypair::ed25519_from_bytes(seed)
-            .expect("valid seed")
-            .public()
-            .to_peer_id()
-    }
-
     #[derive(Serialize, Deserialize)]
     struct Readable {
         #[serde(flatten)]
