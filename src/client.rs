@@ -12,9 +12,9 @@ use base64::Engine;
 use futures::{stream::BoxStream, StreamExt};
 use paperplane::{
     api::types::{
-        BlockState, BlockedPeer, Candidate, ConnectRequest, Connected, Created, Deleted, ErrorBody,
-        FollowState, LikeState, NewChatPhoto, NewComment, NewMessage, NewPost, NodeStatus,
-        ProfilePatch, RequestDecision, Resolved, SafetyNumber,
+        BlockState, BlockedPeer, Bootstrapped, Candidate, ConnectRequest, Connected, Created,
+        Deleted, ErrorBody, FollowState, LikeState, NewChatPhoto, NewComment, NewMessage, NewPost,
+        NodeStatus, ProfilePatch, RequestDecision, Resolved, SafetyNumber,
     },
     api::{server::parse_api_addr, BindError},
     event::Event,
@@ -156,6 +156,11 @@ impl Client {
     pub async fn connect(&self, addr: &str) -> Result<Connected, ClientError> {
         let body = ConnectRequest::new(addr);
         self.call(Method::POST, &["connect"], Some(&body)).await
+    }
+
+    /// `POST /v1/bootstrap`.
+    pub async fn bootstrap(&self) -> Result<Bootstrapped, ClientError> {
+        self.call(Method::POST, &["bootstrap"], None::<&()>).await
     }
 
     /// `POST /v1/posts`: the photos' bytes are sent as base64.

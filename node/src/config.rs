@@ -36,6 +36,16 @@ pub struct NodeConfig {
     /// those it meets. On by default; off for many nodes in one process (a benchmark), where
     /// every node would otherwise connect to every other.
     pub kademlia: bool,
+    /// Kademlia server mode (answering others' queries and storing records): `Some(true)`
+    /// always, `Some(false)` never, `None` (the default) once AutoNAT confirms the node is
+    /// publicly reachable. A relay server is always a DHT server.
+    pub dht_server: Option<bool>,
+    /// Whether the node offers to relay for peers that are not publicly reachable (relay v2
+    /// with limits, see [`crate::net::relay_server_config`]). Off by default.
+    pub relay_server: bool,
+    /// A connection idle this long to a peer the node has no use for (not followed or
+    /// following, no chat, no relay or mailbox duty, not a bootstrap peer) is closed.
+    pub idle_connection_timeout: Duration,
     /// Where the node reads the time (the system clock unless a test sets its own).
     pub clock: Clock,
     /// Bytes of the store's page cache ([`crate::store::DEFAULT_CACHE_BYTES`] by default).
@@ -59,6 +69,9 @@ impl NodeConfig {
             catch_up_most: Duration::from_millis(crate::anti_entropy::MOST_INTERVAL_MS),
             feed_gossip: true,
             kademlia: true,
+            dht_server: None,
+            relay_server: false,
+            idle_connection_timeout: Duration::from_secs(120),
             clock: Clock::system(),
             store_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
         }
@@ -75,14 +88,19 @@ impl NodeConfig {
         if let Some(m) = file.mdns {
             cfg.mdns = m;
         }
+        if let Some(r) = file.relay_server {
+            cfg.relay_server = r;
+        }
         Ok(cfg)
     }
 
-    /// A configuration for tests and local experiments: loopback only, no mDNS.
+    /// A configuration for tests and local experiments: loopback only, no mDNS, and a DHT
+    /// server from the start (AutoNAT has nothing to confirm on loopback).
     pub fn loopback(home: Home) -> Self {
         Self {
             listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
             mdns: false,
+            dht_server: Some(true),
             ..Self::new(home)
         }
     }

@@ -129,6 +129,9 @@ pub enum Error {
     /// A dial failed (refused, unreachable, the wrong peer).
     #[error("network: {0}")]
     Dial(String),
+    /// A peer id has no address record in the DHT and no known address.
+    #[error("network: {0} is not in the DHT (no address record, not in any routing table)")]
+    PeerNotFound(PeerId),
     /// A dial got no connection in time.
     #[error("network: {0}")]
     DialTimedOut(String),

@@ -244,6 +244,8 @@ pub struct FileConfig {
     pub bootstrap: Vec<String>,
     /// Whether mDNS discovery runs (default on).
     pub mdns: Option<bool>,
+    /// Whether the node relays for others (default off).
+    pub relay_server: Option<bool>,
     /// Command run for each notification (argv; see the README).
     pub notify_command: Vec<String>,
 }

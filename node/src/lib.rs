@@ -64,6 +64,7 @@ pub mod net;
 pub mod node;
 mod photo_messaging;
 pub mod profile;
+pub mod reach;
 pub mod serving;
 pub mod store;
 pub mod sync_rules;

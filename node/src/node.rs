@@ -173,9 +173,18 @@ impl Node {
     }
 
     /// Dials `addr` (a multiaddr, ideally ending in `/p2p/<id>`) and waits until connected.
+    /// A bare peer id is looked up in the DHT (its signed address record, else the routing
+    /// tables) and dialled at what is found, relayed addresses included:
+    /// [`Error::PeerNotFound`] if nothing is.
     pub async fn connect(&self, addr: &str) -> Result<PeerId> {
         let addr = addr.to_owned();
         self.ask(|reply| Command::Connect { addr, reply }).await
+    }
+
+    /// Re-runs the DHT bootstrap (a walk towards our own id that fills the routing table)
+    /// and answers with the number of peers in the table at its end.
+    pub async fn bootstrap(&self) -> Result<usize> {
+        self.ask(Command::Bootstrap).await
     }
 
     /// Resolves a peer reference: a peer id, or `@handle` (or a bare handle) among known

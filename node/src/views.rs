@@ -195,6 +195,30 @@ pub struct Status {
     pub rejected_records: u64,
     /// Streams peers hold open on this node now (each peer within its cap).
     pub inbound_streams: usize,
+    /// Whether peers on the internet can dial this node directly (AutoNAT).
+    pub reachability: crate::reach::Reachability,
+    /// Public addresses confirmed by AutoNAT.
+    pub external_addrs: Vec<String>,
+    /// Addresses through relays holding a reservation for this node (`…/p2p-circuit/p2p/<id>`).
+    pub relayed_addrs: Vec<String>,
+    /// Every open connection.
+    pub connections: Vec<ConnectionView>,
+    /// Peers in the DHT routing table.
+    pub dht_peers: usize,
+    /// Whether this node relays for others.
+    pub relay_server: bool,
+}
+
+/// One open connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConnectionView {
+    /// The peer.
+    #[schema(value_type = crate::api::schema::PeerIdText)]
+    pub peer: PeerId,
+    /// The address the connection runs over.
+    pub address: String,
+    /// Whether it runs through a relay.
+    pub relayed: bool,
 }
 
 /// Where a message stands, as shown to people (serialized as `pending`, `delivered`,

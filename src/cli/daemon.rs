@@ -29,6 +29,11 @@ pub struct DaemonArgs {
     /// Turn off LAN discovery by mDNS.
     #[arg(long)]
     pub no_mdns: bool,
+    /// Relay for peers that are not publicly reachable (relay v2, with limits on
+    /// reservations, circuits, their duration and bytes); also makes the node a DHT server.
+    /// Off by default, or `relay_server` in the config file.
+    #[arg(long)]
+    pub relay_server: bool,
     /// Address of the local API, loopback only; port 0 picks a free port.
     /// Default: `api` in the config file, else 127.0.0.1:7878.
     #[arg(long, value_name = "HOST:PORT")]
@@ -67,6 +72,9 @@ pub async fn run(home: Home, args: DaemonArgs, json: bool) -> anyhow::Result<()>
     config.connect = args.connect;
     if args.no_mdns {
         config.mdns = false;
+    }
+    if args.relay_server {
+        config.relay_server = true;
     }
     let notify_command = if args.no_notify {
         Vec::new()

@@ -83,9 +83,12 @@ pub enum Command {
     Status,
     /// Dial a peer (a multiaddr, e.g. one from its `status`).
     Connect {
-        /// The address, ideally ending in /p2p/<peer-id>.
+        /// The address, ideally ending in /p2p/<peer-id>; or a bare peer id, looked up in
+        /// the DHT (its signed address record, relayed addresses included).
         multiaddr: String,
     },
+    /// Re-run the DHT bootstrap from the peers known; prints the routing table's size.
+    Bootstrap,
     /// Show or change profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -438,6 +441,15 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         Command::Connect { multiaddr } => {
             let c = client.connect(&multiaddr).await?;
             out.value(&c, || format!("connected to {}\n", c.peer_id))
+        }
+        Command::Bootstrap => {
+            let b = client.bootstrap().await?;
+            out.value(&b, || {
+                format!(
+                    "{} in the DHT routing table\n",
+                    format::count(b.dht_peers, "peer")
+                )
+            })
         }
         Command::Profile(ProfileCommand::Show { peer }) => {
             let p = client.profile(peer.as_deref()).await?;

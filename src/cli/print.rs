@@ -7,6 +7,7 @@ use paperplane::{
     api::types::{BlockedPeer, NodeStatus, SafetyNumber},
     event::Event,
     profile::fingerprint,
+    reach::Reachability,
     views::{ChatView, FollowView, MessageView, PostView, ProfileView},
     PeerId,
 };
@@ -52,8 +53,41 @@ pub fn status(status: &NodeStatus) -> String {
     if s.listen_addrs.is_empty() {
         lines.push(("listening", "(no address yet)".into()));
     }
-    for (i, a) in s.listen_addrs.iter().enumerate() {
+    for (i, a) in s
+        .listen_addrs
+        .iter()
+        .filter(|a| !a.contains("/p2p-circuit"))
+        .enumerate()
+    {
         lines.push((if i == 0 { "listening" } else { "" }, a.clone()));
+    }
+    lines.push((
+        "reachable",
+        match s.reachability {
+            Reachability::Public => "publicly (AutoNAT)".to_owned(),
+            Reachability::Private => "through relays only (behind a NAT or firewall)".to_owned(),
+            Reachability::Unknown => "not known yet".to_owned(),
+        },
+    ));
+    for (i, a) in s.external_addrs.iter().enumerate() {
+        lines.push((if i == 0 { "public" } else { "" }, a.clone()));
+    }
+    for (i, a) in s.relayed_addrs.iter().enumerate() {
+        lines.push((if i == 0 { "relayed" } else { "" }, a.clone()));
+    }
+    lines.push((
+        "dht",
+        format!("{} in the routing table", count(s.dht_peers, "peer")),
+    ));
+    if s.relay_server {
+        lines.push(("relay", "relaying for others".to_owned()));
+    }
+    let relayed = s.connections.iter().filter(|c| c.relayed).count();
+    if relayed > 0 {
+        lines.push((
+            "connections",
+            format!("{} through relays", count(relayed, "connection")),
+        ));
     }
     table(&rows(&lines))
 }

@@ -15,6 +15,7 @@ mod cli;
 mod cli_business;
 mod cli_groups;
 mod crowd;
+mod discovery;
 mod feed;
 mod flood;
 mod gossip;

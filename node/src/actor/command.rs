@@ -29,6 +29,8 @@ pub(crate) enum Command {
         /// Answered once connected.
         reply: oneshot::Sender<Result<PeerId>>,
     },
+    /// Re-run the DHT bootstrap; answered with the routing table's size.
+    Bootstrap(oneshot::Sender<Result<usize>>),
     /// Change the own profile.
     SetProfile {
         /// The change.

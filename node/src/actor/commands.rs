@@ -27,6 +27,7 @@ impl Actor {
                 let _ = reply.send(Ok(self.status()));
             }
             Command::Connect { addr, reply } => self.connect(addr, reply),
+            Command::Bootstrap(reply) => self.bootstrap(reply),
             Command::SetProfile { update, reply } => {
                 let _ = reply.send(self.set_profile(&update));
             }
@@ -100,6 +101,11 @@ impl Actor {
         addr: String,
         reply: tokio::sync::oneshot::Sender<Result<PeerId>>,
     ) {
+        if let Ok(peer) = addr.trim().parse::<PeerId>() {
+            // A bare peer id: found through the DHT.
+            self.connect_by_id(peer, reply);
+            return;
+        }
         let text = addr.clone();
         let addr: Multiaddr = match addr.parse() {
             Ok(a) => a,

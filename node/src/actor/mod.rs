@@ -22,6 +22,7 @@ mod chat_photos;
 mod chats;
 mod command;
 mod commands;
+mod discovery;
 mod dm;
 mod flush;
 mod group_receive;
@@ -140,6 +141,8 @@ struct Actor {
     last_parked_retry: u64,
     /// When group keys and held envelopes were last swept.
     last_group_sweep: u64,
+    /// Reachability, relays, the address record, lookups by peer id.
+    discovery: discovery::Discovery,
 }
 
 /// A duration in whole milliseconds, saturating.
@@ -162,8 +165,20 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         mut swarm,
         streams,
         over_cap,
-    } = net::build_swarm(identity.libp2p_keypair(), config.mdns, config.kademlia)
-        .map_err(|e| Error::Transport(e.to_string()))?;
+    } = net::build_swarm(
+        identity.libp2p_keypair(),
+        net::NetOptions {
+            mdns: config.mdns,
+            kademlia: config.kademlia,
+            dht_server: if config.relay_server {
+                Some(true)
+            } else {
+                config.dht_server
+            },
+            relay_server: config.relay_server,
+        },
+    )
+    .map_err(|e| Error::Transport(e.to_string()))?;
     let me = identity.peer_id();
     let parse = |a: &String| -> Result<Multiaddr> {
         a.parse()
@@ -239,6 +254,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         last_group_sweep: 0,
         group_updates_parked: false,
         last_parked_retry: 0,
+        discovery: discovery::Discovery::default(),
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
@@ -257,8 +273,11 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             Err(_) => break,
         }
     }
-    for addr in dial {
+    for (i, addr) in dial.into_iter().enumerate() {
         if let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() {
+            if i < config.bootstrap.len() {
+                actor.discovery.bootstrap_peers.insert(peer);
+            }
             if let Some(kad) = actor.swarm.behaviour_mut().kad.as_mut() {
                 kad.add_address(&peer, addr.clone());
             }
@@ -389,6 +408,7 @@ impl Actor {
 
     fn on_tick(&mut self) {
         self.drive_outbox(Input::Tick);
+        self.discovery_tick();
         self.ask_about_due_authors();
         self.retry_chat_photos();
         let now = self.now();
@@ -416,7 +436,7 @@ impl Actor {
         let _ = self.events.send(event);
     }
 
-    fn status(&self) -> Status {
+    fn status(&mut self) -> Status {
         let handle = self
             .store
             .profile(&self.me)
@@ -443,6 +463,16 @@ impl Actor {
             peers,
             rejected_records: self.rejected,
             inbound_streams: self.streams.held(),
+            reachability: self.discovery.reachability,
+            external_addrs: self
+                .swarm
+                .external_addresses()
+                .map(|a| a.to_string())
+                .collect(),
+            relayed_addrs: self.relayed_addrs(),
+            connections: self.connection_views(),
+            dht_peers: self.dht_peers(),
+            relay_server: self.swarm.behaviour().relay_server.is_enabled(),
         }
     }
 }

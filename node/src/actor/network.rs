@@ -23,14 +23,25 @@ impl Actor {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
                 self.listen_addrs.push(address);
+                self.addresses_changed();
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 self.listen_addrs.retain(|a| *a != address);
+                self.addresses_changed();
             }
+            SwarmEvent::ListenerClosed { listener_id, .. } => {
+                self.discovery_listener_closed(listener_id);
+            }
+            SwarmEvent::ExternalAddrConfirmed { address } => {
+                tracing::info!(%address, "public address confirmed");
+                self.external_addresses_changed();
+            }
+            SwarmEvent::ExternalAddrExpired { .. } => self.external_addresses_changed(),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 connection_id,
                 num_established,
+                endpoint,
                 ..
             } => {
                 if let Some(why) = self.inbox.banned(&peer_id, self.now()) {
@@ -53,6 +64,7 @@ impl Actor {
                 for (_, reply) in self.awaiting_peer.remove(&peer_id).unwrap_or_default() {
                     let _ = reply.send(Ok(peer_id));
                 }
+                self.discovery_connected(peer_id, connection_id, &endpoint);
                 if num_established.get() == 1 {
                     self.connected.insert(peer_id);
                     self.emit(Event::PeerConnected { peer: peer_id });
@@ -63,9 +75,14 @@ impl Actor {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                num_established,
                 ..
             } => {
+                self.discovery_disconnected(connection_id);
+                if num_established > 0 {
+                    return;
+                }
                 self.connected.remove(&peer_id);
                 self.forget_syncs(&peer_id);
                 self.forget_chunk_requests(&peer_id);
@@ -83,6 +100,9 @@ impl Actor {
                     } else {
                         Error::Dial(message)
                     }));
+                }
+                if let Some(peer) = peer_id {
+                    self.discovery_dial_failed(peer, &error.to_string());
                 }
                 // That dial used other addresses; each waiting caller now dials its own.
                 let waiting = peer_id.and_then(|p| self.awaiting_peer.remove(&p));
@@ -133,6 +153,7 @@ impl Actor {
             BehaviourEvent::Blob(ev) => self.on_blob_event(ev),
             BehaviourEvent::Dm(ev) => self.on_dm_event(ev),
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                self.discovery_identified(peer_id, &info);
                 let addrs: Vec<String> = info.listen_addrs.iter().map(|a| a.to_string()).collect();
                 if let Err(e) = self.store.put_addresses(&peer_id, &addrs) {
                     tracing::warn!(error = %e, "remembering a peer's addresses");
@@ -145,6 +166,11 @@ impl Actor {
                     }
                 }
             }
+            BehaviourEvent::Kad(ev) => self.on_kad(ev),
+            BehaviourEvent::RelayClient(ev) => self.on_relay_client(ev),
+            BehaviourEvent::RelayServer(ev) => self.on_relay_server(ev),
+            BehaviourEvent::Dcutr(ev) => self.on_dcutr(ev),
+            BehaviourEvent::AutonatClient(ev) => self.on_autonat(ev),
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
                     if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {

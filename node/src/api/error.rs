@@ -73,7 +73,8 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::NoConversation(_)
         | Error::NoRequest(_)
         | Error::PhotoUnavailable(_)
-        | Error::NotAPhoto(_) => StatusCode::NOT_FOUND,
+        | Error::NotAPhoto(_)
+        | Error::PeerNotFound(_) => StatusCode::NOT_FOUND,
         Error::ChatPhotoNotReady { .. } => StatusCode::CONFLICT,
         Error::Send(e) => send_status(e),
         Error::Business(crate::business::BusinessError::NoTemplate(_)) => StatusCode::NOT_FOUND,

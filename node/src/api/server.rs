@@ -221,6 +221,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(profiles::profile)))
         .routes(small(routes!(profiles::resolve)))
         .routes(small(routes!(node_routes::connect)))
+        .routes(small(routes!(node_routes::bootstrap)))
         .routes((schemas, paths, upload))
         .routes(small(routes!(posts::post)))
         .routes(small(routes!(posts::feed)))
@@ -402,7 +403,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 74, "one operation per route");
+        assert_eq!(ops.len(), 75, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

@@ -109,8 +109,13 @@ pub struct NewComment {
 #[serde(deny_unknown_fields)]
 pub struct ConnectRequest {
     /// A multiaddr with a transport (`/ip4/…/tcp/…` or `/ip4/…/udp/…/quic-v1`, or the same
-    /// with `/ip6/`), ideally ending in `/p2p/<peer-id>`.
-    #[schema(min_length = 1, max_length = 1024, pattern = "^/")]
+    /// with `/ip6/`), ideally ending in `/p2p/<peer-id>`; or a bare peer id, looked up in the
+    /// DHT.
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^(/|12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$)"
+    )]
     pub addr: String,
     /// How long to wait for the connection, in ms (1 to 60,000; default 20,000). Past it the
     /// answer is 504.
@@ -215,6 +220,13 @@ impl FeedQuery {
     pub const DEFAULT_LIMIT: usize = 50;
     /// The largest limit accepted.
     pub const MAX_LIMIT: usize = 1000;
+}
+
+/// The answer to `POST /v1/bootstrap`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Bootstrapped {
+    /// Peers in the DHT routing table after the walk.
+    pub dht_peers: usize,
 }
 
 /// `GET /v1/status`: the node's [`Status`] and the size of its outbox.

@@ -3,7 +3,8 @@
 #![allow(missing_docs)]
 
 use libp2p::{
-    connection_limits, gossipsub, identify, kad, mdns, ping, request_response,
+    autonat, connection_limits, dcutr, gossipsub, identify, kad, mdns, ping, relay,
+    request_response,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
 };
 
@@ -26,8 +27,20 @@ pub struct Behaviour {
     pub dm: request_response::Behaviour<FrameCodec>,
     /// `/paperplane/blob/1`.
     pub blob: request_response::Behaviour<FrameCodec>,
-    /// Peer routing beyond the LAN.
+    /// `/paperplane/mailbox/1`.
+    pub mailbox: request_response::Behaviour<FrameCodec>,
+    /// Peer routing and address records beyond the LAN.
     pub kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+    /// Reservations on relays and connections through them.
+    pub relay_client: relay::client::Behaviour,
+    /// Relaying for others (`--relay-server`).
+    pub relay_server: Toggle<relay::Behaviour>,
+    /// Hole punching: a relayed connection upgraded to a direct one.
+    pub dcutr: dcutr::Behaviour,
+    /// Asks peers to dial our address candidates back: are we publicly reachable?
+    pub autonat_client: autonat::v2::client::Behaviour,
+    /// Dials other peers' candidates back for them.
+    pub autonat_server: autonat::v2::server::Behaviour,
     /// LAN discovery (off in tests).
     pub mdns: Toggle<mdns::tokio::Behaviour>,
 }

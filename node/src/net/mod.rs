@@ -1,9 +1,13 @@
 //! The libp2p side: the composed `NetworkBehaviour` and the swarm built from it.
 //!
-//! TCP+Noise+Yamux and QUIC; identify, ping, gossipsub (strict signing, every message
-//! validated by the actor before it is forwarded, peer scoring so rejected senders lose
-//! score), request-response for `/paperplane/sync/1`, `/paperplane/dm/1` and `/paperplane/blob/1`, Kademlia on
-//! `/paperplane/kad/1`, optional mDNS, and connection limits.
+//! TCP+Noise+Yamux, QUIC and relayed circuits; identify, ping, gossipsub (strict signing,
+//! every message validated by the actor before it is forwarded, peer scoring so rejected
+//! senders lose score), request-response for `/paperplane/sync/1`, `/paperplane/dm/1`,
+//! `/paperplane/blob/1` and `/paperplane/mailbox/1`, Kademlia on `/paperplane/kad/1` (records
+//! validated by the actor before they are stored), relay v2 (client always, server on
+//! request), DCUtR hole punching, AutoNAT v2 (client and server), optional mDNS, and
+//! connection limits. Nothing here limits or scores peers by IP address: every peer reached
+//! through a relay arrives from the relay's address, and many honest peers share one.
 //!
 //! What a peer can make the node hold is bounded: inbound streams per connection and per peer
 //! (`stream_caps`, under the protocols, on both transports), the time to name a stream's
@@ -27,9 +31,9 @@ pub use stream_caps::{
 use std::time::Duration;
 
 use libp2p::{
-    connection_limits, gossipsub, identify,
+    autonat, connection_limits, dcutr, gossipsub, identify,
     identity::Keypair,
-    kad, mdns, ping,
+    kad, mdns, ping, relay,
     request_response::{self, ProtocolSupport},
     swarm::behaviour::toggle::Toggle,
     StreamProtocol, Swarm, SwarmBuilder,
@@ -55,6 +59,12 @@ pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/sync/
 pub const DM_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/dm/1");
 /// Media protocol name.
 pub const BLOB_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/blob/1");
+/// Store-and-forward protocol name.
+pub const MAILBOX_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/mailbox/1");
+/// Concurrent `/paperplane/mailbox/1` streams per connection, both directions together.
+pub const MAX_MAILBOX_STREAMS: usize = 4;
+/// How long a DHT query (a lookup, a record put) may take.
+pub const DHT_QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Gossipsub's per-RPC limit: the largest record plus room for the signed envelope. Every node
 /// version must use this or a larger value (a smaller receiver drops the whole stream).
 pub const GOSSIP_MAX_TRANSMIT: usize = limits::MAX_GOSSIP_BYTES + 16 * 1024;
@@ -178,6 +188,53 @@ pub fn dm_behaviour(support: ProtocolSupport) -> request_response::Behaviour<Fra
     )
 }
 
+/// The `/paperplane/mailbox/1` behaviour with its frame and stream limits.
+pub fn mailbox_behaviour(support: ProtocolSupport) -> request_response::Behaviour<FrameCodec> {
+    use paperplane_protocol::mailbox::{MAX_MAILBOX_REQUEST_BYTES, MAX_MAILBOX_RESPONSE_BYTES};
+    request_response::Behaviour::with_codec(
+        FrameCodec::new(MAX_MAILBOX_REQUEST_BYTES, MAX_MAILBOX_RESPONSE_BYTES),
+        [(MAILBOX_PROTOCOL, support)],
+        request_response::Config::default()
+            .with_request_timeout(REQUEST_TIMEOUT)
+            .with_max_concurrent_streams(MAX_MAILBOX_STREAMS),
+    )
+}
+
+/// What a relay server (`--relay-server`) grants: generous enough that a chat over a relay
+/// works for a long conversation, bounded so that one relay serves many. Rate limits are per
+/// peer only, never per IP address (see the module docs).
+pub fn relay_server_config() -> relay::Config {
+    use std::num::NonZeroU32;
+    let limit = |n: u32| NonZeroU32::new(n).expect("a limit above zero");
+    relay::Config {
+        max_reservations: 1024,
+        max_reservations_per_peer: 4,
+        reservation_duration: Duration::from_secs(60 * 60),
+        reservation_rate_limiters: Vec::new(),
+        max_circuits: 256,
+        max_circuits_per_peer: 16,
+        max_circuit_duration: Duration::from_secs(60 * 60),
+        max_circuit_bytes: 64 << 20,
+        circuit_src_rate_limiters: Vec::new(),
+    }
+    .reservation_rate_per_peer(limit(20), Duration::from_secs(30))
+    .circuit_src_per_peer(limit(120), Duration::from_secs(1))
+}
+
+/// How the network stack is put together (from [`crate::config::NodeConfig`]).
+#[derive(Clone, Copy, Debug)]
+pub struct NetOptions {
+    /// LAN discovery by mDNS.
+    pub mdns: bool,
+    /// Kademlia at all.
+    pub kademlia: bool,
+    /// Kademlia server mode: `Some(true)` always, `Some(false)` never, `None` once AutoNAT
+    /// confirms a public address.
+    pub dht_server: Option<bool>,
+    /// Relay for others.
+    pub relay_server: bool,
+}
+
 /// The behaviour the swarm runs: [`Behaviour`], whose inbound streams must name their
 /// protocol within [`NEGOTIATION_TIMEOUT`].
 pub type NodeBehaviour = ShortNegotiation<Behaviour>;
@@ -193,12 +250,13 @@ pub struct Network {
 }
 
 /// Builds the swarm for `keypair`.
-pub fn build_swarm(keypair: Keypair, mdns_on: bool, kad_on: bool) -> Result<Network, BuildError> {
+pub fn build_swarm(keypair: Keypair, options: NetOptions) -> Result<Network, BuildError> {
     let err = |e: &dyn std::fmt::Display| BuildError(e.to_string());
     let (streams, over_cap) = StreamCaps::new();
+    let (relayed, relay_client) = relay::client::new(keypair.public().to_peer_id());
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_other_transport(|key| transport::build(key, &streams))
+        .with_other_transport(|key| transport::build(key, &streams, relayed))
         .map_err(|e| err(&e))?
         .with_behaviour(|key| {
             let peer_id = key.public().to_peer_id();
@@ -216,14 +274,30 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool, kad_on: bool) -> Result<Netw
             let sync = sync_behaviour(ProtocolSupport::Full);
             let dm = dm_behaviour(ProtocolSupport::Full);
             let blob = blob_behaviour(ProtocolSupport::Full);
+            let mailbox = mailbox_behaviour(ProtocolSupport::Full);
+            let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+            // Records are validated by the actor before it stores them.
+            kad_config
+                .set_record_filtering(kad::StoreInserts::FilterBoth)
+                .set_query_timeout(DHT_QUERY_TIMEOUT);
             let mut kad = kad::Behaviour::with_config(
                 peer_id,
                 kad::store::MemoryStore::new(peer_id),
-                kad::Config::new(KAD_PROTOCOL),
+                kad_config,
             );
-            kad.set_mode(Some(kad::Mode::Server));
-            let kad = kad_on.then_some(kad);
-            let mdns = if mdns_on {
+            kad.set_mode(match options.dht_server {
+                Some(true) => Some(kad::Mode::Server),
+                Some(false) => Some(kad::Mode::Client),
+                None => None,
+            });
+            let kad = options.kademlia.then_some(kad);
+            let relay_server = options.relay_server.then(|| {
+                let mut relay = relay::Behaviour::new(peer_id, relay_server_config());
+                // The operator asked for it: serve without waiting for AutoNAT.
+                relay.set_status(Some(relay::Status::Enable));
+                relay
+            });
+            let mdns = if options.mdns {
                 Some(mdns::tokio::Behaviour::new(
                     mdns::Config::default(),
                     peer_id,
@@ -247,7 +321,13 @@ pub fn build_swarm(keypair: Keypair, mdns_on: bool, kad_on: bool) -> Result<Netw
                 sync,
                 dm,
                 blob,
+                mailbox,
                 kad: Toggle::from(kad),
+                relay_client,
+                relay_server: Toggle::from(relay_server),
+                dcutr: dcutr::Behaviour::new(peer_id),
+                autonat_client: autonat::v2::client::Behaviour::default(),
+                autonat_server: autonat::v2::server::Behaviour::default(),
                 mdns: Toggle::from(mdns),
             }))
         })

@@ -17,7 +17,7 @@ use super::{ApiResult, AppState};
 use crate::api::{
     body::StrictJson,
     error::ApiError,
-    types::{ConnectRequest, Connected, ErrorBody, NodeStatus},
+    types::{Bootstrapped, ConnectRequest, Connected, ErrorBody, NodeStatus},
 };
 
 /// This node: peer id, handle, listen addresses, connected peers, messages waiting in the
@@ -36,9 +36,11 @@ pub(crate) async fn status(State(s): State<AppState>) -> ApiResult<NodeStatus> {
     request_body = ConnectRequest,
     responses(
         (status = 200, description = "Connected.", body = Connected),
-        (status = 400, description = "Not a multiaddr, one without a transport \
-            (`/ip4/…/tcp/…`, `/ip4/…/udp/…/quic-v1` or the same with `/ip6/`), this node's own \
-            address, or a timeout out of range.", body = ErrorBody),
+        (status = 400, description = "Not a multiaddr or peer id, a multiaddr without a \
+            transport (`/ip4/…/tcp/…`, `/ip4/…/udp/…/quic-v1` or the same with `/ip6/`), this \
+            node's own address, or a timeout out of range.", body = ErrorBody),
+        (status = 404, description = "A bare peer id the DHT knows no address for.",
+            body = ErrorBody),
         (status = 502, description = "The dial failed: refused, unreachable, or the peer \
             is not the one named by `/p2p/`.", body = ErrorBody),
         (status = 504, description = "No connection within the timeout.", body = ErrorBody),
@@ -66,6 +68,23 @@ pub(crate) async fn connect(
         Err(_) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             format!("no connection to {} within {timeout_ms} ms", req.addr),
+        )),
+    }
+}
+
+/// Re-runs the DHT bootstrap and answers with the routing table's size at its end.
+#[utoipa::path(post, path = "/v1/bootstrap", tag = "node", operation_id = "bootstrap",
+    responses(
+        (status = 200, description = "The bootstrap walk ended.", body = Bootstrapped),
+        (status = 502, description = "No DHT peer is known (or the DHT is off).", body = ErrorBody),
+        (status = 504, description = "The walk did not end within 30 s.", body = ErrorBody),
+    ))]
+pub(crate) async fn bootstrap(State(s): State<AppState>) -> ApiResult<Bootstrapped> {
+    match tokio::time::timeout(Duration::from_secs(30), s.node.bootstrap()).await {
+        Ok(peers) => Ok(Json(Bootstrapped { dht_peers: peers? })),
+        Err(_) => Err(ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the DHT bootstrap did not end within 30 s".to_owned(),
         )),
     }
 }

@@ -1,0 +1,233 @@
+//! The rules for being reachable beyond the LAN, free of I/O: what AutoNAT's tests mean,
+//! which addresses go into the published address record and when, and which connections
+//! a node has no use for any more.
+
+use libp2p::{multiaddr::Protocol, Multiaddr};
+use serde::{Deserialize, Serialize};
+
+/// How long a published address record lives (an hour).
+pub const ADDRESS_TTL_MS: u64 = 60 * 60 * 1000;
+/// The record is published again this long after the last time, changed or not.
+pub const REPUBLISH_MS: u64 = 20 * 60 * 1000;
+/// A change of addresses is published this long after the previous record at the earliest,
+/// so a burst of changes (listeners, a reservation, a confirmed address) is one record.
+pub const PUBLISH_DEBOUNCE_MS: u64 = 2 * 1000;
+/// How often reservations on relays are looked after.
+pub const RESERVATION_CHECK_MS: u64 = 30 * 1000;
+/// Reservations a node that is not publicly reachable keeps.
+pub const WANTED_RESERVATIONS: usize = 2;
+
+/// Whether the node can be dialled from the internet, as AutoNAT found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Reachability {
+    /// Not tested yet (or nobody to test with).
+    #[default]
+    Unknown,
+    /// A peer dialled one of our addresses back: others can connect to us directly.
+    Public,
+    /// Dial-backs failed: we are behind a NAT or firewall, reachable through relays.
+    Private,
+}
+
+/// Reachability after an AutoNAT test (`reachable`: the dial-back worked), with
+/// `confirmed` public addresses known to the swarm.
+pub fn after_test(reachable: bool, confirmed: usize) -> Reachability {
+    if reachable || confirmed > 0 {
+        Reachability::Public
+    } else {
+        Reachability::Private
+    }
+}
+
+/// Reachability after a confirmed address appeared or expired.
+pub fn after_external_change(before: Reachability, confirmed: usize) -> Reachability {
+    match (confirmed, before) {
+        (0, Reachability::Public) => Reachability::Unknown,
+        (0, other) => other,
+        _ => Reachability::Public,
+    }
+}
+
+/// Whether `addr` runs through a relay.
+pub fn is_relayed(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::P2pCircuit))
+}
+
+fn is_local(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| match p {
+        Protocol::Ip4(ip) => ip.is_loopback() || ip.is_unspecified(),
+        Protocol::Ip6(ip) => ip.is_loopback() || ip.is_unspecified(),
+        _ => false,
+    })
+}
+
+/// The address of a peer's to dial it at, from the listen addresses it announced: the
+/// first that is neither loopback nor relayed, else the first not relayed.
+pub fn best_listen_addr(addrs: &[Multiaddr]) -> Option<Multiaddr> {
+    let direct = || addrs.iter().filter(|a| !is_relayed(a));
+    direct()
+        .find(|a| !is_local(a))
+        .or_else(|| direct().next())
+        .cloned()
+}
+
+/// The addresses the record publishes, most useful first: relayed addresses (they work
+/// from anywhere), confirmed public ones, then listen addresses — without loopback ones
+/// unless there is nothing else (a node on one machine). At most
+/// [`paperplane_protocol::addresses::MAX_ADDRESSES`], no repeats.
+pub fn publishable(listen: &[Multiaddr], external: &[Multiaddr]) -> Vec<Multiaddr> {
+    let mut out: Vec<Multiaddr> = Vec::new();
+    let relayed = listen.iter().filter(|a| is_relayed(a));
+    let direct: Vec<&Multiaddr> = external
+        .iter()
+        .chain(listen.iter().filter(|a| !is_relayed(a)))
+        .collect();
+    let any_remote = direct.iter().any(|a| !is_local(a));
+    for a in relayed.chain(direct.into_iter().filter(|a| !any_remote || !is_local(a))) {
+        if !out.contains(a) && out.len() < paperplane_protocol::addresses::MAX_ADDRESSES {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// Whether the address record is due: changed (and not published in the last
+/// [`PUBLISH_DEBOUNCE_MS`]), or [`REPUBLISH_MS`] since the last one.
+pub fn publish_due(changed: bool, last_ms: u64, now_ms: u64) -> bool {
+    let since = now_ms.saturating_sub(last_ms);
+    (changed && since >= PUBLISH_DEBOUNCE_MS) || since >= REPUBLISH_MS || last_ms == 0
+}
+
+/// Why a connection is kept although idle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Uses {
+    /// The user follows the peer or the peer follows the user.
+    pub follows: bool,
+    /// There is a chat with the peer or messages wait for them.
+    pub chats: bool,
+    /// The node keeps mail for the peer, or the peer keeps mail for the user.
+    pub mailbox: bool,
+    /// A relay reservation or circuit runs over it, either way.
+    pub relay: bool,
+    /// A bootstrap peer.
+    pub bootstrap: bool,
+}
+
+impl Uses {
+    /// Whether any use remains.
+    pub fn any(&self) -> bool {
+        self.follows || self.chats || self.mailbox || self.relay || self.bootstrap
+    }
+}
+
+/// Whether a connection to a peer with `uses`, last active at `last_active_ms`, is closed
+/// at `now_ms` when connections without use are kept `idle_ms`.
+pub fn close_idle(uses: Uses, last_active_ms: u64, now_ms: u64, idle_ms: u64) -> bool {
+    !uses.any() && now_ms.saturating_sub(last_active_ms) >= idle_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> Multiaddr {
+        s.parse().expect("multiaddr")
+    }
+
+    const RELAY: &str = "/ip4/10.77.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN/p2p-circuit";
+
+    #[test]
+    fn reachability_follows_tests_and_confirmed_addresses() {
+        use Reachability::*;
+        assert_eq!(after_test(true, 0), Public);
+        assert_eq!(after_test(false, 0), Private);
+        assert_eq!(after_test(false, 1), Public, "another address is confirmed");
+        assert_eq!(after_external_change(Public, 0), Unknown);
+        assert_eq!(after_external_change(Private, 0), Private);
+        assert_eq!(after_external_change(Unknown, 1), Public);
+    }
+
+    #[test]
+    fn publishable_puts_relayed_first_and_drops_loopback_when_there_is_more() {
+        let listen = vec![
+            a("/ip4/127.0.0.1/tcp/4001"),
+            a("/ip4/10.78.1.2/tcp/4001"),
+            a(RELAY),
+        ];
+        let external = vec![a("/ip4/10.77.0.2/tcp/4001"), a("/ip4/10.78.1.2/tcp/4001")];
+        assert_eq!(
+            publishable(&listen, &external),
+            vec![
+                a(RELAY),
+                a("/ip4/10.77.0.2/tcp/4001"),
+                a("/ip4/10.78.1.2/tcp/4001")
+            ]
+        );
+        let only_loopback = vec![a("/ip4/127.0.0.1/tcp/4001")];
+        assert_eq!(publishable(&only_loopback, &[]), only_loopback);
+        let many: Vec<Multiaddr> = (0..40)
+            .map(|i| a(&format!("/ip4/10.0.0.{i}/tcp/1")))
+            .collect();
+        assert_eq!(
+            publishable(&many, &[]).len(),
+            paperplane_protocol::addresses::MAX_ADDRESSES
+        );
+    }
+
+    #[test]
+    fn best_listen_addr_prefers_a_remote_direct_one() {
+        let addrs = vec![
+            a(RELAY),
+            a("/ip4/127.0.0.1/tcp/1"),
+            a("/ip4/10.77.0.1/tcp/4001"),
+        ];
+        assert_eq!(best_listen_addr(&addrs), Some(a("/ip4/10.77.0.1/tcp/4001")));
+        assert_eq!(
+            best_listen_addr(&addrs[..2]),
+            Some(a("/ip4/127.0.0.1/tcp/1"))
+        );
+        assert_eq!(best_listen_addr(&addrs[..1]), None);
+        assert!(is_relayed(&addrs[0]) && !is_relayed(&addrs[1]));
+    }
+
+    #[test]
+    fn publishing_is_debounced_and_periodic() {
+        assert!(publish_due(false, 0, 5), "never published");
+        assert!(!publish_due(true, 1_000, 1_500), "within the debounce");
+        assert!(publish_due(true, 1_000, 1_000 + PUBLISH_DEBOUNCE_MS));
+        assert!(!publish_due(false, 1_000, 1_000 + REPUBLISH_MS - 1));
+        assert!(publish_due(false, 1_000, 1_000 + REPUBLISH_MS));
+    }
+
+    #[test]
+    fn only_idle_connections_without_use_close() {
+        let none = Uses::default();
+        assert!(close_idle(none, 0, 120_000, 120_000));
+        assert!(!close_idle(none, 1, 120_000, 120_000));
+        for uses in [
+            Uses {
+                follows: true,
+                ..none
+            },
+            Uses {
+                chats: true,
+                ..none
+            },
+            Uses {
+                mailbox: true,
+                ..none
+            },
+            Uses {
+                relay: true,
+                ..none
+            },
+            Uses {
+                bootstrap: true,
+                ..none
+            },
+        ] {
+            assert!(!close_idle(uses, 0, u64::MAX, 1));
+        }
+    }
+}
