@@ -98,6 +98,8 @@ impl Place {
 struct Tools {
     ip: PathBuf,
     iptables: PathBuf,
+    /// `ss` (iproute2, like `ip`), for looking at sockets; optional.
+    ss: Option<PathBuf>,
 }
 
 /// Finds `name` on `PATH` or in the usual sbin directories (not always on a user's `PATH`).
@@ -207,7 +209,11 @@ impl Topology {
         CLEAN_STALE.call_once(|| remove_stale_namespaces(&ip));
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let mut topology = Topology {
-            tools: Tools { ip, iptables },
+            tools: Tools {
+                ip,
+                iptables,
+                ss: find_tool("ss"),
+            },
             prefix: format!("{PREFIX}{}-{n}-", std::process::id()),
             created: Vec::new(),
             nat,
@@ -361,6 +367,29 @@ impl Topology {
                 ],
             );
         }
+    }
+
+    /// The established TCP connections in the namespace of `place`, as (local, remote)
+    /// `IP:PORT` pairs; `None` without `ss`.
+    pub(crate) fn tcp_connections(&self, place: Place) -> Option<Vec<(String, String)>> {
+        let ss = self.tools.ss.as_ref()?.to_str().expect("a UTF-8 path");
+        let ns = self.namespace(place);
+        let out = run(
+            &self.tools.ip,
+            &["netns", "exec", &ns, ss, "-Htn", "state", "established"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.status.success(), "ss failed");
+        let text = String::from_utf8(out.stdout).expect("utf-8 output");
+        Some(
+            text.lines()
+                .filter_map(|l| {
+                    // Recv-Q Send-Q Local Peer (the state is left out with a state filter).
+                    let mut fields = l.split_whitespace().skip(2);
+                    Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+                })
+                .collect(),
+        )
     }
 
     /// `paperplane init --handle HANDLE` in a new home, for a node at `place`; `daemon_args`
@@ -692,12 +721,12 @@ fn connect_by_id(from: &NsNode, to: &NsNode) {
 }
 
 /// Runs today: the namespaces, the NATs and the daemons in them. The hosts reach the public
-/// node; nothing reaches the hosts from outside, neither by their private addresses nor
-/// through their NAT's public address; the two hosts cannot reach each other directly.
-#[test]
-fn netns_topology_hides_hosts_behind_their_nats() {
-    let Some(topology) = Topology::new("netns_topology_hides_hosts_behind_their_nats", Nat::Easy)
-    else {
+/// node, which sees them at their NAT's public address; nothing reaches the hosts from
+/// outside, neither by their private addresses nor through their NAT's public address; the
+/// two hosts cannot reach each other directly. An easy NAT keeps the host's source port, a
+/// hard one does not.
+fn check_topology(test: &str, nat: Nat) {
+    let Some(topology) = Topology::new(test, nat) else {
         return;
     };
     let mut public = topology.node(Place::Pub, "relay", &[]);
@@ -711,23 +740,28 @@ fn netns_topology_hides_hosts_behind_their_nats() {
     assert_eq!(status["handle"], "alice");
 
     // From outside: not by the private address (no route), not through the NAT (no new
-    // inbound connections; nothing is forwarded).
-    let started = Instant::now();
-    public.err(&["connect", &a.tcp_addr()]);
-    public.err(&[
-        "connect",
-        &format!("/ip4/10.77.0.2/tcp/{PORT}/p2p/{}", a.peer_id),
-    ]);
-    public.err(&[
-        "connect",
-        &format!("/ip4/10.77.0.2/udp/{PORT}/quic-v1/p2p/{}", a.peer_id),
-    ]);
-    // Nor from the other host, behind its own NAT.
-    b.err(&["connect", &a.tcp_addr()]);
-    println!("netns: 4 refused dials took {:?}", started.elapsed());
+    // inbound connections; nothing is forwarded), neither by TCP nor by QUIC.
+    let through_nat_a = format!("/ip4/10.77.0.2/tcp/{PORT}/p2p/{}", a.peer_id);
+    let through_nat_a_quic = format!("/ip4/10.77.0.2/udp/{PORT}/quic-v1/p2p/{}", a.peer_id);
+    for (from, addr) in [
+        (&public, a.tcp_addr()),
+        (&public, through_nat_a.clone()),
+        (&public, through_nat_a_quic),
+        // Nor from the other host, behind its own NAT.
+        (&b, a.tcp_addr()),
+        (&b, through_nat_a),
+    ] {
+        let started = Instant::now();
+        from.err(&["connect", &addr]);
+        println!(
+            "netns: {:?} -> {addr} refused after {:?}",
+            from.place,
+            started.elapsed()
+        );
+    }
     assert!(!public.peers().contains(&a.peer_id));
 
-    // Out to the internet: both hosts reach pub, by TCP and by QUIC.
+    // Out to the internet: both hosts reach pub, A by TCP and B by QUIC.
     let connected = a.json(&["connect", &public.tcp_addr()]);
     assert_eq!(connected["peer_id"], public.peer_id.as_str(), "{connected}");
     let quic = format!("/ip4/10.77.0.1/udp/{PORT}/quic-v1/p2p/{}", public.peer_id);
@@ -741,6 +775,45 @@ fn netns_topology_hides_hosts_behind_their_nats() {
     assert!(b.peers().contains(&public.peer_id));
     // The hosts only know pub.
     assert!(!a.peers().contains(&b.peer_id));
+
+    // The sockets: pub sees hostA at natA's public address; the port is hostA's own behind
+    // an easy NAT, another behind a hard one.
+    let (Some(at_a), Some(at_pub)) = (
+        topology.tcp_connections(Place::HostA),
+        topology.tcp_connections(Place::Pub),
+    ) else {
+        println!("netns: no `ss`; the sockets are not checked");
+        return;
+    };
+    let pub_tcp = format!("10.77.0.1:{PORT}");
+    let (local, _) = at_a
+        .iter()
+        .find(|(_, remote)| *remote == pub_tcp)
+        .unwrap_or_else(|| panic!("hostA has no TCP connection to pub: {at_a:?}"));
+    let local_port = local.rsplit_once(':').expect("IP:PORT").1;
+    let seen: Vec<&str> = at_pub
+        .iter()
+        .filter(|(l, _)| *l == pub_tcp)
+        .map(|(_, remote)| remote.as_str())
+        .collect();
+    assert_eq!(seen.len(), 1, "pub's inbound TCP connections: {at_pub:?}");
+    let (seen_ip, seen_port) = seen[0].rsplit_once(':').expect("IP:PORT");
+    assert_eq!(seen_ip, "10.77.0.2", "masqueraded by natA");
+    match nat {
+        Nat::Easy => assert_eq!(seen_port, local_port, "an easy NAT keeps the port"),
+        // A random port could be the same by chance, about once in 30,000 runs.
+        Nat::Hard => assert_ne!(seen_port, local_port, "a hard NAT changes the port"),
+    }
+}
+
+#[test]
+fn netns_topology_hides_hosts_behind_easy_nats() {
+    check_topology("netns_topology_hides_hosts_behind_easy_nats", Nat::Easy);
+}
+
+#[test]
+fn netns_topology_hides_hosts_behind_hard_nats() {
+    check_topology("netns_topology_hides_hosts_behind_hard_nats", Nat::Hard);
 }
 
 /// Finding a peer by its id alone: both hosts behind NATs, pub their only bootstrap node and
