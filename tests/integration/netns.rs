@@ -776,8 +776,23 @@ fn check_topology(test: &str, nat: Nat) {
     // The hosts only know pub.
     assert!(!a.peers().contains(&b.peer_id));
 
-    // The sockets: pub sees hostA at natA's public address; the port is hostA's own behind
-    // an easy NAT, another behind a hard one.
+    check_masquerading(&topology);
+
+    // The daemons restart on their fixed ports, after a clean stop and after SIGKILL.
+    a.stop();
+    a.start();
+    a.json(&["connect", &public.tcp_addr()]);
+    a.kill();
+    a.start();
+    a.json(&["connect", &public.tcp_addr()]);
+    common_cli::eventually("pub sees hostA again", || {
+        public.peers().contains(&a.peer_id).then_some(())
+    });
+}
+
+/// The sockets: pub sees hostA (connected to it by TCP) at natA's public address; the port
+/// is hostA's own behind an easy NAT, another behind a hard one.
+fn check_masquerading(topology: &Topology) {
     let (Some(at_a), Some(at_pub)) = (
         topology.tcp_connections(Place::HostA),
         topology.tcp_connections(Place::Pub),
@@ -799,7 +814,7 @@ fn check_topology(test: &str, nat: Nat) {
     assert_eq!(seen.len(), 1, "pub's inbound TCP connections: {at_pub:?}");
     let (seen_ip, seen_port) = seen[0].rsplit_once(':').expect("IP:PORT");
     assert_eq!(seen_ip, "10.77.0.2", "masqueraded by natA");
-    match nat {
+    match topology.nat {
         Nat::Easy => assert_eq!(seen_port, local_port, "an easy NAT keeps the port"),
         // A random port could be the same by chance, about once in 30,000 runs.
         Nat::Hard => assert_ne!(seen_port, local_port, "a hard NAT changes the port"),
