@@ -4,6 +4,7 @@
 //! commands with their output, and polling with a deadline instead of sleeping.
 
 use std::{
+    ffi::OsString,
     fs,
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -36,7 +37,13 @@ pub(crate) fn binary() -> PathBuf {
 
 /// Runs `paperplane --home HOME ARGS…` to completion.
 pub(crate) fn cli(home: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
+    cli_wrapped(&[], home, args)
+}
+
+/// Runs `WRAPPER… paperplane --home HOME ARGS…` to completion: the wrapper is a command that
+/// runs the one after it (e.g. `ip netns exec NS`); empty, the binary runs directly.
+pub(crate) fn cli_wrapped(wrapper: &[OsString], home: &Path, args: &[&str]) -> Output {
+    command_wrapped(wrapper)
         .arg("--home")
         .arg(home)
         .args(args)
@@ -47,9 +54,25 @@ pub(crate) fn cli(home: &Path, args: &[&str]) -> Output {
         .expect("run paperplane")
 }
 
+/// A [`Command`] that runs the binary under test through `wrapper` (see [`cli_wrapped`]).
+pub(crate) fn command_wrapped(wrapper: &[OsString]) -> Command {
+    match wrapper.split_first() {
+        Some((first, rest)) => {
+            let mut command = Command::new(first);
+            command.args(rest).arg(binary());
+            command
+        }
+        None => Command::new(binary()),
+    }
+}
+
 /// Runs a command that must succeed and returns its standard output.
 pub(crate) fn cli_ok(home: &Path, args: &[&str]) -> String {
-    let out = cli(home, args);
+    expect_ok(args, cli(home, args))
+}
+
+/// The standard output of `paperplane ARGS…`, which must have succeeded.
+pub(crate) fn expect_ok(args: &[&str], out: Output) -> String {
     assert!(
         out.status.success(),
         "paperplane {args:?} failed: {}",
@@ -58,17 +81,31 @@ pub(crate) fn cli_ok(home: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
-/// Runs a command with `--json` that must succeed and parses its output.
-pub(crate) fn cli_json(home: &Path, args: &[&str]) -> Value {
+/// `args` with `--json` at the end.
+pub(crate) fn with_json<'a>(args: &[&'a str]) -> Vec<&'a str> {
     let mut with_json = args.to_vec();
     with_json.push("--json");
-    let text = cli_ok(home, &with_json);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+    with_json
+}
+
+/// Parses the JSON output of `paperplane ARGS…`.
+pub(crate) fn parse_json(args: &[&str], text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+}
+
+/// Runs a command with `--json` that must succeed and parses its output.
+pub(crate) fn cli_json(home: &Path, args: &[&str]) -> Value {
+    let text = cli_ok(home, &with_json(args));
+    parse_json(args, &text)
 }
 
 /// Runs a command that must fail and returns its standard error.
 pub(crate) fn cli_err(home: &Path, args: &[&str]) -> String {
-    let out = cli(home, args);
+    expect_err(args, cli(home, args))
+}
+
+/// The standard error of `paperplane ARGS…`, which must have failed.
+pub(crate) fn expect_err(args: &[&str], out: Output) -> String {
     assert!(
         !out.status.success(),
         "paperplane {args:?} succeeded: {}",
@@ -78,8 +115,17 @@ pub(crate) fn cli_err(home: &Path, args: &[&str]) -> String {
 }
 
 /// Polls `check` (every 25 ms) until it gives a value, for at most [`PATIENCE`].
-pub(crate) fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
+pub(crate) fn eventually<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    eventually_within(PATIENCE, what, check)
+}
+
+/// Polls `check` (every 25 ms) until it gives a value, for at most `patience`.
+pub(crate) fn eventually_within<T>(
+    patience: Duration,
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + patience;
     loop {
         if let Some(t) = check() {
             return t;

@@ -24,6 +24,7 @@ mod groups;
 mod keys;
 mod memory;
 mod messages;
+mod netns;
 mod recovery;
 mod spam;
 mod streams;
