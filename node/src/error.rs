@@ -132,6 +132,9 @@ pub enum Error {
     /// A peer id has no address record in the DHT and no known address.
     #[error("network: {0} is not in the DHT (no address record, not in any routing table)")]
     PeerNotFound(PeerId),
+    /// A DHT operation with no DHT peer known (or the DHT off).
+    #[error("no DHT peer known: start with a bootstrap peer (--bootstrap) or connect to one")]
+    NoDhtPeers,
     /// A dial got no connection in time.
     #[error("network: {0}")]
     DialTimedOut(String),

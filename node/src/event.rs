@@ -73,6 +73,14 @@ pub enum Event {
         /// The recipient.
         peer: PeerId,
     },
+    /// The recipient could not be reached and one of their mailboxes keeps the message
+    /// for them: not delivered yet, but no longer waiting on this node alone.
+    MessageStored {
+        /// The message.
+        id: MessageId,
+        /// The recipient.
+        peer: PeerId,
+    },
     /// Someone reacted to a message in the chat with `peer` (the user or the other
     /// person), or took their reaction back (`emoji` is `None`).
     Reaction {

@@ -58,6 +58,8 @@ pub mod feed;
 pub mod group_rules;
 pub mod groups;
 pub mod home;
+pub mod mailboxes;
+pub(crate) mod mailbox_rules;
 pub mod ingest;
 mod messaging;
 pub mod net;

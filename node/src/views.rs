@@ -222,13 +222,16 @@ pub struct ConnectionView {
 }
 
 /// Where a message stands, as shown to people (serialized as `pending`, `delivered`,
-/// `seen`, `failed`, `received`).
+/// `seen`, `failed`, `received`, `stored`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MessageState {
     /// Ours, durably queued, not yet acknowledged.
     Pending,
+    /// Ours, not delivered yet but kept for the recipient by one of their mailboxes (they
+    /// were unreachable).
+    Stored,
     /// Ours, acknowledged as stored by the recipient.
     Delivered,
     /// Ours, delivered and seen by the recipient (the view's `seen_at` says when).
@@ -240,8 +243,9 @@ pub enum MessageState {
 }
 
 impl MessageState {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Pending,
+        Self::Stored,
         Self::Delivered,
         Self::Seen,
         Self::Failed,
@@ -252,6 +256,7 @@ impl MessageState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Stored => "stored",
             Self::Delivered => "delivered",
             Self::Seen => "seen",
             Self::Failed => "failed",
@@ -435,6 +440,7 @@ impl MessageView {
         let (mut state, error) = match &m.state {
             DeliveryState::Pending => (MessageState::Pending, None),
             DeliveryState::Delivered => (MessageState::Delivered, None),
+            DeliveryState::StoredByMailbox => (MessageState::Stored, None),
             DeliveryState::Failed(why) => (MessageState::Failed, Some(why.clone())),
             DeliveryState::Received => (MessageState::Received, None),
         };
@@ -443,7 +449,7 @@ impl MessageView {
         let seen = m.outgoing
             && meta.seen_at != 0
             && m.sent_at <= meta.seen_up_to
-            && matches!(state, MessageState::Pending | MessageState::Delivered);
+            && matches!(state, MessageState::Pending | MessageState::Stored | MessageState::Delivered);
         if seen {
             state = MessageState::Seen;
         }

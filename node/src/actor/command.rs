@@ -31,6 +31,24 @@ pub(crate) enum Command {
     },
     /// Re-run the DHT bootstrap; answered with the routing table's size.
     Bootstrap(oneshot::Sender<Result<usize>>),
+    /// Name the user's mailboxes and publish them.
+    SetMailboxes {
+        /// At most four, validated.
+        mailboxes: Vec<PeerId>,
+        /// Answered once published.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Start or stop keeping mail for a peer.
+    KeepMailFor {
+        /// The recipient.
+        peer: PeerId,
+        /// Keep (or stop and delete).
+        keep: bool,
+        /// Answered once stored.
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Ask the user's mailboxes for mail; answered with how many were asked.
+    FetchMail(oneshot::Sender<Result<usize>>),
     /// Change the own profile.
     SetProfile {
         /// The change.

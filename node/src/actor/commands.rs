@@ -28,6 +28,24 @@ impl Actor {
             }
             Command::Connect { addr, reply } => self.connect(addr, reply),
             Command::Bootstrap(reply) => self.bootstrap(reply),
+            Command::SetMailboxes { mailboxes, reply } => {
+                let result = self
+                    .store
+                    .set_my_mailboxes(&mailboxes)
+                    .map_err(Into::into)
+                    .and_then(|()| self.publish_messaging_keys());
+                let ok = result.is_ok();
+                let _ = reply.send(result);
+                if ok {
+                    self.fetch_mail();
+                }
+            }
+            Command::KeepMailFor { peer, keep, reply } => {
+                let _ = reply.send(self.store.keep_mail_for(&peer, keep).map_err(Into::into));
+            }
+            Command::FetchMail(reply) => {
+                let _ = reply.send(Ok(self.fetch_mail()));
+            }
             Command::SetProfile { update, reply } => {
                 let _ = reply.send(self.set_profile(&update));
             }

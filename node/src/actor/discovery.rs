@@ -308,22 +308,31 @@ impl Actor {
         self.discovery.waiting.entry(peer).or_default().push(reply);
     }
 
+    /// Looks `peer` up in the DHT so that a request to it (a delivery, a deposit, a fetch)
+    /// finds an address, unless it is connected or a lookup is already running. Nobody
+    /// waits for the answer; the dial that follows does the rest.
+    pub(super) fn find_peer(&mut self, peer: PeerId) {
+        if peer == self.me
+            || self.connected.contains(&peer)
+            || self.discovery.lookups.values().any(|p| *p == peer)
+        {
+            return;
+        }
+        if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+            let query = kad.get_record(kad::RecordKey::new(&addresses::dht_key(&peer)));
+            self.discovery.lookups.insert(query, peer);
+        }
+    }
+
     /// Re-runs the DHT bootstrap; `reply` gets the routing table's size at its end.
     pub(super) fn bootstrap(
         &mut self,
         reply: tokio::sync::oneshot::Sender<crate::error::Result<usize>>,
     ) {
-        let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() else {
-            let _ = reply.send(Err(Error::Dial("the DHT is off on this node".into())));
-            return;
-        };
-        match kad.bootstrap() {
-            Ok(_) => self.discovery.bootstraps.push(reply),
-            Err(_) => {
-                let _ = reply.send(Err(Error::Dial(
-                    "no DHT peers known: give a bootstrap peer (--bootstrap) or connect to one"
-                        .into(),
-                )));
+        match self.swarm.behaviour_mut().kad.as_mut().map(|k| k.bootstrap()) {
+            Some(Ok(_)) => self.discovery.bootstraps.push(reply),
+            None | Some(Err(_)) => {
+                let _ = reply.send(Err(Error::NoDhtPeers));
             }
         }
     }

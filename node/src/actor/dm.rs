@@ -299,6 +299,8 @@ impl Actor {
                     self.dm_requests.insert(request, batch);
                 }
                 Action::Settle { peer, rows } => self.settle(peer, rows),
+                Action::Deposit { peer, rows } => self.deposit(peer, rows),
+                Action::MarkStored { peer, rows } => self.mark_stored(peer, rows),
                 Action::Reseal { peer } => match self.reseal(peer) {
                     Ok(up_to) => self.after_flush(AfterFlush::Resealed { peer, up_to }),
                     Err(e) => {
@@ -458,7 +460,7 @@ impl Actor {
     }
 
     /// Judges, decrypts and stores the envelopes of one request from `peer`.
-    fn receive(
+    pub(super) fn receive(
         &mut self,
         peer: PeerId,
         envelopes: &[SealedEnvelope],
@@ -720,7 +722,7 @@ impl Actor {
 /// few seconds while they type).
 pub(crate) const TYPING_SHOWN_MS: u64 = 6_000;
 
-fn is_group(envelope: &SealedEnvelope) -> bool {
+pub(super) fn is_group(envelope: &SealedEnvelope) -> bool {
     paperplane_protocol::GroupEnvelope::is_group_payload(&envelope.payload)
 }
 

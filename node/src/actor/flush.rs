@@ -3,7 +3,11 @@
 //! before it started, and the next flush starts as soon as it ends.
 
 use libp2p::request_response::ResponseChannel;
-use paperplane_protocol::{encode, DmRejection, DmRequest, DmResponse, DmResult, PeerId};
+use paperplane_protocol::{
+    encode,
+    mailbox::{DepositResult, MailboxRefusal, MailboxResponse},
+    DmRejection, DmRequest, DmResponse, DmResult, PeerId,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{command::Queued, Actor};
@@ -32,6 +36,19 @@ pub(super) enum AfterFlush {
     SendEphemeral { peer: PeerId, request: DmRequest },
     /// Let the outbox send a peer's rows up to this one.
     Durable { peer: PeerId, up_to: OutboxKey },
+    /// Answer a mailbox deposit once the envelopes kept are on disk.
+    RespondMailbox {
+        channel: ResponseChannel<Vec<u8>>,
+        response: MailboxResponse,
+    },
+    /// A batch of mail fetched from `mailbox` is stored: acknowledge it, ask for more.
+    MailStored {
+        mailbox: PeerId,
+        nonce: [u8; 32],
+        ack_up_to: Option<u64>,
+        more: bool,
+        events: Vec<Event>,
+    },
     /// Let the outbox send a peer's rows sealed again on a fresh session.
     Resealed {
         peer: PeerId,
@@ -131,6 +148,31 @@ impl Actor {
                         .dm
                         .send_response(channel, encode(&response));
                 }
+                AfterFlush::RespondMailbox {
+                    channel,
+                    mut response,
+                } => {
+                    if let (Err(_), MailboxResponse::Deposited(results)) = (&result, &mut response)
+                    {
+                        for r in results.iter_mut() {
+                            if *r == DepositResult::Stored {
+                                *r = DepositResult::Refused(MailboxRefusal::Unavailable);
+                            }
+                        }
+                    }
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .mailbox
+                        .send_response(channel, encode(&response));
+                }
+                AfterFlush::MailStored {
+                    mailbox,
+                    nonce,
+                    ack_up_to,
+                    more,
+                    events,
+                } => self.mail_stored(result.is_ok(), mailbox, nonce, ack_up_to, more, events),
                 AfterFlush::Emit(events) => {
                     if result.is_ok() {
                         for e in events {

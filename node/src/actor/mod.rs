@@ -28,6 +28,7 @@ mod flush;
 mod group_receive;
 mod group_send;
 mod groups;
+mod mailbox;
 mod network;
 mod publish;
 mod slots;
@@ -143,6 +144,8 @@ struct Actor {
     last_group_sweep: u64,
     /// Reachability, relays, the address record, lookups by peer id.
     discovery: discovery::Discovery,
+    /// Store-and-forward: deposits, the mail kept here, fetching ours.
+    mailboxes: mailbox::Mailboxes,
 }
 
 /// A duration in whole milliseconds, saturating.
@@ -255,6 +258,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         group_updates_parked: false,
         last_parked_retry: 0,
         discovery: discovery::Discovery::default(),
+        mailboxes: mailbox::Mailboxes::default(),
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);
@@ -409,6 +413,7 @@ impl Actor {
     fn on_tick(&mut self) {
         self.drive_outbox(Input::Tick);
         self.discovery_tick();
+        self.mailbox_tick();
         self.ask_about_due_authors();
         self.retry_chat_photos();
         let now = self.now();

@@ -70,6 +70,7 @@ impl Actor {
                     self.emit(Event::PeerConnected { peer: peer_id });
                     self.sync_on_connect(peer_id);
                     self.chat_photos_connected(peer_id);
+                    self.mailbox_connected(peer_id);
                 }
                 self.drive_outbox(crate::delivery::outbox::Input::Connected(peer_id));
             }
@@ -166,6 +167,7 @@ impl Actor {
                     }
                 }
             }
+            BehaviourEvent::Mailbox(ev) => self.on_mailbox_event(ev),
             BehaviourEvent::Kad(ev) => self.on_kad(ev),
             BehaviourEvent::RelayClient(ev) => self.on_relay_client(ev),
             BehaviourEvent::RelayServer(ev) => self.on_relay_server(ev),

@@ -10,12 +10,14 @@ use crate::{error::Result, net};
 impl Actor {
     /// Rotates the prekeys if due and makes sure the own profile carries the current keys,
     /// publishing a new profile version if it changed.
+    /// (With the mailboxes the user names: changing them publishes a new version too.)
     pub(super) fn publish_messaging_keys(&mut self) -> Result<()> {
         let now = self.now();
         if self.prekeys.rotate_if_due(&mut rand::rng(), now) {
             self.store.put_prekeys(&self.prekeys)?;
         }
-        let keys = self.prekeys.messaging_keys(&self.identity, &self.messaging);
+        let mut keys = self.prekeys.messaging_keys(&self.identity, &self.messaging);
+        keys.mailboxes = self.store.my_mailboxes()?;
         let Some(current) = self.store.profile(&self.me)? else {
             return Ok(());
         };

@@ -75,7 +75,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::PhotoUnavailable(_)
         | Error::NotAPhoto(_)
         | Error::PeerNotFound(_) => StatusCode::NOT_FOUND,
-        Error::ChatPhotoNotReady { .. } => StatusCode::CONFLICT,
+        Error::ChatPhotoNotReady { .. } | Error::NoDhtPeers => StatusCode::CONFLICT,
         Error::Send(e) => send_status(e),
         Error::Business(crate::business::BusinessError::NoTemplate(_)) => StatusCode::NOT_FOUND,
         // The request is fine; the account's state does not allow it (yet).

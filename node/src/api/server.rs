@@ -28,7 +28,7 @@ use super::{
     error::ApiError,
     guard,
     handlers::{
-        business, chat, chat_photos, follows, groups, messages, node as node_routes, posts,
+        business, chat, chat_photos, follows, groups, mailboxes, messages, node as node_routes, posts,
         profiles, AppState,
     },
     schema::base64_len,
@@ -222,6 +222,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(profiles::resolve)))
         .routes(small(routes!(node_routes::connect)))
         .routes(small(routes!(node_routes::bootstrap)))
+        .routes(small(routes!(mailboxes::mailboxes, mailboxes::set_mailboxes)))
+        .routes(small(routes!(
+            mailboxes::keep_mail_for,
+            mailboxes::stop_keeping_mail_for
+        )))
+        .routes(small(routes!(mailboxes::fetch_mail)))
         .routes((schemas, paths, upload))
         .routes(small(routes!(posts::post)))
         .routes(small(routes!(posts::feed)))
@@ -403,7 +409,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 75, "one operation per route");
+        assert_eq!(ops.len(), 80, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

@@ -124,6 +124,14 @@ pub(crate) enum Input<K> {
     },
     /// [`Action::Reseal`] could not be done (no keys for the peer, the store failed).
     ResealFailed(PeerId),
+    /// A mailbox of `peer` holds these rows now (the answer to [`Action::Deposit`]; rows it
+    /// refused are left out).
+    Deposited {
+        /// Whose rows.
+        peer: PeerId,
+        /// The rows stored (or already held) by the mailbox, in key order.
+        rows: Vec<(K, MessageId)>,
+    },
 }
 
 /// Something for the actor to do.
@@ -158,6 +166,23 @@ pub(crate) enum Action<K> {
         /// Whose rows.
         peer: PeerId,
     },
+    /// The recipient could not be reached: leave these envelopes with one of `peer`'s
+    /// mailboxes (if they name any) and answer with [`Input::Deposited`] (or nothing, if
+    /// none took them: the next failed attempt asks again).
+    Deposit {
+        /// To whom.
+        peer: PeerId,
+        /// Each row's key and message, and the sealed envelope, in order.
+        rows: Vec<(K, MessageId, Vec<u8>)>,
+    },
+    /// These rows are stored by a mailbox of `peer`: show it (they stay unsettled until the
+    /// recipient acknowledges them).
+    MarkStored {
+        /// Whose rows.
+        peer: PeerId,
+        /// Each row's key and message.
+        rows: Vec<(K, MessageId)>,
+    },
     /// Settle these rows (one transaction) and announce the outcomes.
     Settle {
         /// Whose rows.
@@ -189,6 +214,10 @@ struct Recipient<K> {
     /// How many times the rows were sealed again; a request remembers the generation it
     /// was sent in, so an old session's late refusals do not reseal twice.
     generation: u32,
+    /// The last row a mailbox holds: rows after it are deposited when a direct attempt
+    /// fails. (Kept in memory only: after a restart a mailbox answers a second deposit of a
+    /// row as a duplicate.)
+    deposited: Option<K>,
 }
 
 impl<K> Recipient<K> {
@@ -203,6 +232,7 @@ impl<K> Recipient<K> {
             resealing: false,
             reseals: 0,
             generation: 0,
+            deposited: None,
         }
     }
 }
@@ -215,6 +245,8 @@ struct InFlight<K> {
     generation: u32,
     /// Keys and message ids, in the request's order.
     rows: Vec<(K, MessageId)>,
+    /// The envelopes, kept to leave them with a mailbox if the recipient is unreachable.
+    payloads: Vec<Vec<u8>>,
 }
 
 /// The outbox's state: recipients with rows to send and the requests in flight.
@@ -302,6 +334,18 @@ impl<K: Clone + Ord> Outbox<K> {
                 if let Some(flight) = self.in_flight.remove(&batch) {
                     self.finish(flight.peer);
                     self.back_off(flight.peer, now);
+                    self.deposit(flight, &mut out);
+                }
+            }
+            Input::Deposited { peer, rows } => {
+                let Some(r) = self.recipients.get_mut(&peer) else {
+                    return out;
+                };
+                if let Some((last, _)) = rows.last() {
+                    if r.deposited.as_ref().is_none_or(|d| d < last) {
+                        r.deposited = Some(last.clone());
+                    }
+                    out.push(Action::MarkStored { peer, rows });
                 }
             }
             Input::Resealed { peer, up_to } => {
@@ -309,6 +353,7 @@ impl<K: Clone + Ord> Outbox<K> {
                     r.resealing = false;
                     r.generation += 1;
                     r.cursor = None;
+                    r.deposited = None;
                     if let Some(up_to) = up_to {
                         r.durable = r.durable.clone().max(up_to);
                     }
@@ -362,11 +407,13 @@ impl<K: Clone + Ord> Outbox<K> {
         let mut expired = Vec::new();
         let mut sending = Vec::new();
         let mut envelopes = Vec::new();
+        let mut payloads = Vec::new();
         for row in rows {
             if now.saturating_sub(row.queued_at) > GIVE_UP_AFTER_MS {
                 expired.push((row.key, row.message, Settlement::Failed(GAVE_UP.to_owned())));
             } else {
                 sending.push((row.key, row.message));
+                payloads.push(row.payload.clone());
                 envelopes.push((row.message, row.payload));
             }
         }
@@ -387,6 +434,7 @@ impl<K: Clone + Ord> Outbox<K> {
                     peer,
                     generation,
                     rows: sending,
+                    payloads,
                 },
             );
             out.push(Action::Send {
@@ -463,6 +511,30 @@ impl<K: Clone + Ord> Outbox<K> {
             r.attempts = 0;
             r.next_at = None;
             self.dispatch(peer, out);
+        }
+    }
+
+    /// A request to `flight`'s recipient failed: its rows no mailbox holds yet are to be
+    /// deposited.
+    fn deposit(&mut self, flight: InFlight<K>, out: &mut Vec<Action<K>>) {
+        let Some(r) = self.recipients.get(&flight.peer) else {
+            return;
+        };
+        if r.generation != flight.generation {
+            return; // sealed again since: the new envelopes will be deposited instead
+        }
+        let rows: Vec<(K, MessageId, Vec<u8>)> = flight
+            .rows
+            .into_iter()
+            .zip(flight.payloads)
+            .filter(|((key, _), _)| r.deposited.as_ref().is_none_or(|d| key > d))
+            .map(|((key, id), payload)| (key, id, payload))
+            .collect();
+        if !rows.is_empty() {
+            out.push(Action::Deposit {
+                peer: flight.peer,
+                rows,
+            });
         }
     }
 

@@ -59,6 +59,9 @@ pub enum DeliveryState {
     Failed(String),
     /// Theirs, received.
     Received,
+    /// Ours, not acknowledged by the recipient, but kept for them by one of their
+    /// mailboxes. (Added after the others: stored rows keep their variant numbers.)
+    StoredByMailbox,
 }
 
 /// One message of a 1:1 chat, as stored.
@@ -430,7 +433,11 @@ impl Store {
     /// writes the failure together, so re-reading the row after seeing the outbox row gone
     /// gives the final state.
     fn resolve_state(&self, key: &[u8], mut m: StoredMessage) -> Result<StoredMessage> {
-        if !(m.outgoing && m.state == DeliveryState::Pending) || self.outbox.contains_key(key)? {
+        let unsettled = matches!(
+            m.state,
+            DeliveryState::Pending | DeliveryState::StoredByMailbox
+        );
+        if !(m.outgoing && unsettled) || self.outbox.contains_key(key)? {
             return Ok(m);
         }
         m.state = match self.messages.get(key)? {
@@ -924,6 +931,30 @@ impl Store {
                 Ok(())
             }),
         )
+    }
+
+    /// Marks the messages of these outbox rows as kept by a mailbox, if they are still
+    /// unsettled 1:1 messages; returns the rows marked.
+    pub fn mark_stored_by_mailbox(&self, rows: &[OutboxKey]) -> Result<Vec<OutboxKey>> {
+        tx_result((&self.outbox, &self.messages).transaction(|(outbox, msgs)| {
+            let mut marked = Vec::new();
+            for key in rows {
+                let k = key.as_bytes();
+                if outbox.get(k)?.is_none() {
+                    continue; // settled meanwhile
+                }
+                let Some(v) = msgs.get(k)? else {
+                    continue; // a group message: its state lives with the group
+                };
+                let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
+                if m.state == DeliveryState::Pending {
+                    m.state = DeliveryState::StoredByMailbox;
+                    msgs.insert(k, ser(&m))?;
+                    marked.push(key.clone());
+                }
+            }
+            Ok(marked)
+        }))
     }
 
     /// Whether `peer` is blocked.

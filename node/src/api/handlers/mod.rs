@@ -21,6 +21,7 @@ pub(super) mod chat;
 pub(super) mod chat_photos;
 pub(super) mod follows;
 pub(super) mod groups;
+pub(super) mod mailboxes;
 pub(super) mod messages;
 pub(super) mod node;
 pub(super) mod posts;

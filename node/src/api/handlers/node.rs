@@ -76,7 +76,7 @@ pub(crate) async fn connect(
 #[utoipa::path(post, path = "/v1/bootstrap", tag = "node", operation_id = "bootstrap",
     responses(
         (status = 200, description = "The bootstrap walk ended.", body = Bootstrapped),
-        (status = 502, description = "No DHT peer is known (or the DHT is off).", body = ErrorBody),
+        (status = 409, description = "No DHT peer is known (or the DHT is off).", body = ErrorBody),
         (status = 504, description = "The walk did not end within 30 s.", body = ErrorBody),
     ))]
 pub(crate) async fn bootstrap(State(s): State<AppState>) -> ApiResult<Bootstrapped> {
