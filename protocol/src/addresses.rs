@@ -53,7 +53,9 @@ impl Record for PeerAddresses {
     fn validate(&self, now_ms: u64) -> Result<(), ValidationError> {
         super::records::check_time(self.published_at, now_ms)?;
         if self.is_expired(now_ms) {
-            return Err(ValidationError::Inconsistent("the address record has expired"));
+            return Err(ValidationError::Inconsistent(
+                "the address record has expired",
+            ));
         }
         if self.expires_at.saturating_sub(self.published_at) > MAX_ADDRESS_TTL_MS {
             return Err(ValidationError::Inconsistent(
@@ -70,7 +72,9 @@ impl Record for PeerAddresses {
         }
         for a in &self.addrs {
             if a.len() > MAX_ADDRESS_BYTES || !a.starts_with('/') {
-                return Err(ValidationError::Inconsistent("an address is not a multiaddr"));
+                return Err(ValidationError::Inconsistent(
+                    "an address is not a multiaddr",
+                ));
             }
         }
         Ok(())
@@ -94,7 +98,9 @@ mod tests {
     fn record(published_at: u64, ttl: u64, addrs: usize) -> PeerAddresses {
         PeerAddresses {
             peer: test_peer(),
-            addrs: (0..addrs).map(|i| format!("/ip4/10.0.0.{i}/tcp/4001")).collect(),
+            addrs: (0..addrs)
+                .map(|i| format!("/ip4/10.0.0.{i}/tcp/4001"))
+                .collect(),
             published_at,
             expires_at: published_at + ttl,
         }
@@ -104,10 +110,20 @@ mod tests {
     fn validation_bounds_time_count_and_form() {
         let now = 1_000_000_000;
         assert!(record(now, 60_000, 3).validate(now).is_ok());
-        assert!(record(now, 60_000, 3).validate(now + 60_000).is_err(), "expired");
-        assert!(record(now, MAX_ADDRESS_TTL_MS + 1, 1).validate(now).is_err());
-        assert!(record(now, 60_000, MAX_ADDRESSES + 1).validate(now).is_err());
-        assert!(record(now + 3_600_000, 60_000, 1).validate(now).is_err(), "future");
+        assert!(
+            record(now, 60_000, 3).validate(now + 60_000).is_err(),
+            "expired"
+        );
+        assert!(record(now, MAX_ADDRESS_TTL_MS + 1, 1)
+            .validate(now)
+            .is_err());
+        assert!(record(now, 60_000, MAX_ADDRESSES + 1)
+            .validate(now)
+            .is_err());
+        assert!(
+            record(now + 3_600_000, 60_000, 1).validate(now).is_err(),
+            "future"
+        );
         let mut bad = record(now, 60_000, 1);
         bad.addrs[0] = "not an address".into();
         assert!(bad.validate(now).is_err());

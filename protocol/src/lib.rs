@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod addresses;
 pub mod blob;
 pub mod dm;
 pub mod emoji;
@@ -30,7 +31,6 @@ pub mod encoding;
 pub mod error;
 pub mod faq;
 pub mod gossip;
-pub mod addresses;
 pub mod group;
 pub mod handle;
 pub mod ids;

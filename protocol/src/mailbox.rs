@@ -175,7 +175,9 @@ pub fn validate_mailboxes(author: &PeerId, mailboxes: &[PeerId]) -> Result<(), V
     }
     for (i, m) in mailboxes.iter().enumerate() {
         if m == author {
-            return Err(ValidationError::Inconsistent("a profile names itself as mailbox"));
+            return Err(ValidationError::Inconsistent(
+                "a profile names itself as mailbox",
+            ));
         }
         if mailboxes[..i].contains(m) {
             return Err(ValidationError::Inconsistent("a mailbox is named twice"));
@@ -330,7 +332,11 @@ mod tests {
     /// The first layout: keys as they were encoded before mailboxes existed.
     #[derive(Serialize)]
     struct FirstLayout {
-        messaging: Option<(/* identity_key */ [u8; 32], Vec<u8>, Vec<crate::SignedPrekey>)>,
+        messaging: Option<(
+            /* identity_key */ [u8; 32],
+            Vec<u8>,
+            Vec<crate::SignedPrekey>,
+        )>,
     }
 
     #[test]
