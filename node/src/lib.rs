@@ -31,6 +31,9 @@
 //! - [`ingest`]: the acceptance rules for records from the network; [`sync_rules`]: what a
 //!   sync response may carry and when to ask for the next page; [`serving`]: how much each
 //!   peer may ask this node to serve.
+//! - `mailbox_rules`: what a mailbox keeps for others (quotas), how fast peers may deposit
+//!   and fetch, and the check that a fetch comes from the recipient; `store::mailbox` keeps
+//!   the mail.
 //! - [`feed`], [`profile`]: read models and the user's own profile.
 //! - [`business`]: quick replies, away messages, FAQ, chat labels, muting and search.
 //! - [`node`]: the public [`Node`] handle; `messaging` adds its direct-message methods,
@@ -61,6 +64,7 @@ pub mod home;
 pub mod mailboxes;
 pub(crate) mod mailbox_rules;
 pub mod ingest;
+pub(crate) mod mailbox_rules;
 mod messaging;
 pub mod net;
 pub mod node;

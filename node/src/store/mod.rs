@@ -13,6 +13,7 @@ pub mod chat_photos;
 pub mod chat_state;
 pub mod groups;
 mod keys;
+pub mod mailbox;
 pub mod messages;
 
 use std::path::Path;
@@ -112,6 +113,8 @@ pub struct Store {
     settings: sled::Tree,
     /// Group chats (`groups.rs`).
     groups: groups::GroupTrees,
+    /// Mail kept for others (`mailbox.rs`).
+    mail: mailbox::MailTrees,
 }
 
 impl Store {
@@ -174,6 +177,7 @@ impl Store {
             chat_meta: t("chat_meta")?,
             settings: t("settings")?,
             groups: groups::GroupTrees::open(&db)?,
+            mail: mailbox::MailTrees::open(&db)?,
             db,
         };
         store.migrate_message_index()?;
