@@ -62,7 +62,6 @@ pub mod group_rules;
 pub mod groups;
 pub mod home;
 pub mod mailboxes;
-pub(crate) mod mailbox_rules;
 pub mod ingest;
 pub(crate) mod mailbox_rules;
 mod messaging;

@@ -37,7 +37,7 @@ pub struct MailboxView {
 impl Node {
     /// The user's mailboxes and the people this node keeps mail for.
     pub fn mailboxes(&self) -> Result<MailboxView> {
-        let store = &self.inner.store;
+        let store = self.store();
         Ok(MailboxView {
             mailboxes: store.my_mailboxes()?,
             keeping_for: store
@@ -57,7 +57,7 @@ impl Node {
     /// mail for the user (`keep_mail_for` on their node), or senders' deposits are refused
     /// there and wait for the user instead.
     pub async fn set_mailboxes(&self, mailboxes: Vec<PeerId>) -> Result<MailboxView> {
-        validate_mailboxes(&self.inner.me, &mailboxes).map_err(Error::Invalid)?;
+        validate_mailboxes(&self.peer_id(), &mailboxes).map_err(Error::Invalid)?;
         self.ask(|reply| Command::SetMailboxes { mailboxes, reply })
             .await?;
         self.mailboxes()
@@ -67,7 +67,7 @@ impl Node {
     /// they are offline (ciphertext only, with quotas and a 30-day expiry). Stopping
     /// deletes what is held for them.
     pub async fn keep_mail_for(&self, peer: PeerId, keep: bool) -> Result<MailboxView> {
-        if peer == self.inner.me {
+        if peer == self.peer_id() {
             return Err(Error::SelfAction("keep mail for yourself"));
         }
         self.ask(|reply| Command::KeepMailFor { peer, keep, reply })

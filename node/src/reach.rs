@@ -14,6 +14,8 @@ pub const REPUBLISH_MS: u64 = 20 * 60 * 1000;
 pub const PUBLISH_DEBOUNCE_MS: u64 = 2 * 1000;
 /// How often reservations on relays are looked after.
 pub const RESERVATION_CHECK_MS: u64 = 30 * 1000;
+/// How often idle connections are looked for.
+pub const IDLE_CHECK_MS: u64 = 5 * 1000;
 /// Reservations a node that is not publicly reachable keeps.
 pub const WANTED_RESERVATIONS: usize = 2;
 

@@ -55,6 +55,10 @@ pub(super) struct Discovery {
     /// Peers with a relay reservation on this node or a circuit through it: open circuits
     /// per peer.
     pub(super) relaying_for: HashMap<PeerId, u32>,
+    /// When each connected peer last asked or answered something (Unix ms).
+    pub(super) last_active: HashMap<PeerId, u64>,
+    /// When idle connections were last looked for.
+    last_idle_check: u64,
 }
 
 impl Actor {
@@ -544,9 +548,52 @@ impl Actor {
         }
     }
 
-    /// Looks after reservations now and then (a relay that dropped ours, a new relay).
+    /// What keeps a connection to `peer` worth holding while idle.
+    fn uses_of(&self, peer: &PeerId) -> reach::Uses {
+        let me = self.me;
+        reach::Uses {
+            follows: self.followees.contains(peer)
+                || self
+                    .store
+                    .followers(&me)
+                    .is_ok_and(|f| f.iter().any(|f| f.body.author == *peer)),
+            chats: self.store.conversation(peer).is_ok_and(|c| c.is_some())
+                || self.outbox.is_tracking(peer),
+            mailbox: self.mailbox_relation(peer),
+            relay: self.discovery.reservations.contains_key(peer)
+                || self.discovery.relaying_for.contains_key(peer),
+            bootstrap: self.discovery.bootstrap_peers.contains(peer),
+        }
+    }
+
+    /// Closes the connections idle for [`crate::NodeConfig::idle_connection_timeout`] to
+    /// peers the node has no use for, so a node that met thousands of peers does not hold
+    /// thousands of connections. (Gossipsub keeps every connection busy, so libp2p's own
+    /// idle timeout never fires: see LIBP2P facts.)
+    fn close_idle_connections(&mut self, now: u64) {
+        let idle: Vec<PeerId> = self
+            .connected
+            .iter()
+            .copied()
+            .filter(|p| {
+                let last = self.discovery.last_active.get(p).copied().unwrap_or(0);
+                reach::close_idle(self.uses_of(p), last, now, self.idle_ms)
+            })
+            .collect();
+        for peer in idle {
+            tracing::debug!(%peer, "closing an idle connection the node has no use for");
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    /// Looks after reservations now and then (a relay that dropped ours, a new relay), and
+    /// closes idle connections.
     pub(super) fn discovery_tick(&mut self) {
         let now = self.now();
+        if now.saturating_sub(self.discovery.last_idle_check) >= reach::IDLE_CHECK_MS {
+            self.discovery.last_idle_check = now;
+            self.close_idle_connections(now);
+        }
         if now.saturating_sub(self.discovery.last_reservation_check) >= reach::RESERVATION_CHECK_MS
         {
             self.discovery.last_reservation_check = now;

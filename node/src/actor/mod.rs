@@ -146,6 +146,8 @@ struct Actor {
     discovery: discovery::Discovery,
     /// Store-and-forward: deposits, the mail kept here, fetching ours.
     mailboxes: mailbox::Mailboxes,
+    /// How long a connection without use may stay idle (ms).
+    idle_ms: u64,
 }
 
 /// A duration in whole milliseconds, saturating.
@@ -259,6 +261,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         last_parked_retry: 0,
         discovery: discovery::Discovery::default(),
         mailboxes: mailbox::Mailboxes::default(),
+        idle_ms: millis(config.idle_connection_timeout),
     };
     actor.publish_messaging_keys()?;
     actor.subscribe(Topic::Profiles);

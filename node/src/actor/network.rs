@@ -65,6 +65,7 @@ impl Actor {
                     let _ = reply.send(Ok(peer_id));
                 }
                 self.discovery_connected(peer_id, connection_id, &endpoint);
+                self.discovery.last_active.insert(peer_id, self.now());
                 if num_established.get() == 1 {
                     self.connected.insert(peer_id);
                     self.emit(Event::PeerConnected { peer: peer_id });
@@ -85,6 +86,7 @@ impl Actor {
                     return;
                 }
                 self.connected.remove(&peer_id);
+                self.discovery.last_active.remove(&peer_id);
                 self.forget_syncs(&peer_id);
                 self.forget_chunk_requests(&peer_id);
                 self.emit(Event::PeerDisconnected { peer: peer_id });
@@ -124,6 +126,9 @@ impl Actor {
     }
 
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        if let Some(peer) = active_peer(&event) {
+            self.discovery.last_active.insert(peer, self.now());
+        }
         match event {
             BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
@@ -255,6 +260,22 @@ impl Actor {
                 MessageAcceptance::Ignore
             }
         }
+    }
+}
+
+/// The peer an event shows to be in use: one that asked or answered something, or
+/// forwarded a gossip message.
+fn active_peer(event: &BehaviourEvent) -> Option<PeerId> {
+    use libp2p::request_response::Event as Rr;
+    match event {
+        BehaviourEvent::Sync(Rr::Message { peer, .. })
+        | BehaviourEvent::Dm(Rr::Message { peer, .. })
+        | BehaviourEvent::Blob(Rr::Message { peer, .. })
+        | BehaviourEvent::Mailbox(Rr::Message { peer, .. }) => Some(*peer),
+        BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+            propagation_source, ..
+        }) => Some(*propagation_source),
+        _ => None,
     }
 }
 

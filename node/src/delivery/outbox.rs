@@ -278,7 +278,6 @@ impl<K: Clone + Ord> Outbox<K> {
     }
 
     /// Whether `peer` has rows this outbox is delivering.
-    #[cfg(test)]
     pub(crate) fn is_tracking(&self, peer: &PeerId) -> bool {
         self.recipients.contains_key(peer)
     }

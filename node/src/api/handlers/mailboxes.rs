@@ -17,7 +17,7 @@ use crate::{
 /// `PUT /v1/mailboxes`: the nodes that keep the user's mail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SetMailboxes {
+pub(crate) struct SetMailboxes {
     /// At most four peers (ids or `@handle`s), not the user; empty to name none.
     #[schema(max_items = 4, value_type = Vec<PeerRefText>)]
     pub mailboxes: Vec<String>,
@@ -25,7 +25,7 @@ pub struct SetMailboxes {
 
 /// The answer to `POST /v1/mailboxes/fetch`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct MailFetch {
+pub(crate) struct MailFetch {
     /// How many mailboxes were asked.
     pub asked: usize,
 }
