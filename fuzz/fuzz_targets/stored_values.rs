@@ -11,6 +11,7 @@ use paperplane::{
     chat_rules::MessageMarks,
     store::{
         groups::{ChainRow, GroupChat, GroupRecord, HeldChange, HeldEnvelope, MyKey},
+        mailbox::StoredMail,
         messages::{Chat, OutboxEntry, StoredMessage},
     },
 };
@@ -142,6 +143,11 @@ fuzz_target!(|data: &[u8]| {
         }
         "group_failed" => {
             let _ = checks::decode_eq::<String>(v, MAX);
+        }
+        "mail_items" => {
+            if let Some(mail) = checks::decode_eq::<StoredMail>(v, MAX) {
+                let _ = Envelope::from_bytes(&mail.envelope.payload);
+            }
         }
         other => panic!("no decoder for the stored values of {other}"),
     }

@@ -21,7 +21,8 @@ use paperplane::store::{
 };
 use paperplane_protocol::{
     encode, group::GROUP_PAYLOAD_TAG, BlobRequest, BlobResponse, DmRejection, DmRequest,
-    DmResponse, DmResult, FeedMessage, MessageId, PeerId, PhotoRef, SyncRequest, SyncResponse,
+    DmResponse, DmResult, FeedMessage, MessageId, PeerId, PhotoRef, SealedEnvelope, SyncRequest,
+    SyncResponse,
 };
 
 use crate::{
@@ -53,6 +54,7 @@ pub const STORED_VALUE_TREES: &[&str] = &[
     "group_sent",
     "group_failed",
     "group_rosters",
+    "mail_items",
 ];
 
 /// Writes every target's seeds under `root/<target>/`; returns each target with its number
@@ -427,8 +429,29 @@ fn fill(w: &World, dir: &Path) -> Result<(), String> {
     .map_err(e)?;
     s.set_blocked(&carol, true, NOW).map_err(e)?;
     fill_group(w, &s).map_err(e)?;
+    fill_mail(w, &s).map_err(e)?;
     s.flush_blocking().map_err(e)?;
     Ok(())
+}
+
+/// Mail Bob keeps for Alice: Carol's envelopes, the first acknowledged (so the sequence
+/// runs ahead of the items); and the mailboxes Bob names in his own profile.
+fn fill_mail(w: &World, s: &Store) -> Result<(), paperplane::store::StoreError> {
+    let (alice, carol) = (w.alice.peer(), w.carol.peer());
+    s.keep_mail_for(&alice, true)?;
+    let envelopes: Vec<_> = w
+        .carol_envelopes
+        .iter()
+        .take(2)
+        .enumerate()
+        .map(|(n, e)| SealedEnvelope {
+            recipient: alice,
+            ..sealed(w, e, message(150 + n as u8, "").id)
+        })
+        .collect();
+    s.deposit_mail(&alice, &carol, &envelopes, NOW)?;
+    s.ack_mail(&alice, 1)?;
+    s.set_my_mailboxes(&[carol])
 }
 
 /// Bob's group with Alice and Carol, in every group tree: the roster, his key and Alice's

@@ -60,6 +60,12 @@ pub const TREES: &[&str] = &[
     "group_rosters",
     "group_outgoing",
     "group_by_id",
+    "mail_clients",
+    "mail_items",
+    "mail_dedup",
+    "mail_usage",
+    "mail_seqs",
+    "mail_expiry",
 ];
 
 /// One raw entry of a tree.
