@@ -7,10 +7,6 @@
 //! [`judge_deposit`] inside the transaction that stores it) and carries out the answers.
 //! Every map here is bounded by [`MAX_TRACKED_PEERS`], forgetting the peer seen least
 //! recently.
-#![allow(
-    dead_code,
-    reason = "the actor's mailbox service, integrated in parallel, is the user; remove then"
-)]
 
 use std::collections::HashMap;
 
@@ -97,6 +93,7 @@ impl<V> Tracked<V> {
         self.peers.get(peer).map(|(_, v)| v)
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.peers.len()
     }
