@@ -10,11 +10,12 @@ use std::{collections::VecDeque, time::Duration};
 
 use base64::Engine;
 use futures::{stream::BoxStream, StreamExt};
+use paperplane::mailboxes::MailboxView;
 use paperplane::{
     api::types::{
         BlockState, BlockedPeer, Bootstrapped, Candidate, ConnectRequest, Connected, Created,
-        Deleted, ErrorBody, FollowState, LikeState, NewChatPhoto, NewComment, NewMessage, NewPost,
-        NodeStatus, ProfilePatch, RequestDecision, Resolved, SafetyNumber,
+        Deleted, ErrorBody, FollowState, LikeState, MailFetch, NewChatPhoto, NewComment,
+        NewMessage, NewPost, NodeStatus, ProfilePatch, RequestDecision, Resolved, SafetyNumber,
     },
     api::{server::parse_api_addr, BindError},
     event::Event,
@@ -156,6 +157,30 @@ impl Client {
     pub async fn connect(&self, addr: &str) -> Result<Connected, ClientError> {
         let body = ConnectRequest::new(addr);
         self.call(Method::POST, &["connect"], Some(&body)).await
+    }
+
+    /// `GET /v1/mailboxes`.
+    pub async fn mailboxes(&self) -> Result<MailboxView, ClientError> {
+        self.call(Method::GET, &["mailboxes"], None::<&()>).await
+    }
+
+    /// `PUT /v1/mailboxes`.
+    pub async fn set_mailboxes(&self, peers: &[String]) -> Result<MailboxView, ClientError> {
+        let body = serde_json::json!({ "mailboxes": peers });
+        self.call(Method::PUT, &["mailboxes"], Some(&body)).await
+    }
+
+    /// `PUT` or `DELETE /v1/mailboxes/keep/{peer}`.
+    pub async fn keep_mail_for(&self, peer: &str, keep: bool) -> Result<MailboxView, ClientError> {
+        let method = if keep { Method::PUT } else { Method::DELETE };
+        self.call(method, &["mailboxes", "keep", peer], None::<&()>)
+            .await
+    }
+
+    /// `POST /v1/mailboxes/fetch`.
+    pub async fn fetch_mail(&self) -> Result<MailFetch, ClientError> {
+        self.call(Method::POST, &["mailboxes", "fetch"], None::<&()>)
+            .await
     }
 
     /// `POST /v1/bootstrap`.

@@ -38,6 +38,10 @@ pub struct ProfileView {
     pub updated_at: u64,
     /// Whether the profile publishes end-to-end messaging keys.
     pub messaging_keys: bool,
+    /// The nodes keeping mail for the user while they are offline.
+    #[serde(default)]
+    #[schema(value_type = Vec<crate::api::schema::PeerIdText>)]
+    pub mailboxes: Vec<PeerId>,
     /// A business's frequently asked questions (empty for others).
     #[serde(default)]
     pub faq: Vec<crate::business::FaqView>,
@@ -56,6 +60,11 @@ impl From<&Signed<Profile>> for ProfileView {
             version: b.version,
             updated_at: b.updated_at,
             messaging_keys: b.messaging.is_some(),
+            mailboxes: b
+                .messaging
+                .as_ref()
+                .map(|k| k.mailboxes.clone())
+                .unwrap_or_default(),
             faq: crate::business::faq_views(b),
         }
     }
@@ -449,7 +458,10 @@ impl MessageView {
         let seen = m.outgoing
             && meta.seen_at != 0
             && m.sent_at <= meta.seen_up_to
-            && matches!(state, MessageState::Pending | MessageState::Stored | MessageState::Delivered);
+            && matches!(
+                state,
+                MessageState::Pending | MessageState::Stored | MessageState::Delivered
+            );
         if seen {
             state = MessageState::Seen;
         }

@@ -62,6 +62,31 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `paperplane mailbox …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum MailboxCommand {
+    /// Name the nodes that keep your mail while you are offline (at most four; none to stop):
+    /// your own always-on node, or people who agreed with `mailbox keep-for`. Published in
+    /// your profile; senders who cannot reach you leave sealed messages there.
+    Use {
+        /// Peer ids or @handles.
+        peers: Vec<String>,
+    },
+    /// Keep mail for PEER while they are offline (ciphertext only; quotas, 30-day expiry).
+    KeepFor {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Stop keeping mail for PEER and delete what is held for them.
+    StopKeeping {
+        /// Peer id or @handle.
+        peer: String,
+    },
+    /// Ask your mailboxes for mail now (it also happens when one connects, and every few
+    /// minutes).
+    Fetch,
+}
+
 /// The commands. PEER is a peer id or `@handle`; POST and COMMENT are ids or unique prefixes
 /// of at least 6 hex digits. TARGET is a peer or a group: `#NAME` (or `#ID`) is always a
 /// group, `@handle` or a peer id always a peer, and any other word a peer if a known profile
@@ -289,6 +314,13 @@ pub enum Command {
     /// Group chats: create, change, show and list them.
     #[command(subcommand)]
     Group(group::GroupCommand),
+    /// Mailboxes: nodes that keep your mail while you are offline, and keeping mail for
+    /// others. Without a subcommand, shows both.
+    Mailbox {
+        /// What to do.
+        #[command(subcommand)]
+        command: Option<MailboxCommand>,
+    },
     /// Accept a message request: the chat moves to the inbox.
     Accept {
         /// Peer id or @handle.
@@ -536,6 +568,23 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
         }
         Command::Photo { hash, out: path } => save_photo(client, &hash, &path, out).await,
         Command::Group(c) => group::run(client, c, out, now).await,
+        Command::Mailbox { command } => {
+            let view = match command {
+                None => client.mailboxes().await?,
+                Some(MailboxCommand::Use { peers }) => client.set_mailboxes(&peers).await?,
+                Some(MailboxCommand::KeepFor { peer }) => client.keep_mail_for(&peer, true).await?,
+                Some(MailboxCommand::StopKeeping { peer }) => {
+                    client.keep_mail_for(&peer, false).await?
+                }
+                Some(MailboxCommand::Fetch) => {
+                    let f = client.fetch_mail().await?;
+                    return out.value(&f, || {
+                        format!("asked {}\n", format::count(f.asked, "mailbox"))
+                    });
+                }
+            };
+            out.value(&view, || print::mailboxes(&view))
+        }
         Command::Watch => watch(client, out).await,
         Command::Send {
             peer,

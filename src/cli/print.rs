@@ -215,6 +215,7 @@ pub fn state(m: &MessageView) -> String {
         ("seen", _) => "✓✓ seen".into(),
         ("delivered", _) => "✓ delivered".into(),
         ("pending", _) => "… pending".into(),
+        ("stored", _) => "✉ stored by their mailbox".into(),
         ("failed", Some(why)) => format!("✗ failed: {why}"),
         ("failed", None) => "✗ failed".into(),
         ("received", _) => String::new(),
@@ -578,6 +579,11 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
         Event::MessageDelivered { id, peer } => {
             format!("delivered {} to {}", short_id(&id.to_hex()), who(peer))
         }
+        Event::MessageStored { id, peer } => format!(
+            "stored   {} for {} by their mailbox",
+            short_id(&id.to_hex()),
+            who(peer)
+        ),
         Event::MessageFailed { id, peer, reason } => format!(
             "failed   {} to {}: {reason}",
             short_id(&id.to_hex()),
@@ -695,6 +701,38 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
         ),
     };
     line + "\n"
+}
+
+/// `paperplane mailbox`.
+pub fn mailboxes(m: &paperplane::mailboxes::MailboxView) -> String {
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    if m.mailboxes.is_empty() {
+        lines.push((
+            "your mail",
+            "kept by nobody (mailbox use PEER… to name nodes)".into(),
+        ));
+    }
+    for (i, p) in m.mailboxes.iter().enumerate() {
+        lines.push((
+            if i == 0 { "your mail" } else { "" },
+            format!("kept by {p}"),
+        ));
+    }
+    if m.keeping_for.is_empty() {
+        lines.push(("keeping", "mail for nobody".into()));
+    }
+    for (i, c) in m.keeping_for.iter().enumerate() {
+        lines.push((
+            if i == 0 { "keeping" } else { "" },
+            format!(
+                "{}: {} ({})",
+                c.peer,
+                count(c.messages as usize, "message"),
+                size(c.bytes)
+            ),
+        ));
+    }
+    table(&rows(&lines))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod gossip;
 mod group_attacks;
 mod groups;
 mod keys;
+mod mailboxes;
 mod memory;
 mod messages;
 mod netns;

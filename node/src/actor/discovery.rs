@@ -333,7 +333,13 @@ impl Actor {
         &mut self,
         reply: tokio::sync::oneshot::Sender<crate::error::Result<usize>>,
     ) {
-        match self.swarm.behaviour_mut().kad.as_mut().map(|k| k.bootstrap()) {
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .as_mut()
+            .map(|k| k.bootstrap())
+        {
             Some(Ok(_)) => self.discovery.bootstraps.push(reply),
             None | Some(Err(_)) => {
                 let _ = reply.send(Err(Error::NoDhtPeers));

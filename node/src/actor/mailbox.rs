@@ -9,7 +9,7 @@ use libp2p::request_response::{self, Message, OutboundRequestId, ResponseChannel
 use paperplane_protocol::{
     decode, encode,
     mailbox::{
-        FetchProof, MailItem, MailboxRefusal, MailboxRequest, MailboxResponse, DepositResult,
+        DepositResult, FetchProof, MailItem, MailboxRefusal, MailboxRequest, MailboxResponse,
         FETCH_PROOF_LABEL, MAX_DEPOSIT_ENVELOPES, MAX_FETCH_ITEMS, MAX_MAILBOX_REQUEST_BYTES,
         MAX_MAILBOX_RESPONSE_BYTES,
     },
@@ -49,6 +49,7 @@ enum Call {
 }
 
 /// The mailbox sides' state.
+#[derive(Default)]
 pub(super) struct Mailboxes {
     /// Host: what each peer may still deposit or fetch this minute.
     rates: RateLimits,
@@ -62,19 +63,6 @@ pub(super) struct Mailboxes {
     last_fetch: HashMap<PeerId, u64>,
     /// Host: when old mail was last dropped.
     last_expiry: u64,
-}
-
-impl Default for Mailboxes {
-    fn default() -> Self {
-        Self {
-            rates: RateLimits::new(),
-            challenges: Challenges::new(),
-            calls: HashMap::new(),
-            fetching: HashSet::new(),
-            last_fetch: HashMap::new(),
-            last_expiry: 0,
-        }
-    }
 }
 
 impl Actor {
@@ -303,10 +291,10 @@ impl Actor {
             } => {
                 if !self.mailboxes.rates.allow_fetch(peer, now) {
                     refuse(MailboxRefusal::RateLimited)
-                } else if let Err(r) =
-                    self.mailboxes
-                        .challenges
-                        .check(&self.me, &peer, &proof, &signature, now)
+                } else if let Err(r) = self
+                    .mailboxes
+                    .challenges
+                    .check(&self.me, &peer, &proof, &signature, now)
                 {
                     refuse(r)
                 } else {
@@ -454,7 +442,8 @@ impl Actor {
         let mut ack_up_to = None;
         let mut stop = false;
         'runs: for run in items.chunk_by(|a, b| {
-            a.depositor == b.depositor && super::dm::is_group(&a.envelope) == super::dm::is_group(&b.envelope)
+            a.depositor == b.depositor
+                && super::dm::is_group(&a.envelope) == super::dm::is_group(&b.envelope)
         }) {
             let sender = run[0].depositor;
             let envelopes: Vec<SealedEnvelope> = run

@@ -294,6 +294,8 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         }
     }
     actor.remember_known_peers()?;
+    // Mail left while we were away.
+    actor.fetch_mail();
     actor.send_deferred_group_updates();
     actor.resume_chat_photos()?;
     // Messages queued before the last stop (read back from disk, so durable) go out now, or

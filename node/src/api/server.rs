@@ -28,8 +28,8 @@ use super::{
     error::ApiError,
     guard,
     handlers::{
-        business, chat, chat_photos, follows, groups, mailboxes, messages, node as node_routes, posts,
-        profiles, AppState,
+        business, chat, chat_photos, follows, groups, mailboxes, messages, node as node_routes,
+        posts, profiles, AppState,
     },
     schema::base64_len,
 };
@@ -222,7 +222,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(profiles::resolve)))
         .routes(small(routes!(node_routes::connect)))
         .routes(small(routes!(node_routes::bootstrap)))
-        .routes(small(routes!(mailboxes::mailboxes, mailboxes::set_mailboxes)))
+        .routes(small(routes!(
+            mailboxes::mailboxes,
+            mailboxes::set_mailboxes
+        )))
         .routes(small(routes!(
             mailboxes::keep_mail_for,
             mailboxes::stop_keeping_mail_for

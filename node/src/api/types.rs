@@ -222,6 +222,22 @@ impl FeedQuery {
     pub const MAX_LIMIT: usize = 1000;
 }
 
+/// `PUT /v1/mailboxes`: the nodes that keep the user's mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetMailboxes {
+    /// At most four peers (ids or `@handle`s), not the user; empty to name none.
+    #[schema(max_items = 4, value_type = Vec<super::group_types::PeerRefText>)]
+    pub mailboxes: Vec<String>,
+}
+
+/// The answer to `POST /v1/mailboxes/fetch`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MailFetch {
+    /// How many mailboxes were asked.
+    pub asked: usize,
+}
+
 /// The answer to `POST /v1/bootstrap`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Bootstrapped {

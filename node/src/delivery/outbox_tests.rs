@@ -20,6 +20,10 @@ struct Harness {
     sent: Vec<(BatchId, PeerId, Vec<MessageId>)>,
     settled: Vec<(MessageId, Settlement)>,
     reseals: Vec<PeerId>,
+    /// Deposits asked for: recipient and message ids.
+    deposits: Vec<(PeerId, Vec<MessageId>)>,
+    /// Rows shown as stored by a mailbox.
+    stored: Vec<MessageId>,
     now: u64,
 }
 
@@ -31,6 +35,8 @@ impl Harness {
             sent: Vec::new(),
             settled: Vec::new(),
             reseals: Vec::new(),
+            deposits: Vec::new(),
+            stored: Vec::new(),
             now: T0,
         }
     }
@@ -83,6 +89,13 @@ impl Harness {
                         self.sent.push((batch, peer, ids));
                     }
                     Action::Reseal { peer } => self.reseals.push(peer),
+                    Action::Deposit { peer, rows } => {
+                        self.deposits
+                            .push((peer, rows.iter().map(|(_, id, _)| *id).collect()));
+                    }
+                    Action::MarkStored { rows, .. } => {
+                        self.stored.extend(rows.iter().map(|(_, id)| *id));
+                    }
                     Action::Settle { rows, .. } => {
                         for (key, id, how) in rows {
                             self.rows.remove(&key);
@@ -528,4 +541,42 @@ fn a_reseal_that_cannot_be_done_backs_off_and_tries_again() {
         outcomes: vec![Outcome::Undecryptable],
     });
     assert_eq!(h.reseals.len(), 2, "asked again");
+}
+
+#[test]
+fn an_unreachable_recipient_gets_its_rows_deposited_once_and_they_still_settle_directly() {
+    let mut h = Harness::new();
+    let to = peer(1);
+    let ids: Vec<MessageId> = (1..=3).map(|i| h.queue(to, i)).collect();
+    h.feed(h.durable(to));
+    let sent = h.take_sent();
+    h.feed(Input::Failed { batch: sent[0].0 });
+    assert_eq!(
+        h.deposits,
+        vec![(to, ids.clone())],
+        "the failed batch goes to a mailbox"
+    );
+    // The mailbox kept the first two.
+    h.feed(Input::Deposited {
+        peer: to,
+        rows: vec![((to, 1), ids[0]), ((to, 2), ids[1])],
+    });
+    assert_eq!(h.stored, ids[..2]);
+    // The retry fails again: only the row no mailbox holds is deposited again.
+    h.now += MAX_BACKOFF_MS;
+    h.feed(Input::Tick);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 1);
+    h.feed(Input::Failed { batch: sent[0].0 });
+    assert_eq!(h.deposits[1], (to, vec![ids[2]]));
+    // The recipient comes back: every row settles as delivered, stored ones included.
+    h.feed(Input::Connected(to));
+    let sent = h.take_sent();
+    h.feed(Input::Answered {
+        batch: sent[0].0,
+        outcomes: vec![Outcome::Delivered; 3],
+    });
+    assert_eq!(h.settled.len(), 3);
+    assert!(h.settled.iter().all(|(_, s)| *s == Settlement::Delivered));
+    assert!(!h.outbox.is_tracking(&to));
 }

@@ -936,25 +936,27 @@ impl Store {
     /// Marks the messages of these outbox rows as kept by a mailbox, if they are still
     /// unsettled 1:1 messages; returns the rows marked.
     pub fn mark_stored_by_mailbox(&self, rows: &[OutboxKey]) -> Result<Vec<OutboxKey>> {
-        tx_result((&self.outbox, &self.messages).transaction(|(outbox, msgs)| {
-            let mut marked = Vec::new();
-            for key in rows {
-                let k = key.as_bytes();
-                if outbox.get(k)?.is_none() {
-                    continue; // settled meanwhile
+        tx_result(
+            (&self.outbox, &self.messages).transaction(|(outbox, msgs)| {
+                let mut marked = Vec::new();
+                for key in rows {
+                    let k = key.as_bytes();
+                    if outbox.get(k)?.is_none() {
+                        continue; // settled meanwhile
+                    }
+                    let Some(v) = msgs.get(k)? else {
+                        continue; // a group message: its state lives with the group
+                    };
+                    let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
+                    if m.state == DeliveryState::Pending {
+                        m.state = DeliveryState::StoredByMailbox;
+                        msgs.insert(k, ser(&m))?;
+                        marked.push(key.clone());
+                    }
                 }
-                let Some(v) = msgs.get(k)? else {
-                    continue; // a group message: its state lives with the group
-                };
-                let mut m: StoredMessage = dec("messages", &v).map_err(abort)?;
-                if m.state == DeliveryState::Pending {
-                    m.state = DeliveryState::StoredByMailbox;
-                    msgs.insert(k, ser(&m))?;
-                    marked.push(key.clone());
-                }
-            }
-            Ok(marked)
-        }))
+                Ok(marked)
+            }),
+        )
     }
 
     /// Whether `peer` is blocked.

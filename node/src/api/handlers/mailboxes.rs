@@ -1,34 +1,17 @@
 //! Mailboxes: the nodes keeping the user's mail, the people this node keeps mail for, and
 //! fetching now.
 
-use axum::{extract::State, Json};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use super::{ApiResult, AppState};
 use crate::{
     api::{
-        body::StrictJson, error::ApiError, group_types::PeerRefText, params::PeerParam,
-        types::ErrorBody,
+        body::StrictJson,
+        error::ApiError,
+        params::PeerParam,
+        types::{ErrorBody, MailFetch, SetMailboxes},
     },
     mailboxes::MailboxView,
 };
-
-/// `PUT /v1/mailboxes`: the nodes that keep the user's mail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SetMailboxes {
-    /// At most four peers (ids or `@handle`s), not the user; empty to name none.
-    #[schema(max_items = 4, value_type = Vec<PeerRefText>)]
-    pub mailboxes: Vec<String>,
-}
-
-/// The answer to `POST /v1/mailboxes/fetch`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub(crate) struct MailFetch {
-    /// How many mailboxes were asked.
-    pub asked: usize,
-}
+use axum::{extract::State, Json};
 
 /// The user's mailboxes and the people this node keeps mail for.
 #[utoipa::path(get, path = "/v1/mailboxes", tag = "mailboxes", operation_id = "getMailboxes",
