@@ -64,6 +64,12 @@ fn is_local(addr: &Multiaddr) -> bool {
     })
 }
 
+/// Whether a listen address may be dialled from other hosts: neither loopback nor
+/// unspecified, nor through a relay.
+pub fn is_public_candidate(addr: &Multiaddr) -> bool {
+    !is_local(addr) && !is_relayed(addr)
+}
+
 /// The address of a peer's to dial it at, from the listen addresses it announced: the
 /// first that is neither loopback nor relayed, else the first not relayed.
 pub fn best_listen_addr(addrs: &[Multiaddr]) -> Option<Multiaddr> {

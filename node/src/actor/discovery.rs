@@ -205,7 +205,7 @@ impl Actor {
     pub(super) fn on_autonat(&mut self, event: autonat::v2::client::Event) {
         let reachable = event.result.is_ok();
         tracing::debug!(addr = %event.tested_addr, server = %event.server, reachable, "reachability test");
-        let confirmed = self.swarm.external_addresses().count();
+        let confirmed = self.direct_external_addresses().len();
         let before = self.discovery.reachability;
         self.discovery.reachability = reach::after_test(reachable, confirmed);
         if before != self.discovery.reachability {
@@ -217,7 +217,7 @@ impl Actor {
 
     /// A confirmed public address appeared or expired.
     pub(super) fn external_addresses_changed(&mut self) {
-        let confirmed = self.swarm.external_addresses().count();
+        let confirmed = self.direct_external_addresses().len();
         let before = self.discovery.reachability;
         self.discovery.reachability = reach::after_external_change(before, confirmed);
         self.discovery.dirty = true;
@@ -225,6 +225,16 @@ impl Actor {
             tracing::info!(reachability = ?self.discovery.reachability, "reachability changed");
             self.keep_reservations();
         }
+    }
+
+    /// Confirmed public addresses that are not through a relay (the swarm counts a relayed
+    /// address with a reservation as confirmed too; it says nothing of reachability).
+    pub(super) fn direct_external_addresses(&self) -> Vec<Multiaddr> {
+        self.swarm
+            .external_addresses()
+            .filter(|a| !reach::is_relayed(a))
+            .cloned()
+            .collect()
     }
 
     /// The relay server's events: who holds a reservation or a circuit here.
@@ -527,7 +537,7 @@ impl Actor {
             return;
         }
         let listen: Vec<Multiaddr> = self.listen_addrs.clone();
-        let external: Vec<Multiaddr> = self.swarm.external_addresses().cloned().collect();
+        let external = self.direct_external_addresses();
         let addrs: Vec<String> = reach::publishable(&listen, &external)
             .iter()
             .map(|a| self.with_me(a).to_string())

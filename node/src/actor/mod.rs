@@ -475,8 +475,8 @@ impl Actor {
             inbound_streams: self.streams.held(),
             reachability: self.discovery.reachability,
             external_addrs: self
-                .swarm
-                .external_addresses()
+                .direct_external_addresses()
+                .iter()
                 .map(|a| a.to_string())
                 .collect(),
             relayed_addrs: self.relayed_addrs(),

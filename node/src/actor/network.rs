@@ -22,8 +22,15 @@ impl Actor {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
-                self.listen_addrs.push(address);
+                self.listen_addrs.push(address.clone());
                 self.addresses_changed();
+                if self.swarm.behaviour().relay_server.is_enabled()
+                    && crate::reach::is_public_candidate(&address)
+                {
+                    // A relay's operator declares it reachable: reservations carry these
+                    // addresses (a relay with none cannot grant one).
+                    self.swarm.add_external_address(address);
+                }
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 self.listen_addrs.retain(|a| *a != address);
