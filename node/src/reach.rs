@@ -100,6 +100,26 @@ pub fn publishable(listen: &[Multiaddr], external: &[Multiaddr]) -> Vec<Multiadd
     out
 }
 
+/// The address to reach a relay at, from the listen addresses it announced: a QUIC one
+/// if it has one (see [`best_listen_addr`] for the order otherwise).
+pub fn relay_addr(addrs: &[Multiaddr]) -> Option<Multiaddr> {
+    let quic: Vec<Multiaddr> = addrs
+        .iter()
+        .filter(|a| a.iter().any(|p| matches!(p, Protocol::QuicV1)))
+        .cloned()
+        .collect();
+    best_listen_addr(&quic).or_else(|| best_listen_addr(addrs))
+}
+
+/// A peer's addresses worth dialling from another host: without loopback ones, unless
+/// there is nothing else (a peer on the same machine).
+pub fn dialable_elsewhere(addrs: Vec<Multiaddr>) -> Vec<Multiaddr> {
+    if addrs.iter().all(is_local) {
+        return addrs;
+    }
+    addrs.into_iter().filter(|a| !is_local(a)).collect()
+}
+
 /// Whether the address record is due: changed (and not published in the last
 /// [`PUBLISH_DEBOUNCE_MS`]), or [`REPUBLISH_MS`] since the last one.
 pub fn publish_due(changed: bool, last_ms: u64, now_ms: u64) -> bool {

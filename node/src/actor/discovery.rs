@@ -44,6 +44,9 @@ pub(super) struct Discovery {
     lookups: HashMap<kad::QueryId, PeerId>,
     /// `connect PEER-ID` calls waiting for a connection to that peer.
     waiting: HashMap<PeerId, Vec<ConnectReply>>,
+    /// Peers dialled at the addresses of their DHT record: if that dial fails, the routing
+    /// tables are asked next (a record may be older than the peer's newest relay).
+    from_record: HashSet<PeerId>,
     /// `bootstrap` calls waiting for the query's end.
     bootstraps: Vec<tokio::sync::oneshot::Sender<crate::error::Result<usize>>>,
     /// The addresses changed since the record was last published.
@@ -82,6 +85,7 @@ impl Actor {
             }
         }
         self.discovery.connections.insert(id, (peer, address));
+        self.discovery.from_record.remove(&peer);
         if let Some(replies) = self.discovery.waiting.remove(&peer) {
             for reply in replies {
                 let _ = reply.send(Ok(peer));
@@ -98,6 +102,13 @@ impl Actor {
     pub(super) fn discovery_dial_failed(&mut self, peer: PeerId, error: &str) {
         if self.discovery.lookups.values().any(|p| *p == peer) {
             return;
+        }
+        if self.discovery.from_record.remove(&peer) && self.discovery.waiting.contains_key(&peer) {
+            if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                let query = kad.get_closest_peers(peer);
+                self.discovery.lookups.insert(query, peer);
+                return;
+            }
         }
         if let Some(replies) = self.discovery.waiting.remove(&peer) {
             for reply in replies {
@@ -140,15 +151,9 @@ impl Actor {
         if !info.protocols.contains(&relay::HOP_PROTOCOL_NAME) {
             return;
         }
-        let dialled = self
-            .discovery
-            .connections
-            .values()
-            .find(|(p, a)| *p == peer && !reach::is_relayed(a))
-            .map(|(_, a)| a.clone());
-        let address = dialled
-            .filter(|a| info.listen_addrs.contains(a))
-            .or_else(|| reach::best_listen_addr(&info.listen_addrs));
+        // QUIC first: a reservation over QUIC makes the NAT's mapping of our UDP port the
+        // address others see, and UDP hole punching works behind more NATs than TCP.
+        let address = reach::relay_addr(&info.listen_addrs);
         if let Some(address) = address {
             self.discovery.relays.insert(peer, address);
             self.keep_reservations();
@@ -196,9 +201,14 @@ impl Actor {
         self.discovery.dirty = true;
     }
 
-    /// The addresses the node can be reached at changed.
-    pub(super) fn addresses_changed(&mut self) {
+    /// The addresses the node can be reached at changed. A new relayed address is
+    /// published at once: it is the one that lets others in.
+    pub(super) fn addresses_changed(&mut self, relayed: bool) {
         self.discovery.dirty = true;
+        if relayed {
+            self.discovery.last_published = 0;
+            self.publish_addresses_if_due();
+        }
     }
 
     /// AutoNAT tested one of our addresses.
@@ -469,6 +479,8 @@ impl Actor {
         if self.connected.contains(&peer) {
             return;
         }
+        // Another host's loopback address leads back to this host.
+        let addrs = reach::dialable_elsewhere(addrs);
         for a in &addrs {
             self.swarm.add_peer_address(peer, a.clone());
         }

@@ -284,6 +284,8 @@ impl Actor {
                         })
                         .collect();
                     if !self.connected.contains(&peer) {
+                        // Its newest addresses may be only in the DHT (a relay it moved to).
+                        self.find_peer(peer);
                         // Dialled here from a fresh source port (see `connect`); the request
                         // waits for this dial instead of starting its own.
                         let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)

@@ -23,7 +23,7 @@ impl Actor {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
                 self.listen_addrs.push(address.clone());
-                self.addresses_changed();
+                self.addresses_changed(crate::reach::is_relayed(&address));
                 if self.swarm.behaviour().relay_server.is_enabled()
                     && crate::reach::is_public_candidate(&address)
                 {
@@ -34,7 +34,7 @@ impl Actor {
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 self.listen_addrs.retain(|a| *a != address);
-                self.addresses_changed();
+                self.addresses_changed(false);
             }
             SwarmEvent::ListenerClosed { listener_id, .. } => {
                 self.discovery_listener_closed(listener_id);
@@ -167,12 +167,14 @@ impl Actor {
             BehaviourEvent::Dm(ev) => self.on_dm_event(ev),
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 self.discovery_identified(peer_id, &info);
-                let addrs: Vec<String> = info.listen_addrs.iter().map(|a| a.to_string()).collect();
+                // Another host's loopback addresses lead back to this host.
+                let listen = crate::reach::dialable_elsewhere(info.listen_addrs.clone());
+                let addrs: Vec<String> = listen.iter().map(|a| a.to_string()).collect();
                 if let Err(e) = self.store.put_addresses(&peer_id, &addrs) {
                     tracing::warn!(error = %e, "remembering a peer's addresses");
                 }
                 if info.protocols.contains(&KAD_PROTOCOL) {
-                    for addr in info.listen_addrs {
+                    for addr in listen {
                         if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
                             kad.add_address(&peer_id, addr);
                         }
