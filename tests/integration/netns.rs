@@ -629,6 +629,14 @@ impl NsNode {
 impl Drop for NsNode {
     fn drop(&mut self) {
         self.kill();
+        // To read a passing run's logs: PAPERPLANE_NETNS_LOGS=DIR keeps them there.
+        if let Some(keep) = std::env::var_os("PAPERPLANE_NETNS_LOGS") {
+            for start in 1..=self.starts {
+                let to = PathBuf::from(&keep)
+                    .join(format!("{:?}-{}-{start}.log", self.place, self.peer_id));
+                let _ = fs::copy(self.log_path(start), to);
+            }
+        }
         if std::thread::panicking() {
             for start in 1..=self.starts {
                 let Ok(file) = fs::File::open(self.log_path(start)) else {
@@ -929,6 +937,9 @@ fn netns_direct_messages_over_the_relay_behind_hard_nats() {
     connect_by_id(&b, &a);
     b.wait_for_keys_of(&a);
     a.wait_for_keys_of(&b);
+    // Alice follows Bob: a stranger's messages are limited to 30 a minute (message
+    // requests), which a burst of sends would meet.
+    a.ok(&["follow", &b.peer_id]);
 
     let assert_relayed_only = |when: &str| {
         let connections = b.connections_to(&a.peer_id);

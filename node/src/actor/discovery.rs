@@ -40,6 +40,8 @@ pub(super) struct Discovery {
     reservations: HashMap<PeerId, ListenerId>,
     /// Peers from the bootstrap list.
     pub(super) bootstrap_peers: HashSet<PeerId>,
+    /// The DHT mode follows reachability (no mode was configured).
+    pub(super) dht_mode_follows_reachability: bool,
     /// Lookups by peer id in flight: the DHT query and the peer it looks for.
     lookups: HashMap<kad::QueryId, PeerId>,
     /// `connect PEER-ID` calls waiting for a connection to that peer.
@@ -219,10 +221,27 @@ impl Actor {
         let before = self.discovery.reachability;
         self.discovery.reachability = reach::after_test(reachable, confirmed);
         if before != self.discovery.reachability {
-            tracing::info!(reachability = ?self.discovery.reachability, "reachability changed");
-            self.discovery.dirty = true;
-            self.keep_reservations();
+            self.reachability_changed();
         }
+    }
+
+    /// Reachability changed: reservations, the DHT mode and the address record follow.
+    fn reachability_changed(&mut self) {
+        let public = self.discovery.reachability == Reachability::Public;
+        tracing::info!(reachability = ?self.discovery.reachability, "reachability changed");
+        self.discovery.dirty = true;
+        if self.discovery.dht_mode_follows_reachability {
+            // Decided here rather than by kad itself, which counts a relayed address as
+            // public and would make every node behind a NAT a DHT server.
+            if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                kad.set_mode(Some(if public {
+                    kad::Mode::Server
+                } else {
+                    kad::Mode::Client
+                }));
+            }
+        }
+        self.keep_reservations();
     }
 
     /// A confirmed public address appeared or expired.
@@ -232,8 +251,7 @@ impl Actor {
         self.discovery.reachability = reach::after_external_change(before, confirmed);
         self.discovery.dirty = true;
         if before != self.discovery.reachability {
-            tracing::info!(reachability = ?self.discovery.reachability, "reachability changed");
-            self.keep_reservations();
+            self.reachability_changed();
         }
     }
 
@@ -576,15 +594,11 @@ impl Actor {
         }
     }
 
-    /// What keeps a connection to `peer` worth holding while idle.
-    fn uses_of(&self, peer: &PeerId) -> reach::Uses {
-        let me = self.me;
+    /// What keeps a connection to `peer` worth holding while idle (`followers`: who
+    /// follows the user, read once per check).
+    fn uses_of(&self, peer: &PeerId, followers: &HashSet<PeerId>) -> reach::Uses {
         reach::Uses {
-            follows: self.followees.contains(peer)
-                || self
-                    .store
-                    .followers(&me)
-                    .is_ok_and(|f| f.iter().any(|f| f.body.author == *peer)),
+            follows: self.followees.contains(peer) || followers.contains(peer),
             chats: self.store.conversation(peer).is_ok_and(|c| c.is_some())
                 || self.outbox.is_tracking(peer),
             mailbox: self.mailbox_relation(peer),
@@ -597,7 +611,7 @@ impl Actor {
     /// Closes the connections idle for [`crate::NodeConfig::idle_connection_timeout`] to
     /// peers the node has no use for, so a node that met thousands of peers does not hold
     /// thousands of connections. (Gossipsub keeps every connection busy, so libp2p's own
-    /// idle timeout never fires: see LIBP2P facts.)
+    /// idle timeout never fires.)
     fn close_idle_connections(&mut self, now: u64) {
         let idle: Vec<PeerId> = self
             .connected
@@ -605,12 +619,25 @@ impl Actor {
             .copied()
             .filter(|p| {
                 let last = self.discovery.last_active.get(p).copied().unwrap_or(0);
-                reach::close_idle(self.uses_of(p), last, now, self.idle_ms)
+                now.saturating_sub(last) >= self.idle_ms
             })
             .collect();
+        if idle.is_empty() {
+            return;
+        }
+        let followers: HashSet<PeerId> = self
+            .store
+            .followers(&self.me)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.body.author)
+            .collect();
         for peer in idle {
-            tracing::debug!(%peer, "closing an idle connection the node has no use for");
-            let _ = self.swarm.disconnect_peer_id(peer);
+            let last = self.discovery.last_active.get(&peer).copied().unwrap_or(0);
+            if reach::close_idle(self.uses_of(&peer, &followers), last, now, self.idle_ms) {
+                tracing::debug!(%peer, "closing an idle connection the node has no use for");
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
         }
     }
 

@@ -280,6 +280,8 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
             Err(_) => break,
         }
     }
+    actor.discovery.dht_mode_follows_reachability =
+        config.dht_server.is_none() && !config.relay_server;
     for (i, addr) in dial.into_iter().enumerate() {
         if let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() {
             if i < config.bootstrap.len() {

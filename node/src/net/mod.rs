@@ -228,8 +228,8 @@ pub struct NetOptions {
     pub mdns: bool,
     /// Kademlia at all.
     pub kademlia: bool,
-    /// Kademlia server mode: `Some(true)` always, `Some(false)` never, `None` once AutoNAT
-    /// confirms a public address.
+    /// Kademlia server mode: `Some(true)` always, `Some(false)` never, `None` while AutoNAT
+    /// finds the node publicly reachable (the actor switches it).
     pub dht_server: Option<bool>,
     /// Relay for others.
     pub relay_server: bool,
@@ -285,11 +285,12 @@ pub fn build_swarm(keypair: Keypair, options: NetOptions) -> Result<Network, Bui
                 kad::store::MemoryStore::new(peer_id),
                 kad_config,
             );
-            kad.set_mode(match options.dht_server {
-                Some(true) => Some(kad::Mode::Server),
-                Some(false) => Some(kad::Mode::Client),
-                None => None,
-            });
+            // Without a configured mode, a client until AutoNAT says the node is public
+            // (the actor switches it then).
+            kad.set_mode(Some(match options.dht_server {
+                Some(true) => kad::Mode::Server,
+                Some(false) | None => kad::Mode::Client,
+            }));
             let kad = options.kademlia.then_some(kad);
             let relay_server = options.relay_server.then(|| {
                 let mut relay = relay::Behaviour::new(peer_id, relay_server_config());
@@ -327,7 +328,10 @@ pub fn build_swarm(keypair: Keypair, options: NetOptions) -> Result<Network, Bui
                 relay_server: Toggle::from(relay_server),
                 dcutr: dcutr::Behaviour::new(peer_id),
                 autonat_client: autonat::v2::client::Behaviour::default(),
-                autonat_server: autonat::v2::server::Behaviour::default(),
+                autonat_server: Toggle::from(
+                    (options.relay_server || options.dht_server == Some(true))
+                        .then(autonat::v2::server::Behaviour::default),
+                ),
                 mdns: Toggle::from(mdns),
             }))
         })
