@@ -63,6 +63,10 @@ pub const BLOB_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/blob/
 pub const MAILBOX_PROTOCOL: StreamProtocol = StreamProtocol::new("/paperplane/mailbox/1");
 /// Concurrent `/paperplane/mailbox/1` streams per connection, both directions together.
 pub const MAX_MAILBOX_STREAMS: usize = 4;
+/// How long a dial may take to a connection (TCP or QUIC, the handshake, through a relay
+/// too). Below AutoNAT v2's 10-second probe, so that a dial-back the NAT swallows is
+/// answered as failed and a node behind it learns it is private.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(6);
 /// How long a DHT query (a lookup, a record put) may take.
 pub const DHT_QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Gossipsub's per-RPC limit: the largest record plus room for the signed envelope. Every node
@@ -342,7 +346,7 @@ pub fn build_swarm(keypair: Keypair, options: NetOptions) -> Result<Network, Bui
                 // a round trip for the listener's confirmation (same wire protocol).
                 .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
         })
-        .with_connection_timeout(Duration::from_secs(10))
+        .with_connection_timeout(CONNECTION_TIMEOUT)
         .build();
     Ok(Network {
         swarm,
