@@ -203,6 +203,39 @@ impl Node {
             .ok_or_else(|| Error::UnknownPeer(peer.to_string()))
     }
 
+    /// A peer's profile, fetched if this node has never met them: the peer is looked up in
+    /// the DHT by its id, dialled (through a relay if need be), and asked for its profile over
+    /// `/paperplane/sync/1` — which every new connection does. Waits at most `patience`.
+    pub async fn find_profile(&self, peer: PeerId, patience: Duration) -> Result<ProfileView> {
+        if let Ok(known) = self.profile(Some(peer)) {
+            return Ok(known);
+        }
+        let mut events = self.events();
+        let deadline = tokio::time::Instant::now() + patience;
+        let id = peer.to_string();
+        match tokio::time::timeout_at(deadline, self.connect(&id)).await {
+            Ok(result) => {
+                result?;
+            }
+            Err(_) => {
+                return Err(Error::DialTimedOut(format!(
+                    "{peer} was not reached within {} ms",
+                    patience.as_millis()
+                )))
+            }
+        }
+        loop {
+            if let Ok(found) = self.profile(Some(peer)) {
+                return Ok(found);
+            }
+            match tokio::time::timeout_at(deadline, events.next()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(Error::Stopped),
+                Err(_) => return Err(Error::UnknownPeer(peer.to_string())),
+            }
+        }
+    }
+
     /// Every profile this node knows.
     pub fn profiles(&self) -> Result<Vec<ProfileView>> {
         Ok(self

@@ -77,3 +77,30 @@ async fn an_unknown_peer_id_is_not_found_and_a_node_without_peers_says_so() {
     let alone = TestNode::start("alone").await;
     assert!(alone.node.bootstrap().await.is_err(), "no DHT peer known");
 }
+
+#[tokio::test]
+async fn the_profile_of_someone_never_met_is_fetched_through_the_dht() {
+    let hub = TestNode::start("hub").await;
+    let hub_addr = hub.addr().await;
+    let alice = TestNode::start_tuned("alice", bootstrap_to(hub_addr.clone())).await;
+    let carol = TestNode::start_tuned("carol", bootstrap_to(hub_addr)).await;
+    let alice_id = alice.node.peer_id();
+    assert!(carol.node.profile(Some(alice_id)).is_err(), "never met");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let profile = loop {
+        match carol
+            .node
+            .find_profile(alice_id, Duration::from_secs(10))
+            .await
+        {
+            Ok(p) => break p,
+            // Alice joins the DHT a moment after start.
+            Err(Error::PeerNotFound(_)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("profile lookup failed: {e}"),
+        }
+    };
+    assert_eq!(profile.handle, "alice");
+    assert!(profile.messaging_keys);
+}

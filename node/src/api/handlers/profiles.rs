@@ -59,21 +59,35 @@ pub(crate) async fn profiles(State(s): State<AppState>) -> ApiResult<Vec<Profile
     Ok(Json(s.node.profiles()?))
 }
 
-/// A peer's profile.
+/// A peer's profile. A peer id this node has never met is looked up in the DHT, dialled and
+/// asked for its profile (for up to 15 s).
 #[utoipa::path(get, path = "/v1/profiles/{peer}", tag = "profiles", operation_id = "getProfile",
     params(PeerParam),
     responses(
         (status = 200, description = "The profile.", body = ProfileView),
         (status = 400, description = "An ambiguous handle (the candidates are listed).",
             body = ErrorBody),
-        (status = 404, description = "No known peer by that reference.", body = ErrorBody),
+        (status = 404, description = "No known peer by that reference, and (for a peer id) \
+            none found in the DHT.", body = ErrorBody),
+        (status = 409, description = "A peer id this node has not met, and no DHT peer to \
+            ask.", body = ErrorBody),
+        (status = 502, description = "The peer was found but could not be dialled.",
+            body = ErrorBody),
+        (status = 504, description = "The peer was not reached in time.", body = ErrorBody),
     ))]
 pub(crate) async fn profile(
     State(s): State<AppState>,
     PeerParam(peer): PeerParam,
 ) -> ApiResult<ProfileView> {
     let peer = s.node.resolve(&peer)?;
-    Ok(Json(s.node.profile(Some(peer))?))
+    if peer == s.node.peer_id() {
+        return Ok(Json(s.node.profile(None)?));
+    }
+    Ok(Json(
+        s.node
+            .find_profile(peer, std::time::Duration::from_secs(15))
+            .await?,
+    ))
 }
 
 /// Resolves a peer id or @handle.
