@@ -1038,12 +1038,31 @@ fn netns_hole_punching_upgrades_the_relayed_connection_behind_easy_nats() {
         "the direct connection goes to natA's public address: {direct:?}"
     );
     b.wait_for_keys_of(&a);
+    a.wait_for_keys_of(&b);
+    // Not a stranger's burst (see the relay test).
+    a.ok(&["follow", &b.peer_id]);
     let m = b.json(&["send", &a.peer_id, "punched through", "--wait"]);
     assert_eq!(m["state"], "delivered", "{m}");
     eventually_within(NET_PATIENCE, "hostA has the message", || {
         let chat = a.chat(&b);
         (texts(&chat) == ["punched through"]).then_some(())
     });
+    // The relayed connection is closed once the direct one is up.
+    eventually_within(NET_PATIENCE, "only the direct connection is left", || {
+        let connections = b.connections_to(&a.peer_id);
+        (!connections.is_empty() && connections.iter().all(|c| !c.relayed)).then_some(())
+    });
+    let mut samples = Vec::new();
+    for i in 0..50 {
+        let started = Instant::now();
+        let m = b.json(&["send", &a.peer_id, &format!("direct {i}"), "--wait"]);
+        samples.push(started.elapsed());
+        assert_eq!(m["state"], "delivered", "{m}");
+    }
+    print_percentiles(
+        "netns: DM round trip direct after hole punching (send --wait)",
+        &mut samples,
+    );
 }
 
 /// Mailboxes: pub keeps mail for hostA, and hostA's profile names pub as its mailbox. With
@@ -1094,8 +1113,9 @@ fn netns_mailbox_keeps_mail_while_the_recipient_is_offline() {
     );
     b.stop();
 
+    let back = Instant::now();
     a.start();
-    a.wait_connected_to(&public);
+    // The node fetches by itself at start; this only makes sure.
     a.ok(&["mailbox", "fetch"]);
     let mut expected = vec!["are you there?"];
     expected.extend(sent.iter().map(String::as_str));
@@ -1103,6 +1123,12 @@ fn netns_mailbox_keeps_mail_while_the_recipient_is_offline() {
         let chat = a.chat(&b);
         (chat.len() >= expected.len()).then_some(chat)
     });
+    println!(
+        "netns: {MAIL} messages from the mailbox stored {:?} after the recipient's daemon \
+         started (start included)",
+        back.elapsed()
+    );
+    a.wait_connected_to(&public);
     assert_eq!(texts(&chat), expected, "all of it, in order, once");
     // Fetching again brings no second copy.
     a.ok(&["mailbox", "fetch"]);

@@ -318,7 +318,20 @@ impl Actor {
     pub(super) fn on_dcutr(&mut self, event: dcutr::Event) {
         match event.result {
             Ok(_) => {
-                tracing::info!(peer = %event.remote_peer_id, "direct connection after hole punching")
+                let peer = event.remote_peer_id;
+                tracing::info!(%peer, "direct connection after hole punching");
+                // The relay's circuit is no longer needed: what was in flight on it is sent
+                // again on the direct connection (the recipient answers duplicates).
+                let relayed: Vec<ConnectionId> = self
+                    .discovery
+                    .connections
+                    .iter()
+                    .filter(|(_, (p, a))| *p == peer && reach::is_relayed(a))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in relayed {
+                    self.swarm.close_connection(id);
+                }
             }
             Err(e) => {
                 tracing::info!(peer = %event.remote_peer_id, error = %e, "hole punching failed; staying on the relay")
