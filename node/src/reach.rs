@@ -3,6 +3,10 @@
 //! a node has no use for any more.
 
 use libp2p::{multiaddr::Protocol, Multiaddr};
+use paperplane_protocol::{
+    addresses::{self, PeerAddresses, MAX_ADDRESS_RECORD_BYTES},
+    decode, Signed,
+};
 use serde::{Deserialize, Serialize};
 
 /// How long a published address record lives (an hour).
@@ -127,6 +131,43 @@ pub fn publish_due(changed: bool, last_ms: u64, now_ms: u64) -> bool {
     (changed && since >= PUBLISH_DEBOUNCE_MS) || since >= REPUBLISH_MS || last_ms == 0
 }
 
+/// Why a DHT value is not a usable address record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadAddressRecord {
+    /// Larger than [`MAX_ADDRESS_RECORD_BYTES`].
+    #[error("the record is too large")]
+    TooLarge,
+    /// It does not decode.
+    #[error("the record does not decode: {0}")]
+    Malformed(String),
+    /// Its fields or signature do not check out (expired, too many addresses, forged, …).
+    #[error("the record is invalid: {0}")]
+    Invalid(#[from] paperplane_protocol::ValidationError),
+    /// It is stored under another peer's key.
+    #[error("the record is stored under another peer's key")]
+    WrongKey,
+}
+
+/// The address record in a DHT value stored under `key`, checked completely at `now_ms`:
+/// size, encoding, fields, expiry, the signature of the peer it names, and that `key` is
+/// that peer's.
+pub fn address_record(
+    key: &[u8],
+    value: &[u8],
+    now_ms: u64,
+) -> Result<Signed<PeerAddresses>, BadAddressRecord> {
+    if value.len() > MAX_ADDRESS_RECORD_BYTES {
+        return Err(BadAddressRecord::TooLarge);
+    }
+    let signed: Signed<PeerAddresses> = decode(value, MAX_ADDRESS_RECORD_BYTES)
+        .map_err(|e| BadAddressRecord::Malformed(e.to_string()))?;
+    paperplane_crypto::verify_record(&signed, now_ms)?;
+    if key != addresses::dht_key(&signed.body.peer).as_slice() {
+        return Err(BadAddressRecord::WrongKey);
+    }
+    Ok(signed)
+}
+
 /// Why a connection is kept although idle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Uses {
@@ -226,6 +267,50 @@ mod tests {
         assert!(publish_due(true, 1_000, 1_000 + PUBLISH_DEBOUNCE_MS));
         assert!(!publish_due(false, 1_000, 1_000 + REPUBLISH_MS - 1));
         assert!(publish_due(false, 1_000, 1_000 + REPUBLISH_MS));
+    }
+
+    #[test]
+    fn address_records_are_checked_completely() {
+        use paperplane_crypto::Identity;
+        let now = 1_700_000_000_000;
+        let alice = Identity::from_seed([1; 32]);
+        let mallory = Identity::from_seed([2; 32]);
+        let body = |peer| PeerAddresses {
+            peer,
+            addrs: vec!["/ip4/10.0.0.1/tcp/4001".into()],
+            published_at: now,
+            expires_at: now + ADDRESS_TTL_MS,
+        };
+        let key = addresses::dht_key(&alice.peer_id());
+        let good = paperplane_protocol::encode(&alice.sign_record(body(alice.peer_id())));
+        assert!(address_record(&key, &good, now).is_ok());
+        // Expired by the time it is read.
+        assert!(matches!(
+            address_record(&key, &good, now + ADDRESS_TTL_MS),
+            Err(BadAddressRecord::Invalid(_))
+        ));
+        // Signed by someone else in Alice's name.
+        let mut forged = mallory.sign_record(body(alice.peer_id()));
+        forged.body.addrs = vec!["/ip4/6.6.6.6/tcp/1".into()];
+        let forged = paperplane_protocol::encode(&forged);
+        assert!(matches!(
+            address_record(&key, &forged, now),
+            Err(BadAddressRecord::Invalid(_))
+        ));
+        // Mallory's own valid record, stored under Alice's key.
+        let theirs = paperplane_protocol::encode(&mallory.sign_record(body(mallory.peer_id())));
+        assert_eq!(
+            address_record(&key, &theirs, now).map(|_| ()),
+            Err(BadAddressRecord::WrongKey)
+        );
+        assert!(matches!(
+            address_record(&key, b"garbage", now),
+            Err(BadAddressRecord::Malformed(_))
+        ));
+        assert_eq!(
+            address_record(&key, &vec![0; MAX_ADDRESS_RECORD_BYTES + 1], now).map(|_| ()),
+            Err(BadAddressRecord::TooLarge)
+        );
     }
 
     #[test]

@@ -539,12 +539,7 @@ impl Actor {
     }
 
     fn valid_address_record(&self, record: &kad::Record) -> Option<Signed<PeerAddresses>> {
-        if record.value.len() > MAX_ADDRESS_RECORD_BYTES {
-            return None;
-        }
-        let signed: Signed<PeerAddresses> = decode(&record.value, MAX_ADDRESS_RECORD_BYTES).ok()?;
-        paperplane_crypto::verify_record(&signed, self.now()).ok()?;
-        (record.key.as_ref() == addresses::dht_key(&signed.body.peer).as_slice()).then_some(signed)
+        reach::address_record(record.key.as_ref(), &record.value, self.now()).ok()
     }
 
     /// Another peer asks us to store a record: only a valid, newer address record is kept.
