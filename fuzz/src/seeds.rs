@@ -91,6 +91,7 @@ pub fn write_all(root: &Path) -> Result<Vec<(&'static str, usize)>, String> {
         ("stored_values", stored_values(w, &store)),
         ("store_load", store_load(&store)?),
         ("group_envelope", group_envelope(w)),
+        ("mailbox_frames", mailbox_frames(w)),
     ] {
         let dir = root.join(target);
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -275,6 +276,89 @@ fn stored_values(w: &World, store: &[Entry]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// `mailbox_frames` inputs: a tag byte (0 request, 1 response, 2 address record), then a
+/// deposit of Alice's envelopes for Bob, a challenge, Bob's signed fetch, their answers, and
+/// Alice's address record.
+fn mailbox_frames(w: &World) -> Vec<Vec<u8>> {
+    use paperplane_protocol::{
+        addresses::PeerAddresses,
+        mailbox::{
+            DepositResult, FetchProof, MailItem, MailboxRefusal, MailboxRequest,
+            MailboxResponse, FETCH_PROOF_LABEL,
+        },
+    };
+    let tagged = |tag: u8, bytes: Vec<u8>| {
+        let mut out = vec![tag];
+        out.extend(bytes);
+        out
+    };
+    let bob = w.bob.id.peer_id();
+    let mailbox = w.carol.id.peer_id();
+    let envelopes: Vec<SealedEnvelope> = w
+        .handshakes
+        .iter()
+        .zip(1u8..)
+        .map(|(e, n)| sealed(w, e, MessageId([n; 16])))
+        .collect();
+    let proof = FetchProof {
+        mailbox,
+        recipient: bob,
+        nonce: [9; 32],
+    };
+    let signature = w
+        .bob
+        .id
+        .sign_labelled(FETCH_PROOF_LABEL, &proof.signing_bytes())
+        .to_vec();
+    let items = envelopes
+        .iter()
+        .zip(1u64..)
+        .map(|(e, seq)| MailItem {
+            seq,
+            depositor: w.alice.id.peer_id(),
+            envelope: e.clone(),
+        })
+        .collect();
+    let record = w.alice.id.sign_record(PeerAddresses {
+        peer: w.alice.id.peer_id(),
+        addrs: vec![
+            "/ip4/10.77.0.1/udp/4001/quic-v1/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN/p2p-circuit".into(),
+            "/ip4/192.0.2.7/tcp/4001".into(),
+        ],
+        published_at: NOW,
+        expires_at: NOW + 60 * 60 * 1000,
+    });
+    vec![
+        tagged(
+            0,
+            encode(&MailboxRequest::Deposit {
+                recipient: bob,
+                envelopes,
+            }),
+        ),
+        tagged(0, encode(&MailboxRequest::Challenge)),
+        tagged(
+            0,
+            encode(&MailboxRequest::Fetch {
+                proof,
+                signature,
+                ack_up_to: Some(3),
+            }),
+        ),
+        tagged(
+            1,
+            encode(&MailboxResponse::Deposited(vec![
+                DepositResult::Stored,
+                DepositResult::Duplicate,
+                DepositResult::Refused(MailboxRefusal::RecipientFull),
+            ])),
+        ),
+        tagged(1, encode(&MailboxResponse::Challenge([9; 32]))),
+        tagged(1, encode(&MailboxResponse::Mail { items, more: true })),
+        tagged(2, encode(&record)),
+    ]
 }
 
 /// `group_envelope` inputs: Alice's group messages as payloads, then (after a tag byte)
