@@ -93,7 +93,7 @@ pub(crate) async fn bootstrap(State(s): State<AppState>) -> ApiResult<Bootstrapp
 #[utoipa::path(get, path = "/v1/events", tag = "events", operation_id = "events",
     responses((status = 200, description = "An endless stream of events (`text/event-stream`); \
         each `data:` line is one JSON event with a `type` field: `message`, \
-        `message_delivered`, `message_failed`, `chat_read`, `request_accepted`, \
+        `message_delivered`, `message_stored`, `message_failed`, `chat_read`, `request_accepted`, \
         `request_declined`, `blocked`, `key_changed`, `profile`, `post`, `like`, `comment`, \
         `comment_deleted`, `follow`, `reaction`, `message_unsent`, `message_edited`, \
         `messages_seen`, `typing`, `read_receipts`, `chat_photo_progress`, `chat_photo_ready`, \
