@@ -20,6 +20,8 @@ pub const PUBLISH_DEBOUNCE_MS: u64 = 2 * 1000;
 pub const RESERVATION_CHECK_MS: u64 = 30 * 1000;
 /// How often idle connections are looked for.
 pub const IDLE_CHECK_MS: u64 = 5 * 1000;
+/// Relays a node remembers (to reserve on; the first ones met are kept).
+pub const MAX_KNOWN_RELAYS: usize = 32;
 /// Reservations a node that is not publicly reachable keeps.
 pub const WANTED_RESERVATIONS: usize = 2;
 

@@ -156,7 +156,9 @@ impl Actor {
         // QUIC first: a reservation over QUIC makes the NAT's mapping of our UDP port the
         // address others see, and UDP hole punching works behind more NATs than TCP.
         let address = reach::relay_addr(&info.listen_addrs);
-        if let Some(address) = address {
+        let room = self.discovery.relays.len() < reach::MAX_KNOWN_RELAYS
+            || self.discovery.relays.contains_key(&peer);
+        if let (Some(address), true) = (address, room) {
             self.discovery.relays.insert(peer, address);
             self.keep_reservations();
         }
