@@ -85,19 +85,9 @@ impl Record for PeerAddresses {
 mod tests {
     use super::*;
 
-    fn test_peer() -> PeerId {
-        use std::sync::atomic::{AtomicU8, Ordering};
-        static NEXT: AtomicU8 = AtomicU8::new(1);
-        let seed = [NEXT.fetch_add(1, Ordering::Relaxed); 32];
-        libp2p_identity::Keypair::ed25519_from_bytes(seed)
-            .expect("valid seed")
-            .public()
-            .to_peer_id()
-    }
-
     fn record(published_at: u64, ttl: u64, addrs: usize) -> PeerAddresses {
         PeerAddresses {
-            peer: test_peer(),
+            peer: crate::fresh_test_peer(),
             addrs: (0..addrs)
                 .map(|i| format!("/ip4/10.0.0.{i}/tcp/4001"))
                 .collect(),
@@ -133,7 +123,7 @@ mod tests {
 
     #[test]
     fn keys_differ_per_peer() {
-        let (a, b) = (test_peer(), test_peer());
+        let (a, b) = (crate::fresh_test_peer(), crate::fresh_test_peer());
         assert_ne!(dht_key(&a), dht_key(&b));
         assert!(dht_key(&a).starts_with(b"/paperplane/addr/"));
     }

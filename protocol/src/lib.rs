@@ -59,3 +59,15 @@ pub use records::{
     Record, Signed, SignedPrekey,
 };
 pub use sync::{SyncRequest, SyncResponse};
+
+/// A peer id no other test peer has, for tests of this crate.
+#[cfg(test)]
+pub(crate) fn fresh_test_peer() -> PeerId {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static NEXT: AtomicU8 = AtomicU8::new(1);
+    let seed = [NEXT.fetch_add(1, Ordering::Relaxed); 32];
+    libp2p_identity::Keypair::ed25519_from_bytes(seed)
+        .expect("valid seed")
+        .public()
+        .to_peer_id()
+}

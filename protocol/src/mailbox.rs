@@ -264,19 +264,9 @@ mod tests {
     use super::*;
     use crate::{decode, encode, MessageId};
 
-    fn test_peer() -> PeerId {
-        use std::sync::atomic::{AtomicU8, Ordering};
-        static NEXT: AtomicU8 = AtomicU8::new(1);
-        let seed = [NEXT.fetch_add(1, Ordering::Relaxed); 32];
-        libp2p_identity::Keypair::ed25519_from_bytes(seed)
-            .expect("valid seed")
-            .public()
-            .to_peer_id()
-    }
-
     #[test]
     fn a_full_deposit_and_a_full_batch_fit_their_limits() {
-        let recipient = test_peer();
+        let recipient = crate::fresh_test_peer();
         let envelope = SealedEnvelope {
             recipient,
             id: MessageId([7; 16]),
@@ -296,7 +286,7 @@ mod tests {
             items: (0..MAX_FETCH_ITEMS as u64)
                 .map(|seq| MailItem {
                     seq: u64::MAX - seq,
-                    depositor: test_peer(),
+                    depositor: crate::fresh_test_peer(),
                     envelope: envelope.clone(),
                 })
                 .collect(),
@@ -349,7 +339,10 @@ mod tests {
         };
         assert_eq!(encode(&plain), encode(&first));
         let with = Wrapped {
-            messaging: Some(keys(vec![test_peer(), test_peer()])),
+            messaging: Some(keys(vec![
+                crate::fresh_test_peer(),
+                crate::fresh_test_peer(),
+            ])),
         };
         let bytes = encode(&with);
         assert_eq!(decode::<Wrapped>(&bytes, 4096).expect("decodes"), with);
@@ -361,8 +354,10 @@ mod tests {
 
     #[test]
     fn mailbox_lists_are_bounded() {
-        let me = test_peer();
-        let others: Vec<PeerId> = (0..=MAX_MAILBOXES).map(|_| test_peer()).collect();
+        let me = crate::fresh_test_peer();
+        let others: Vec<PeerId> = (0..=MAX_MAILBOXES)
+            .map(|_| crate::fresh_test_peer())
+            .collect();
         assert!(validate_mailboxes(&me, &others[..MAX_MAILBOXES]).is_ok());
         assert!(validate_mailboxes(&me, &others).is_err());
         assert!(validate_mailboxes(&me, &[me]).is_err());

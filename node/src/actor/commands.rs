@@ -29,11 +29,7 @@ impl Actor {
             Command::Connect { addr, reply } => self.connect(addr, reply),
             Command::Bootstrap(reply) => self.bootstrap(reply),
             Command::SetMailboxes { mailboxes, reply } => {
-                let result = self
-                    .store
-                    .set_my_mailboxes(&mailboxes)
-                    .map_err(Into::into)
-                    .and_then(|()| self.publish_messaging_keys());
+                let result = self.set_my_mailboxes(mailboxes);
                 let ok = result.is_ok();
                 let _ = reply.send(result);
                 if ok {

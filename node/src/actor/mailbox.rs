@@ -63,6 +63,19 @@ pub(super) struct Mailboxes {
     last_fetch: HashMap<PeerId, u64>,
     /// Host: when old mail was last dropped.
     last_expiry: u64,
+    /// Recipient: the mailboxes the user names (the store's list, read once at start and
+    /// kept in step by `set_my_mailboxes`), consulted on every tick and connection.
+    pub(super) mine: Vec<PeerId>,
+}
+
+impl Mailboxes {
+    /// The state at start, with the mailboxes the user names.
+    pub(super) fn naming(mine: Vec<PeerId>) -> Self {
+        Self {
+            mine,
+            ..Self::default()
+        }
+    }
 }
 
 impl Actor {
@@ -129,11 +142,18 @@ impl Actor {
         );
     }
 
+    /// Names the user's mailboxes: stored, remembered, and published in a new profile
+    /// version.
+    pub(super) fn set_my_mailboxes(&mut self, mailboxes: Vec<PeerId>) -> crate::error::Result<()> {
+        self.store.set_my_mailboxes(&mailboxes)?;
+        self.mailboxes.mine = mailboxes;
+        self.publish_messaging_keys()
+    }
+
     /// Asks every mailbox the user names for mail. Returns how many were asked.
     pub(super) fn fetch_mail(&mut self) -> usize {
-        let mine = self.store.my_mailboxes().unwrap_or_default();
         let mut asked = 0;
-        for mailbox in mine {
+        for mailbox in self.mailboxes.mine.clone() {
             if self.fetch_from(mailbox) {
                 asked += 1;
             }
@@ -163,11 +183,7 @@ impl Actor {
 
     /// A connection to `peer` came up: if it keeps our mail, ask for it.
     pub(super) fn mailbox_connected(&mut self, peer: PeerId) {
-        if self
-            .store
-            .my_mailboxes()
-            .is_ok_and(|mine| mine.contains(&peer))
-        {
+        if self.mailboxes.mine.contains(&peer) {
             self.fetch_from(peer);
         }
     }
@@ -184,10 +200,10 @@ impl Actor {
             }
         }
         let due: Vec<PeerId> = self
-            .store
-            .my_mailboxes()
-            .unwrap_or_default()
-            .into_iter()
+            .mailboxes
+            .mine
+            .iter()
+            .copied()
             .filter(|m| self.connected.contains(m))
             .filter(|m| {
                 self.mailboxes
@@ -204,11 +220,7 @@ impl Actor {
     /// Whether the node keeps mail for `peer` or `peer` keeps ours (a connection worth
     /// keeping).
     pub(super) fn mailbox_relation(&self, peer: &PeerId) -> bool {
-        self.store.keeps_mail_for(peer).unwrap_or(false)
-            || self
-                .store
-                .my_mailboxes()
-                .is_ok_and(|mine| mine.contains(peer))
+        self.mailboxes.mine.contains(peer) || self.store.keeps_mail_for(peer).unwrap_or(false)
     }
 
     pub(super) fn on_mailbox_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {

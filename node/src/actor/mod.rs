@@ -217,6 +217,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
     let replays = store.replay_cache()?;
     let (flush_tx, flush_rx) = mpsc::channel(4);
     let waiting = store.outbox_peers()?;
+    let my_mailboxes = store.my_mailboxes()?;
     let mut actor = Actor {
         swarm,
         streams,
@@ -260,7 +261,7 @@ pub(crate) async fn spawn(parts: Parts) -> Result<()> {
         group_updates_parked: false,
         last_parked_retry: 0,
         discovery: discovery::Discovery::default(),
-        mailboxes: mailbox::Mailboxes::default(),
+        mailboxes: mailbox::Mailboxes::naming(my_mailboxes),
         idle_ms: millis(config.idle_connection_timeout),
     };
     actor.publish_messaging_keys()?;

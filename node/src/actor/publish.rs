@@ -17,7 +17,7 @@ impl Actor {
             self.store.put_prekeys(&self.prekeys)?;
         }
         let mut keys = self.prekeys.messaging_keys(&self.identity, &self.messaging);
-        keys.mailboxes = self.store.my_mailboxes()?;
+        keys.mailboxes = self.mailboxes.mine.clone();
         let Some(current) = self.store.profile(&self.me)? else {
             return Ok(());
         };
