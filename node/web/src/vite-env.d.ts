@@ -1,0 +1,2 @@
+// Vite's module types: CSS imports and `import.meta.env`.
+/// <reference types="vite/client" />
