@@ -16,6 +16,7 @@ use paperplane::{
         BlockState, BlockedPeer, Bootstrapped, Candidate, ConnectRequest, Connected, Created,
         Deleted, ErrorBody, FollowState, LikeState, MailFetch, NewChatPhoto, NewComment,
         NewMessage, NewPost, NodeStatus, ProfilePatch, RequestDecision, Resolved, SafetyNumber,
+        WebLink,
     },
     api::{server::parse_api_addr, BindError},
     event::Event,
@@ -186,6 +187,11 @@ impl Client {
     /// `POST /v1/bootstrap`.
     pub async fn bootstrap(&self) -> Result<Bootstrapped, ClientError> {
         self.call(Method::POST, &["bootstrap"], None::<&()>).await
+    }
+
+    /// `POST /v1/web/link`: a one-time link that signs a browser in to the web app.
+    pub async fn web_link(&self) -> Result<WebLink, ClientError> {
+        self.call(Method::POST, &["web", "link"], None::<&()>).await
     }
 
     /// `POST /v1/posts`: the photos' bytes are sent as base64.

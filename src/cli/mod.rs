@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod format;
 pub mod group;
 pub mod notify;
+mod open;
 pub mod print;
 
 use std::{
@@ -114,6 +115,14 @@ pub enum Command {
     },
     /// Re-run the DHT bootstrap from the peers known; prints the routing table's size.
     Bootstrap,
+    /// Open the web app (inbox, chats, feed) in your browser, signed in: through $BROWSER or
+    /// the desktop's opener, with a one-time link that works for two minutes. Where no
+    /// browser can be started, prints the link instead.
+    Open {
+        /// Print the link instead of starting a browser.
+        #[arg(long)]
+        print: bool,
+    },
     /// Show or change profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -474,6 +483,7 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             let c = client.connect(&multiaddr).await?;
             out.value(&c, || format!("connected to {}\n", c.peer_id))
         }
+        Command::Open { print } => open::run(client, print, out).await,
         Command::Bootstrap => {
             let b = client.bootstrap().await?;
             out.value(&b, || {

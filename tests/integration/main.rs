@@ -30,3 +30,4 @@ mod recovery;
 mod spam;
 mod streams;
 mod sync_abuse;
+mod web;

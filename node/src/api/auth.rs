@@ -1,22 +1,98 @@
-//! The bearer-token check every route of the local API goes through.
+//! The check every route of the local API goes through: the bearer token, or the session
+//! cookie of a browser signed in through a one-time link ([`super::web_session`]).
 //!
 //! The token is compared in constant time: both sides are hashed first (so neither their
 //! lengths nor the position of the first difference shows in the timing), then the digests are
 //! compared without an early exit.
+//!
+//! A request signed in by cookie that changes something (any method but GET and HEAD) must
+//! also say where it comes from: an `Origin` header (which [`super::guard`] has checked is
+//! this very address) and, if the browser sends `Sec-Fetch-Site`, `same-origin`. The cookie
+//! is `SameSite=Strict` already; this is the second lock on the same door.
 
-use std::sync::Arc;
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
 };
 use sha2::{Digest, Sha256};
 
-use super::types::ErrorBody;
+use super::{
+    error::ApiError,
+    types::ErrorBody,
+    web_session::{cookie_name, cookie_value, WebSessions},
+};
 use crate::home::ApiToken;
+
+/// How a request proved it may use the API (an extension of every authorized request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedIn {
+    /// With the bearer token.
+    Token,
+    /// With a web session's cookie.
+    Session,
+}
+
+/// What the check needs: the token and the open web sessions of one server.
+#[derive(Debug)]
+pub struct Credentials {
+    token: ApiToken,
+    sessions: Mutex<WebSessions>,
+    cookie_name: String,
+}
+
+impl Credentials {
+    /// The credentials of the server on `port` with `token` and no web session yet.
+    pub fn new(token: ApiToken, port: u16) -> Self {
+        Self {
+            token,
+            sessions: Mutex::default(),
+            cookie_name: cookie_name(port),
+        }
+    }
+
+    /// The name of the session cookie.
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    /// The session cookie's value in `headers`, if any.
+    pub fn session_cookie<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| cookie_value(v, &self.cookie_name))
+    }
+
+    /// Runs `f` on the sessions.
+    pub fn sessions<T>(&self, f: impl FnOnce(&mut WebSessions) -> T) -> T {
+        // A panic while holding the lock leaves the maps consistent (every change is one
+        // insert or remove), so a poisoned lock is used as it is.
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut sessions)
+    }
+
+    /// How `headers` sign the request in, if they do.
+    pub fn signed_in(&self, headers: &HeaderMap) -> Option<SignedIn> {
+        if authorized(headers, &self.token) {
+            return Some(SignedIn::Token);
+        }
+        let cookie = self.session_cookie(headers)?;
+        self.sessions(|s| s.check(cookie, Instant::now()))
+            .then_some(SignedIn::Session)
+    }
+}
 
 /// Whether `headers` carry `Authorization: Bearer <token>` with exactly `token`.
 pub fn authorized(headers: &HeaderMap, token: &ApiToken) -> bool {
@@ -51,7 +127,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 pub fn unauthorized() -> Response {
     let body = ErrorBody {
         error: "missing or wrong API token: send `Authorization: Bearer <token>` with the token \
-                in <home>/api.token"
+                in <home>/api.token (a browser: run `paperplane open`)"
             .into(),
         candidates: Vec::new(),
     };
@@ -62,17 +138,40 @@ pub fn unauthorized() -> Response {
     response
 }
 
-/// Middleware: passes the request on only if it carries the token.
-pub(crate) async fn require_token(
-    State(token): State<Arc<ApiToken>>,
-    request: Request,
+/// Why a request signed in by cookie is refused, if it is (see the module docs).
+pub fn cookie_refusal(method: &Method, headers: &HeaderMap) -> Option<&'static str> {
+    if method == Method::GET || method == Method::HEAD {
+        return None;
+    }
+    if !headers.contains_key(header::ORIGIN) {
+        return Some("a request signed in by the session cookie that changes something must carry an Origin header");
+    }
+    let site = headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or_default());
+    match site {
+        None | Some("same-origin") => None,
+        Some(_) => Some("requests from other sites are refused"),
+    }
+}
+
+/// Middleware: passes the request on only if it carries the token or an open session's
+/// cookie (then with the checks of [`cookie_refusal`]), and records how in its extensions.
+pub(crate) async fn require_sign_in(
+    State(credentials): State<Arc<Credentials>>,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    if authorized(request.headers(), &token) {
-        next.run(request).await
-    } else {
-        unauthorized()
+    let Some(signed_in) = credentials.signed_in(request.headers()) else {
+        return unauthorized();
+    };
+    if signed_in == SignedIn::Session {
+        if let Some(why) = cookie_refusal(request.method(), request.headers()) {
+            return ApiError::new(StatusCode::FORBIDDEN, why).into_response();
+        }
     }
+    request.extensions_mut().insert(signed_in);
+    next.run(request).await
 }
 
 #[cfg(test)]
@@ -109,6 +208,62 @@ mod tests {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));
         assert!(!constant_time_eq("abc", "ab"));
+    }
+
+    #[test]
+    fn the_cookie_or_the_token_signs_in() {
+        let credentials = Credentials::new(ApiToken::new("0123456789abcdef"), 7878);
+        let now = Instant::now();
+        credentials.sessions(|s| {
+            s.add_link("code", now);
+            s.redeem("code", "cookie-secret", now).expect("redeem");
+        });
+        let cookie = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::COOKIE,
+                HeaderValue::from_str(value).expect("cookie"),
+            );
+            h
+        };
+        assert_eq!(
+            credentials.signed_in(&with("Bearer 0123456789abcdef")),
+            Some(SignedIn::Token)
+        );
+        assert_eq!(
+            credentials.signed_in(&cookie("x=1; paperplane_session_7878=cookie-secret")),
+            Some(SignedIn::Session)
+        );
+        assert_eq!(
+            credentials.signed_in(&cookie("paperplane_session_7879=cookie-secret")),
+            None,
+            "another port's cookie"
+        );
+        assert_eq!(
+            credentials.signed_in(&cookie("paperplane_session_7878=guess")),
+            None
+        );
+        assert_eq!(credentials.signed_in(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn cookie_requests_that_change_things_must_show_their_origin() {
+        let mut h = HeaderMap::new();
+        assert_eq!(cookie_refusal(&Method::GET, &h), None);
+        assert_eq!(cookie_refusal(&Method::HEAD, &h), None);
+        assert!(cookie_refusal(&Method::POST, &h).is_some(), "no Origin");
+        assert!(cookie_refusal(&Method::DELETE, &h).is_some(), "no Origin");
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:7878"),
+        );
+        assert_eq!(cookie_refusal(&Method::POST, &h), None);
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert_eq!(cookie_refusal(&Method::PUT, &h), None);
+        for site in ["same-site", "cross-site", "none"] {
+            h.insert("sec-fetch-site", HeaderValue::from_static(site));
+            assert!(cookie_refusal(&Method::POST, &h).is_some(), "{site}");
+        }
     }
 
     #[test]

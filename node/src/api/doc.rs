@@ -23,7 +23,10 @@ use super::types::ErrorBody;
         description = "The local HTTP JSON API of a paperplane daemon. It listens on loopback \
             only; the address is in `<home>/api.addr` and the bearer token, new at each start \
             of the daemon, in `<home>/api.token` (mode 0600). Every route needs \
-            `Authorization: Bearer <token>`; a request with an `Origin` other than this \
+            `Authorization: Bearer <token>`, or the session cookie of the web app the daemon \
+            serves at `/` (a browser gets it from a one-time link, `POST /v1/web/link`; a \
+            request signed in by cookie that changes something must carry this address as \
+            its `Origin`); a request with an `Origin` other than this \
             address or a `Host` that is not loopback is refused (403). Errors are \
             `{\"error\": \"<one line>\"}`. Ids are lowercase hex; peers are libp2p peer ids; \
             times are Unix milliseconds; photos travel as base64 in JSON and are named by \
@@ -36,7 +39,8 @@ use super::types::ErrorBody;
     security(("bearer" = [])),
     tags(
         (name = "node"), (name = "profiles"), (name = "feed"), (name = "follows"),
-        (name = "messages"), (name = "groups"), (name = "business"), (name = "events")
+        (name = "messages"), (name = "groups"), (name = "business"), (name = "events"),
+        (name = "web")
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme)

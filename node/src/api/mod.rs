@@ -32,6 +32,8 @@ pub mod params;
 pub mod schema;
 pub mod server;
 pub mod types;
+pub mod web;
+pub mod web_session;
 
 pub use server::{openapi, BindError, Server};
 

@@ -24,14 +24,16 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    auth, doc,
+    auth::{self, Credentials},
+    doc,
     error::ApiError,
     guard,
     handlers::{
         business, chat, chat_photos, follows, groups, mailboxes, messages, node as node_routes,
-        posts, profiles, AppState,
+        posts, profiles, web as web_routes, AppState,
     },
     schema::base64_len,
+    web,
 };
 use crate::{
     home::{ApiToken, HomeError},
@@ -122,7 +124,7 @@ pub struct Server {
     listener: TcpListener,
     addr: SocketAddr,
     node: Node,
-    token: Arc<ApiToken>,
+    token: ApiToken,
 }
 
 impl Server {
@@ -130,7 +132,7 @@ impl Server {
     /// written to the node's home before anything listens.
     pub async fn bind(node: Node, addr: &str) -> Result<Self, BindError> {
         let wanted = parse_api_addr(addr)?;
-        let token = Arc::new(node.home().new_api_token()?);
+        let token = node.home().new_api_token()?;
         let listener = TcpListener::bind(wanted).await.map_err(|source| {
             if source.kind() == std::io::ErrorKind::AddrInUse {
                 BindError::InUse(wanted)
@@ -162,7 +164,7 @@ impl Server {
     /// finish (for a few seconds at most) and returns. Does not stop the node.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let app = router(self.node, self.token, self.addr.port(), stop_rx.clone());
+        let app = router(self.node, self.token, self.addr, stop_rx.clone());
         let mut stopping = stop_rx;
         let serve = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
@@ -289,6 +291,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(chat_photos::chat_photo)))
         .routes(small(routes!(node_routes::events)))
         .routes(small(routes!(node_routes::openapi)))
+        .routes(small(routes!(web_routes::create_link)))
+        .routes(small(routes!(web_routes::sign_out)))
 }
 
 /// Middleware: a request whose `Content-Length` exceeds the route's bound is refused at once.
@@ -341,15 +345,18 @@ async fn one_of_few_uploads(
     next.run(request).await
 }
 
-/// The whole API for `node` on `port`: every route behind the origin check and the token
-/// check, small bodies unless a route allows more, JSON errors for unknown routes and
-/// methods. Event streams end when `stop` turns true.
+/// The whole API for `node` on `addr`: every `/v1` route behind the sign-in check, small
+/// bodies unless a route allows more, JSON errors for unknown routes and methods; the web
+/// app's page, files and sign-in beside them; all of it behind the origin check. Event
+/// streams end when `stop` turns true.
 pub(crate) fn router(
     node: Node,
-    token: Arc<ApiToken>,
-    port: u16,
+    token: ApiToken,
+    addr: SocketAddr,
     stop: watch::Receiver<bool>,
 ) -> Router {
+    let port = addr.port();
+    let credentials = Arc::new(Credentials::new(token, port));
     let (router, mut document) = routes().split_for_parts();
     doc::add_shared_responses(&mut document);
     let openapi: Arc<str> = match document.to_json() {
@@ -368,16 +375,22 @@ pub(crate) fn router(
             )
         })
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
-        .layer(middleware::from_fn_with_state(token, auth::require_token))
         .layer(middleware::from_fn_with_state(
-            port,
-            guard::same_origin_only,
+            credentials.clone(),
+            auth::require_sign_in,
         ))
         .with_state(AppState {
             node,
             stop,
             openapi,
+            credentials: credentials.clone(),
+            origin: format!("http://{addr}").into(),
         })
+        .merge(web::routes(credentials))
+        .layer(middleware::from_fn_with_state(
+            port,
+            guard::same_origin_only,
+        ))
 }
 
 #[cfg(test)]
@@ -412,7 +425,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 80, "one operation per route");
+        assert_eq!(ops.len(), 82, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

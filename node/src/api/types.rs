@@ -245,6 +245,23 @@ pub struct Bootstrapped {
     pub dht_peers: usize,
 }
 
+/// The answer to `POST /v1/web/link`: a one-time link that signs a browser in to the web app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WebLink {
+    /// The link (`http://<api address>/signin?code=…`). It works once, within
+    /// `expires_in_seconds`; treat it like the token until then.
+    pub url: String,
+    /// How long the link works.
+    pub expires_in_seconds: u64,
+}
+
+/// The answer to `POST /v1/web/signout`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SignedOut {
+    /// True if the request's session cookie named an open session, now ended.
+    pub ended: bool,
+}
+
 /// `GET /v1/status`: the node's [`Status`] and the size of its outbox.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NodeStatus {

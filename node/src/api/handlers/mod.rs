@@ -13,7 +13,7 @@ use base64::{
 };
 use tokio::sync::watch;
 
-use super::error::ApiError;
+use super::{auth::Credentials, error::ApiError};
 use crate::{node::Node, PeerId};
 
 pub(super) mod business;
@@ -26,6 +26,7 @@ pub(super) mod messages;
 pub(super) mod node;
 pub(super) mod posts;
 pub(super) mod profiles;
+pub(super) mod web;
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -36,6 +37,10 @@ pub(super) struct AppState {
     pub(super) stop: watch::Receiver<bool>,
     /// The OpenAPI document, as served.
     pub(super) openapi: Arc<str>,
+    /// The token and the web app's sessions.
+    pub(super) credentials: Arc<Credentials>,
+    /// This server's origin, `http://127.0.0.1:<port>`.
+    pub(super) origin: Arc<str>,
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
