@@ -272,6 +272,7 @@ fn routes() -> OpenApiRouter<AppState> {
             groups::send_group_message
         )))
         .routes(small(routes!(groups::read_group)))
+        .routes(small(routes!(groups::group_typing)))
         .routes(small(routes!(groups::react, groups::unreact)))
         .routes(small(routes!(groups::unsend, groups::edit)))
         .routes(small(routes!(groups::share)))
@@ -425,7 +426,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 82, "one operation per route");
+        assert_eq!(ops.len(), 83, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

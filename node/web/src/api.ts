@@ -49,6 +49,7 @@ export const api = {
   get: <T>(path: string) => call<T>("GET", path),
   post: <T>(path: string, body?: unknown) => call<T>("POST", path, body ?? {}),
   put: <T>(path: string, body?: unknown) => call<T>("PUT", path, body ?? {}),
+  patch: <T>(path: string, body?: unknown) => call<T>("PATCH", path, body ?? {}),
   del: <T>(path: string, body?: unknown) => call<T>("DELETE", path, body),
 };
 

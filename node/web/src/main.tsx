@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { onSignedOut } from "./api";
 import { onConnection } from "./events";
+import { startNotifications } from "./notify";
 import { href, useRoute } from "./router";
 import { Inbox } from "./inbox/Inbox";
 import { Chat } from "./chat/Chat";
@@ -103,4 +104,5 @@ function App() {
   );
 }
 
+startNotifications();
 render(<App />, document.getElementById("app")!);

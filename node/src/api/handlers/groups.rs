@@ -15,7 +15,7 @@ use super::{not_blank, ApiResult, AppState};
 use crate::{
     api::{
         body::StrictJson,
-        chat_types::{MessageEdit, NewReaction},
+        chat_types::{MessageEdit, NewReaction, TypingSent, TypingState},
         error::ApiError,
         group_types::{
             check_group_ref, check_name, check_peer, check_peers, GroupAdmin, GroupChatQuery,
@@ -296,6 +296,26 @@ pub(crate) async fn read_group(
     let limit = query.limit()?;
     let id = s.node.resolve_group(&group)?;
     Ok(Json(s.node.open_group_chat(&id, limit).await?))
+}
+
+/// Tells the group's connected members that the user is typing, or stopped (not stored;
+/// not sent while read receipts are off or the group is a request).
+#[utoipa::path(post, path = "/v1/groups/{group}/typing", tag = "groups",
+    operation_id = "groupTyping", params(GroupParam), request_body = TypingState,
+    responses(
+        (status = 200, description = "Whether it was sent.", body = TypingSent),
+        (status = 400, description = "A name that more than one group has.", body = ErrorBody),
+        (status = 404, description = "No such group.", body = ErrorBody),
+    ))]
+pub(crate) async fn group_typing(
+    State(s): State<AppState>,
+    GroupParam(group): GroupParam,
+    StrictJson(req): StrictJson<TypingState>,
+) -> ApiResult<TypingSent> {
+    let id = s.node.resolve_group(&group)?;
+    Ok(Json(TypingSent {
+        sent: s.node.typing_in_group(&id, req.active).await?,
+    }))
 }
 
 /// Sends a text (or, with `reply_to`, a reply) to every member of a group, end-to-end

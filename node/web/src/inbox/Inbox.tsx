@@ -1,9 +1,24 @@
-// Placeholder: replaced by the page itself.
-export function Inbox(props: { tab: "inbox" | "requests" }) {
-  void props;
+// The inbox page (`#/inbox`, `#/requests`): the conversation list, and on wide screens the
+// invitation to open or start a chat beside it.
+import { useEffect } from "preact/hooks";
+
+import { startNotifications } from "../notify";
+import { InboxPane } from "./InboxPane";
+import { IconPlane } from "../chat/icons";
+
+/** The page of the Inbox or Requests tab. */
+export function Inbox({ tab }: { tab: "inbox" | "requests" }) {
+  useEffect(() => startNotifications(), []);
   return (
-    <main class="page">
-      <h1>Inbox</h1>
+    <main class="page direct">
+      <InboxPane tab={tab} />
+      <section class="chat chat-placeholder" aria-label="No chat open">
+        <span class="big-plane" aria-hidden="true">
+          <IconPlane />
+        </span>
+        <h2>Your messages</h2>
+        <p class="muted">Send private photos and messages to a friend or group.</p>
+      </section>
     </main>
   );
 }

@@ -1,0 +1,86 @@
+// The people the user follows (most recently messaged first), filtered by a search field:
+// picked one at a time (a link each) or several (checkboxes).
+import { useEffect, useState } from "preact/hooks";
+
+import { api } from "../api";
+import { Avatar } from "../chat/Avatar";
+import { person } from "../chat/people";
+import type { PeerId, ShareTarget } from "../chat/types";
+
+/** The followed people, loaded once per picker, minus `exclude`. */
+export function useFollowed(exclude: PeerId[] = []) {
+  const [people, setPeople] = useState<ShareTarget[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.get<ShareTarget[]>("share-targets").then(setPeople, (e) => setError((e as Error).message));
+  }, []);
+  return { people: people?.filter((p) => !exclude.includes(p.peer)) ?? null, error };
+}
+
+/** The people list with its search; `multiple` shows checkboxes bound to `selected`. */
+export function PeoplePicker(props: {
+  people: ShareTarget[] | null;
+  error: string | null;
+  selected?: PeerId[];
+  onToggle?: (peer: PeerId) => void;
+  linkTo?: (peer: PeerId) => string;
+}) {
+  const [query, setQuery] = useState("");
+  const q = query.trim().toLowerCase().replace(/^@/, "");
+  const shown = (props.people ?? []).filter((p) => {
+    const who = person(p.peer, { handle: p.handle, name: p.display_name });
+    return !q || who.name.toLowerCase().includes(q) || (who.handle ?? "").includes(q);
+  });
+  return (
+    <div class="picker">
+      <input
+        type="search"
+        aria-label="Search people"
+        placeholder="Search…"
+        value={query}
+        onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+        autoFocus={props.linkTo !== undefined}
+      />
+      {props.error && (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      )}
+      {props.people && shown.length === 0 && (
+        <p class="muted pad">{props.people.length === 0 ? "Follow people to message them." : "Nobody matches."}</p>
+      )}
+      <ul class="picker-list" aria-label="People">
+        {shown.map((p) => {
+          const who = person(p.peer, { handle: p.handle, name: p.display_name });
+          const body = (
+            <>
+              <Avatar who={who} />
+              <span class="picker-text">
+                <span class="chat-title">{who.name}</span>
+                {who.handle && <span class="muted">@{who.handle}</span>}
+              </span>
+            </>
+          );
+          return (
+            <li>
+              {props.linkTo ? (
+                <a class="picker-row" href={props.linkTo(p.peer)}>
+                  {body}
+                </a>
+              ) : (
+                <label class="picker-row">
+                  {body}
+                  <input
+                    type="checkbox"
+                    checked={props.selected?.includes(p.peer)}
+                    onChange={() => props.onToggle?.(p.peer)}
+                  />
+                </label>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
