@@ -210,6 +210,18 @@ async fn a_one_time_link_exchanges_for_a_session_cookie() {
     .await;
     assert_eq!(status.status, 200, "{}", status.body);
     assert!(status.body.contains(&alice.peer_id));
+    assert_eq!(
+        status.header("cross-origin-resource-policy"),
+        Some("same-origin"),
+        "no other origin may embed an answer"
+    );
+    // A page on another port of 127.0.0.1 is the same site, so its <img> would carry the
+    // cookie: the browser's Sec-Fetch-Site gives it away.
+    for site in ["same-site", "cross-site"] {
+        let embedded = [cookie.clone(), format!("Sec-Fetch-Site: {site}")];
+        let answer = request(&addr, "GET", "/v1/status", &embedded, "").await;
+        assert_eq!(answer.status, 403, "{site}");
+    }
     let forged = format!("Cookie: paperplane_session_{port}={}", "0".repeat(64));
     assert_eq!(
         request(&addr, "GET", "/v1/status", &[forged], "")

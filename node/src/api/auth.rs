@@ -5,10 +5,13 @@
 //! lengths nor the position of the first difference shows in the timing), then the digests are
 //! compared without an early exit.
 //!
-//! A request signed in by cookie that changes something (any method but GET and HEAD) must
-//! also say where it comes from: an `Origin` header (which [`super::guard`] has checked is
-//! this very address) and, if the browser sends `Sec-Fetch-Site`, `same-origin`. The cookie
-//! is `SameSite=Strict` already; this is the second lock on the same door.
+//! A request signed in by cookie must come from the app's own pages. `SameSite=Strict` keeps
+//! other sites' requests from carrying the cookie, but a page on another port of 127.0.0.1 is
+//! the *same site* (cookies know no ports), so: where the browser says where a request comes
+//! from (`Sec-Fetch-Site`, sent by every current browser), it must be `same-origin` (or, for
+//! GET and HEAD, `none`: the user typed the address); and a request that changes something
+//! (any method but GET and HEAD) must carry an `Origin`, which [`super::guard`] has checked
+//! is this very address.
 
 use std::{
     sync::{Arc, Mutex},
@@ -140,19 +143,20 @@ pub fn unauthorized() -> Response {
 
 /// Why a request signed in by cookie is refused, if it is (see the module docs).
 pub fn cookie_refusal(method: &Method, headers: &HeaderMap) -> Option<&'static str> {
-    if method == Method::GET || method == Method::HEAD {
-        return None;
-    }
-    if !headers.contains_key(header::ORIGIN) {
-        return Some("a request signed in by the session cookie that changes something must carry an Origin header");
-    }
+    let safe = method == Method::GET || method == Method::HEAD;
     let site = headers
         .get("sec-fetch-site")
         .map(|v| v.to_str().unwrap_or_default());
     match site {
-        None | Some("same-origin") => None,
-        Some(_) => Some("requests from other sites are refused"),
+        Some("same-origin") | None => {}
+        // Typed into the address bar, or a bookmark: the user's own reading.
+        Some("none") if safe => {}
+        Some(_) => return Some("requests from other sites are refused"),
     }
+    if !safe && !headers.contains_key(header::ORIGIN) {
+        return Some("a request signed in by the session cookie that changes something must carry an Origin header");
+    }
+    None
 }
 
 /// Middleware: passes the request on only if it carries the token or an open session's

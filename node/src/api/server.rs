@@ -388,6 +388,7 @@ pub(crate) fn router(
             origin: format!("http://{addr}").into(),
         })
         .merge(web::routes(credentials))
+        .layer(middleware::map_response(web::same_origin_resources))
         .layer(middleware::from_fn_with_state(
             port,
             guard::same_origin_only,

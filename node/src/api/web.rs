@@ -74,6 +74,19 @@ fn hardened(mut response: Response) -> Response {
     response
 }
 
+/// Middleware of every route: no other origin may embed an answer (`<img>`, `<script>`) or
+/// have it sniffed into another type.
+pub(crate) async fn same_origin_resources(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers
+        .entry(HeaderName::from_static("cross-origin-resource-policy"))
+        .or_insert(HeaderValue::from_static("same-origin"));
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    response
+}
+
 /// The app's page.
 async fn index() -> Response {
     match ASSETS.get_file("index.html") {
