@@ -8,6 +8,7 @@ import { EditProfile } from "./EditProfile";
 import { NodeStatus } from "./NodeStatus";
 import { BlockedList, SafetyNumbersList } from "./PeopleLists";
 import { ReadReceipts } from "./ReadReceipts";
+import { SignOut } from "./SignOut";
 import "./settings.css";
 
 /** The settings page. */
@@ -39,6 +40,9 @@ export function Settings() {
       </Section>
       <Section id="node" title="This node">
         <NodeStatus />
+      </Section>
+      <Section id="session" title="This browser">
+        <SignOut />
       </Section>
     </main>
   );
