@@ -120,6 +120,30 @@ impl Client {
         .await
     }
 
+    /// `GET /v1/groups/{group}/messages?before=ID&limit=N`: the page of messages older than
+    /// message `before` (read only).
+    pub async fn group_chat_before(
+        &self,
+        group: &str,
+        before: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<MessageView>, ClientError> {
+        let limit = limit.map(|l| l.to_string());
+        self.call_with_query(
+            Method::GET,
+            &["groups", group, "messages"],
+            &[("limit", limit.as_deref()), ("before", Some(before))],
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `GET /v1/groups/{group}/messages/{id}`: one message as shown now.
+    pub async fn group_message(&self, group: &str, id: &str) -> Result<MessageView, ClientError> {
+        self.call(Method::GET, &["groups", group, "messages", id], None::<&()>)
+            .await
+    }
+
     /// `POST /v1/groups/{group}/messages`: a text, or with `reply_to` a reply; `wait_ms` as
     /// for [`NewGroupMessage::wait_ms`].
     pub async fn send_group_message(

@@ -544,6 +544,26 @@ impl Node {
             .collect()
     }
 
+    /// Up to `limit` messages of a group older than message `before`, oldest first: the next
+    /// page back from [`Node::group_chat`]. Empty if `before` is not in the group.
+    pub fn group_chat_before(
+        &self,
+        group: &GroupId,
+        before: &MessageId,
+        limit: usize,
+    ) -> Result<Vec<MessageView>> {
+        let record = self
+            .store()
+            .group(group)?
+            .ok_or_else(|| GroupError::NoSuchGroup(group.to_hex()))?;
+        let seen = self.store().group_seen(group)?;
+        self.store()
+            .group_messages_before(group, before, limit)?
+            .into_iter()
+            .map(|(_, m, marks)| self.group_view(&record, &seen, &m, &marks))
+            .collect()
+    }
+
     /// Opens a group chat: its messages (as [`Node::group_chat`]), unread back to 0 and a
     /// read receipt to the members (unless receipts are off or the group is a request).
     pub async fn open_group_chat(&self, group: &GroupId, limit: usize) -> Result<Vec<MessageView>> {

@@ -702,11 +702,17 @@ async fn run_client(client: &Client, command: Command, out: Output) -> anyhow::R
             let peer = match group::target(client, &peer).await? {
                 group::Target::Peer(p) => p,
                 group::Target::Group(g) => {
-                    if before.is_some() || follow {
-                        bail!("--before and --follow are for 1:1 chats, not groups (yet)");
+                    if follow {
+                        bail!("--follow is for 1:1 chats, not groups (yet)");
                     }
                     let id = g.id.to_hex();
-                    let messages = client.group_chat(&id, limit, true).await?;
+                    let messages = match &before {
+                        Some(before) => {
+                            let before = client.group_message(&id, before).await?.id.to_hex();
+                            client.group_chat_before(&id, &before, limit).await?
+                        }
+                        None => client.group_chat(&id, limit, true).await?,
+                    };
                     return out.value(&messages, || group::chat(&g, &messages, now));
                 }
             };

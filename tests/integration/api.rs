@@ -661,7 +661,7 @@ async fn every_documented_operation_is_served() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 83);
+    assert_eq!(seen, 84);
     // The check tells a served route from one that is not.
     let request = head("GET", "/v1/nothing", &addr, &token, "", 0);
     assert!(raw(&addr, &request, b"")
@@ -721,6 +721,17 @@ async fn groups_through_the_api() {
     assert_eq!(accepted.folder, paperplane::Folder::Inbox);
     let read = b.group_chat(&id, Some(10), true).await.expect("read");
     assert_eq!(read.len(), 1);
+    // One message by id (or prefix), and the page before it (none: it is the first).
+    let one = b
+        .group_message(&id, &sent.id.to_hex()[..8])
+        .await
+        .expect("one message");
+    assert_eq!((one.id, one.text.as_str()), (sent.id, "first chapter?"));
+    let older = b
+        .group_chat_before(&id, &sent.id.to_hex(), Some(10))
+        .await
+        .expect("page");
+    assert!(older.is_empty(), "{older:?}");
     let reply = b
         .send_group_message(&id, "yes!", Some(&sent.id.to_hex()[..8]), None)
         .await
@@ -729,6 +740,15 @@ async fn groups_through_the_api() {
         reply.reply_to.as_ref().map(|q| q.id),
         Some(sent.id),
         "{reply:?}"
+    );
+    let page = b
+        .group_chat_before(&id, &reply.id.to_hex(), Some(10))
+        .await
+        .expect("page");
+    assert_eq!(
+        page.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [sent.id],
+        "the page before the reply"
     );
     let liked = b
         .react_in_group(&id, &sent.id.to_hex(), None, false)

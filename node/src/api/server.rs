@@ -274,7 +274,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(small(routes!(groups::read_group)))
         .routes(small(routes!(groups::group_typing)))
         .routes(small(routes!(groups::react, groups::unreact)))
-        .routes(small(routes!(groups::unsend, groups::edit)))
+        .routes(small(routes!(
+            groups::group_message_view,
+            groups::unsend,
+            groups::edit
+        )))
         .routes(small(routes!(groups::share)))
         .routes(small(routes!(business::quick_replies)))
         .routes(small(routes!(
@@ -427,7 +431,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 83, "one operation per route");
+        assert_eq!(ops.len(), 84, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

@@ -621,6 +621,34 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` messages of `group` older than message `before` (oldest first), each with
+    /// its key and marks; none if `before` is not in the group.
+    pub fn group_messages_before(
+        &self,
+        group: &GroupId,
+        before: &MessageId,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, StoredMessage, MessageMarks)>> {
+        let Some(end) = self.groups.by_id.get(by_id_key(group, before))? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for item in self
+            .groups
+            .messages
+            .range(group.0.to_vec()..end.to_vec())
+            .rev()
+            .take(limit)
+        {
+            let (k, v) = item?;
+            let m: StoredMessage = dec("group_messages", &v)?;
+            let marks = get(&self.groups.marks, "group_marks", &k)?.unwrap_or_default();
+            out.push((k.to_vec(), m, marks));
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// How far each member has seen our messages in `group`: (member, up to our sent_at, when).
     pub fn group_seen(&self, group: &GroupId) -> Result<Vec<(PeerId, u64, u64)>> {
         let mut out = Vec::new();

@@ -23,7 +23,7 @@ use crate::{
             NewGroupMessage,
         },
         params::{self, GroupParam},
-        types::{ErrorBody, NewMessage},
+        types::{ChatQuery, ErrorBody, NewMessage},
     },
     chat::LIKE,
     groups::GroupView,
@@ -257,24 +257,52 @@ pub(crate) async fn accept_group(
     Ok(Json(s.node.group(&id)?))
 }
 
-/// The newest messages of a group, oldest first, without marking them read.
+/// The newest messages of a group (or, with `before`, those older than a message), oldest
+/// first, without marking them read.
 #[utoipa::path(get, path = "/v1/groups/{group}/messages", tag = "groups",
-    operation_id = "getGroupMessages", params(GroupParam, GroupChatQuery),
+    operation_id = "getGroupMessages", params(GroupParam, ChatQuery),
     responses(
-        (status = 200, description = "The messages.", body = Vec<MessageView>),
-        (status = 400, description = "A limit out of range, or a name that more than one \
-            group has.", body = ErrorBody),
+        (status = 200, description = "The messages (none if `before` is not in the group).",
+            body = Vec<MessageView>),
+        (status = 400, description = "A limit out of range, a `before` that is not a message \
+            id, or a name that more than one group has.", body = ErrorBody),
         (status = 404, description = "No such group.", body = ErrorBody),
     ))]
 pub(crate) async fn group_messages(
     State(s): State<AppState>,
     GroupParam(group): GroupParam,
-    query: Result<Query<GroupChatQuery>, QueryRejection>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
 ) -> ApiResult<Vec<MessageView>> {
     let Query(query) = query?;
-    let limit = query.limit()?;
+    let limit = GroupChatQuery { limit: query.limit }.limit()?;
+    let before = query
+        .before
+        .as_deref()
+        .map(params::message_id)
+        .transpose()?;
     let id = s.node.resolve_group(&group)?;
-    Ok(Json(s.node.group_chat(&id, limit)?))
+    match before {
+        None => Ok(Json(s.node.group_chat(&id, limit)?)),
+        Some(before) => Ok(Json(s.node.group_chat_before(&id, &before, limit)?)),
+    }
+}
+
+/// One message of a group by id (or a unique prefix), as shown now: its text, reactions,
+/// edits, and for the user's own, delivery and who has seen it.
+#[utoipa::path(get, path = "/v1/groups/{group}/messages/{id}", tag = "groups",
+    operation_id = "getGroupMessage", params(GroupMessagePath),
+    responses(
+        (status = 200, description = "The message.", body = MessageView),
+        (status = 400, description = "A name that more than one group has.", body = ErrorBody),
+        (status = 404, description = "No such group, or no such message in it.",
+            body = ErrorBody),
+    ))]
+pub(crate) async fn group_message_view(
+    State(s): State<AppState>,
+    path: Result<Path<GroupMessagePath>, PathRejection>,
+) -> ApiResult<MessageView> {
+    let (group, id) = group_message(&s.node, path)?;
+    Ok(Json(shown(&s.node, &group, &id)?))
 }
 
 /// Opens a group chat: its newest messages (as `GET …/messages`), unread back to 0, and a

@@ -11,8 +11,6 @@ import type { GroupView, MessageView, PeerId } from "./types";
 export type ChatTarget = { peer: string; group?: undefined } | { group: string; peer?: undefined };
 
 const PAGE = 100;
-/** How many of a group's newest messages a changed message is looked for among. */
-const GROUP_WINDOW = 100;
 
 /** Where a received photo's download stands (fraction 0–1), by message id. */
 export type Progress = Record<string, number>;
@@ -72,7 +70,6 @@ export function useChat(target: ChatTarget): ChatState {
   const state = useRef({
     messages,
     peerId,
-    groupLimit: PAGE,
     unreadWhileHidden: false,
     /** Receipts that arrived before the answer that sent their message. */
     early: new Map<string, Partial<MessageView>>(),
@@ -81,6 +78,9 @@ export function useChat(target: ChatTarget): ChatState {
   state.current.peerId = peerId;
 
   const groupPath = target.group ? `groups/${seg(target.group)}` : "";
+  /** The route of one message of this chat. */
+  const messagePath = (id: string) =>
+    target.group ? `${groupPath}/messages/${seg(id)}` : `messages/${seg(id)}`;
 
   /** Marks the chat read (the daemon sends the read receipt). */
   const markRead = useCallback(() => {
@@ -100,11 +100,11 @@ export function useChat(target: ChatTarget): ChatState {
       if (target.group) {
         const [g, list] = await Promise.all([
           api.get<GroupView>(groupPath),
-          api.post<MessageView[]>(`${groupPath}/read?limit=${state.current.groupLimit}`),
+          api.post<MessageView[]>(`${groupPath}/read?limit=${PAGE}`),
         ]);
         setGroup(g);
         setMessages((old) => merge(old, list));
-        setHasMore(list.length >= state.current.groupLimit);
+        setHasMore((more) => (state.current.messages.length ? more : list.length >= PAGE));
       } else {
         const resolved = await api.get<{ peer_id: PeerId }>(`resolve/${seg(target.peer ?? "")}`);
         setPeerId(resolved.peer_id);
@@ -135,22 +135,15 @@ export function useChat(target: ChatTarget): ChatState {
     setError(null);
     setTypingUntil({});
     setProgress({});
-    state.current.groupLimit = PAGE;
     load();
   }, [key]);
 
-  /** Re-reads messages that changed: one by id (direct), or the group's newest window. */
+  /** Re-reads a message that changed. */
   const refresh = useCallback(
     async (id: string) => {
       try {
-        if (target.group) {
-          const list = await api.get<MessageView[]>(`${groupPath}/messages?limit=${GROUP_WINDOW}`);
-          const known = new Set(state.current.messages.map((m) => m.id));
-          setMessages((old) => merge(old, list.filter((m) => known.has(m.id))));
-        } else {
-          const m = await api.get<MessageView>(`messages/${seg(id)}`);
-          setMessages((old) => merge(old, [m]));
-        }
+        const m = await api.get<MessageView>(messagePath(id));
+        setMessages((old) => merge(old, [m]));
       } catch {
         // gone (declined, deleted): the next load shows what is left
       }
@@ -264,18 +257,13 @@ export function useChat(target: ChatTarget): ChatState {
   const loadOlder = useCallback(async () => {
     const oldest = state.current.messages[0];
     if (!oldest) return;
-    if (target.group) {
-      state.current.groupLimit = Math.min(10_000, state.current.groupLimit * 2);
-      const list = await api.get<MessageView[]>(`${groupPath}/messages?limit=${state.current.groupLimit}`);
-      setMessages((old) => merge(old, list));
-      setHasMore(list.length >= state.current.groupLimit && state.current.groupLimit < 10_000);
-    } else if (state.current.peerId) {
-      const list = await api.get<MessageView[]>(
-        `chats/${seg(state.current.peerId)}?limit=${PAGE}&before=${oldest.id}`,
-      );
-      setMessages((old) => merge(old, list));
-      setHasMore(list.length >= PAGE);
-    }
+    const path = target.group
+      ? `${groupPath}/messages`
+      : state.current.peerId && `chats/${seg(state.current.peerId)}`;
+    if (!path) return;
+    const list = await api.get<MessageView[]>(`${path}?limit=${PAGE}&before=${oldest.id}`);
+    setMessages((old) => merge(old, list));
+    setHasMore(list.length >= PAGE);
   }, [key]);
 
   /** A message just sent, with any receipt that overtook the answer. */
@@ -307,9 +295,6 @@ export function useChat(target: ChatTarget): ChatState {
     },
     [key],
   );
-
-  const messagePath = (id: string) =>
-    target.group ? `${groupPath}/messages/${seg(id)}` : `messages/${seg(id)}`;
 
   const react = useCallback(
     async (id: string, emoji: string) => {
