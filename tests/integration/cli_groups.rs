@@ -92,6 +92,16 @@ fn groups_from_the_command_line() {
         let chat = ana.json(&["chat", "#climbing"]);
         texts(&chat).contains(&"on my way").then_some(())
     });
+    // The page before a message, by its id prefix: the texts older than ben's answer.
+    let answer = ana.json(&["chat", "#climbing"]);
+    let answer_id = answer
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["text"] == "on my way"))
+        .and_then(|m| m["id"].as_str())
+        .expect("ben's answer")
+        .to_owned();
+    let page = ana.json(&["chat", "#climbing", "--before", &answer_id[..8]]);
+    assert_eq!(texts(&page), ["hi all 🧗"], "{page}");
     // A reaction to a group message, found by its id prefix among the groups.
     let reacted = cleo.json(&["react", &sent_id[..8], "🔥"]);
     assert_eq!(reacted["id"], sent_id.as_str());
