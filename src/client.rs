@@ -222,6 +222,20 @@ impl Client {
         self.call(Method::GET, &["posts", id], None::<&()>).await
     }
 
+    /// `GET /v1/profiles/{peer}/posts?limit=N`: one author's posts this node holds.
+    pub async fn posts_of(
+        &self,
+        peer: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<PostView>, ClientError> {
+        let mut url = self.url(&["profiles", peer, "posts"])?;
+        if let Some(limit) = limit {
+            url.query_pairs_mut()
+                .append_pair("limit", &limit.to_string());
+        }
+        self.send(self.http.get(url), None::<&()>).await
+    }
+
     /// `GET /v1/feed?limit=N`.
     pub async fn feed(&self, limit: Option<usize>) -> Result<Vec<PostView>, ClientError> {
         let mut url = self.url(&["feed"])?;

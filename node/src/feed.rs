@@ -50,6 +50,21 @@ pub fn feed(store: &Store, me: &PeerId, limit: usize) -> Result<Vec<PostView>, S
     posts.iter().map(|p| post_view(store, p, me)).collect()
 }
 
+/// The posts of `author` this node holds (all of them for the user and people followed;
+/// those that reached it otherwise, e.g. shared into a chat, for others), newest first.
+pub fn posts_of(
+    store: &Store,
+    me: &PeerId,
+    author: &PeerId,
+    limit: usize,
+) -> Result<Vec<PostView>, StoreError> {
+    store
+        .recent_posts(author, limit)?
+        .iter()
+        .map(|p| post_view(store, p, me))
+        .collect()
+}
+
 /// Whom `me` follows.
 pub fn following(store: &Store, me: &PeerId) -> Result<Vec<FollowView>, StoreError> {
     store

@@ -298,6 +298,11 @@ impl Node {
         feed::feed(&self.inner.store, &self.inner.me, limit).map_err(Into::into)
     }
 
+    /// The posts of one author this node holds, newest first (see [`feed::posts_of`]).
+    pub fn posts_of(&self, author: PeerId, limit: usize) -> Result<Vec<PostView>> {
+        feed::posts_of(&self.inner.store, &self.inner.me, &author, limit).map_err(Into::into)
+    }
+
     /// One post.
     pub fn post_view(&self, id: &RecordId) -> Result<PostView> {
         let post = self.inner.store.post(id)?.ok_or_else(|| Error::NoSuch {

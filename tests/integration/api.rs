@@ -117,6 +117,10 @@ async fn the_api_serves_a_node_to_its_client() {
         .is_empty());
     let e = client.feed(Some(0)).await.expect_err("limit 0");
     assert_eq!(api_status(&e), 400);
+    let mine = client.posts_of("@alice", Some(5)).await.expect("posts of");
+    assert_eq!(mine.iter().map(|p| p.id).collect::<Vec<_>>(), [post]);
+    let e = client.posts_of("@nobody", None).await.expect_err("unknown");
+    assert_eq!(api_status(&e), 404);
 
     let hash = feed[0].photos[0].hash.to_hex();
     let (bytes, mime) = client.photo(&hash).await.expect("photo");
@@ -661,7 +665,7 @@ async fn every_documented_operation_is_served() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 84);
+    assert_eq!(seen, 85);
     // The check tells a served route from one that is not.
     let request = head("GET", "/v1/nothing", &addr, &token, "", 0);
     assert!(raw(&addr, &request, b"")

@@ -236,6 +236,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes((schemas, paths, upload))
         .routes(small(routes!(posts::post)))
         .routes(small(routes!(posts::feed)))
+        .routes(small(routes!(posts::posts_of)))
         .routes(small(routes!(follows::follow, follows::unfollow)))
         .routes(small(routes!(follows::following)))
         .routes(small(routes!(follows::followers)))
@@ -431,7 +432,7 @@ mod tests {
             "bearer"
         );
         let ops = operations(&doc);
-        assert_eq!(ops.len(), 84, "one operation per route");
+        assert_eq!(ops.len(), 85, "one operation per route");
         let mut ids = BTreeSet::new();
         for (method, path, op) in &ops {
             let id = op["operationId"].as_str().expect("operationId");

@@ -220,6 +220,19 @@ impl FeedQuery {
     pub const DEFAULT_LIMIT: usize = 50;
     /// The largest limit accepted.
     pub const MAX_LIMIT: usize = 1000;
+
+    /// The limit asked for, or a 400.
+    pub(crate) fn limit(&self) -> Result<usize, super::error::ApiError> {
+        let limit = self.limit.unwrap_or(Self::DEFAULT_LIMIT);
+        if (1..=Self::MAX_LIMIT).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(super::error::ApiError::bad_request(format!(
+                "limit must be between 1 and {}",
+                Self::MAX_LIMIT
+            )))
+        }
+    }
 }
 
 /// `PUT /v1/mailboxes`: the nodes that keep the user's mail.

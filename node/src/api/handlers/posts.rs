@@ -14,7 +14,7 @@ use crate::{
     api::{
         body::StrictJson,
         error::ApiError,
-        params::{HashParam, RecordParam},
+        params::{HashParam, PeerParam, RecordParam},
         schema::Binary,
         types::{Created, Deleted, ErrorBody, FeedQuery, LikeState, NewComment, NewPost},
     },
@@ -66,6 +66,27 @@ pub(crate) async fn post(
     Ok(Json(s.node.post_view(&id)?))
 }
 
+/// One author's posts this node holds, newest first, with likes and comments: every post of
+/// the user and of people followed; of others, only those that reached this node.
+#[utoipa::path(get, path = "/v1/profiles/{peer}/posts", tag = "feed",
+    operation_id = "getPostsOf", params(PeerParam, FeedQuery),
+    responses(
+        (status = 200, description = "The posts.", body = Vec<PostView>),
+        (status = 400, description = "A limit out of range, or an ambiguous handle.",
+            body = ErrorBody),
+        (status = 404, description = "No known peer by that reference.", body = ErrorBody),
+    ))]
+pub(crate) async fn posts_of(
+    State(s): State<AppState>,
+    PeerParam(peer): PeerParam,
+    query: Result<Query<FeedQuery>, QueryRejection>,
+) -> ApiResult<Vec<PostView>> {
+    let Query(query) = query?;
+    let limit = query.limit()?;
+    let peer = s.node.resolve(&peer)?;
+    Ok(Json(s.node.posts_of(peer, limit)?))
+}
+
 /// Own and followed authors' posts, newest first, with likes and comments.
 #[utoipa::path(get, path = "/v1/feed", tag = "feed", operation_id = "getFeed",
     params(FeedQuery),
@@ -75,13 +96,7 @@ pub(crate) async fn feed(
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> ApiResult<Vec<PostView>> {
     let Query(query) = query?;
-    let limit = query.limit.unwrap_or(FeedQuery::DEFAULT_LIMIT);
-    if !(1..=FeedQuery::MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {}",
-            FeedQuery::MAX_LIMIT
-        )));
-    }
+    let limit = query.limit()?;
     Ok(Json(s.node.feed(limit)?))
 }
 

@@ -15,7 +15,7 @@ const everyPost = () => true;
 /** The feed page (`#/feed`). */
 export function Feed() {
   const { me } = useProfiles();
-  const { posts, error, replace } = usePosts(me?.peer_id, everyPost);
+  const { posts, error, replace } = usePosts(me?.peer_id, "feed?limit=1000", everyPost);
   const [composing, setComposing] = useState(false);
   return (
     <main class="page feed-page">

@@ -60,11 +60,16 @@ function change(posts: PostView[], id: string, f: (p: PostView) => PostView): Po
   return next;
 }
 
-/** The feed's posts (own and followed authors', newest first), those `accept` keeps, live
- * (`accept` must keep its identity across renders).
+/** Posts read from `source` (an API path: the feed, or one author's posts), newest first,
+ * those `accept` keeps, live (`source` and `accept` must keep their identity across renders;
+ * live events add the new posts `accept` keeps).
  * `replace` puts a fresh copy of a post in place (or first, when new), e.g. after the user
  * liked or commented on it. */
-export function usePosts(me: string | undefined, accept: (post: PostView) => boolean) {
+export function usePosts(
+  me: string | undefined,
+  source: string,
+  accept: (post: PostView) => boolean,
+) {
   const [posts, setPosts] = useState<PostView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const meRef = useRef(me);
@@ -72,13 +77,13 @@ export function usePosts(me: string | undefined, accept: (post: PostView) => boo
 
   const load = useCallback(() => {
     api
-      .get<PostView[]>("feed?limit=1000")
+      .get<PostView[]>(source)
       .then((all) => {
         setPosts(all.filter(accept));
         setError(null);
       })
       .catch((e: Error) => setError(e.message));
-  }, [accept]);
+  }, [source, accept]);
 
   useEffect(() => {
     load();

@@ -57,7 +57,11 @@ function ProfileBody({ profile, own }: { profile: ProfileView; own: boolean }) {
   const { me } = useProfiles();
   const follows = useFollows();
   const byAuthor = useCallback((p: PostView) => p.author === profile.peer_id, [profile.peer_id]);
-  const { posts, replace } = usePosts(me?.peer_id, byAuthor);
+  const { posts, replace } = usePosts(
+    me?.peer_id,
+    `profiles/${seg(profile.peer_id)}/posts?limit=1000`,
+    byAuthor,
+  );
   const [list, setList] = useState<"followers" | "following" | null>(null);
   const [editing, setEditing] = useState(false);
   const following = follows.following?.some((f) => f.peer_id === profile.peer_id) ?? false;
