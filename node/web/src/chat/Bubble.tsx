@@ -9,7 +9,7 @@ import { QUICK_REACTIONS } from "./emoji";
 import { person, type Person } from "./people";
 import { clock, dayLabel, fullTime } from "./time";
 import type { MessageView, PeerId, SharedPostView } from "./types";
-import { IconMore, IconReply, IconSmile } from "./icons";
+import { MoreIcon, ReplyIcon, SmileIcon } from "../ui/icons";
 
 /** What a row of the list needs besides its message. */
 export interface RowContext {
@@ -264,10 +264,10 @@ function Actions({ m, ctx }: { m: MessageView; ctx: RowContext }) {
         aria-expanded={open === "react"}
         onClick={() => setOpen(open === "react" ? null : "react")}
       >
-        <IconSmile />
+        <SmileIcon size={20} />
       </button>
       <button type="button" class="icon" aria-label="Reply" onClick={() => ctx.onReply(m)}>
-        <IconReply />
+        <ReplyIcon size={20} />
       </button>
       {m.outgoing && (
         <button
@@ -277,7 +277,7 @@ function Actions({ m, ctx }: { m: MessageView; ctx: RowContext }) {
           aria-expanded={open === "more"}
           onClick={() => setOpen(open === "more" ? null : "more")}
         >
-          <IconMore />
+          <MoreIcon size={20} />
         </button>
       )}
       {open === "react" && (

@@ -14,7 +14,7 @@ import { PhotoViewer } from "./PhotoViewer";
 import type { MessageView } from "./types";
 import { useChat, type ChatState, type ChatTarget } from "./useChat";
 import "./chat.css";
-import { IconBack, IconClose, IconInfo, IconShield } from "./icons";
+import { BackIcon, CloseIcon, InfoIcon, ShieldIcon } from "../ui/icons";
 
 /** The chat page: with a person (`peer`, an id or handle) or in a group (`group`, its id). */
 export function Chat(props: { peer?: string; group?: string }) {
@@ -89,7 +89,7 @@ function ChatPane({ target }: { target: ChatTarget }) {
         <p class="chat-error" role="alert">
           {error}
           <button type="button" class="icon" aria-label="Dismiss" onClick={() => setError(null)}>
-            <IconClose />
+            <CloseIcon />
           </button>
         </p>
       )}
@@ -113,7 +113,7 @@ function ChatPane({ target }: { target: ChatTarget }) {
 function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
   const back = (
     <a class="back" href={href("inbox")} aria-label="Back to inbox">
-      <IconBack />
+      <BackIcon size={28} />
     </a>
   );
   if (target.group !== undefined) {
@@ -130,7 +130,7 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
           </span>
         </a>
         <a class="icon-link" href={href("group", target.group, "info")} aria-label="Group info">
-          <IconInfo />
+          <InfoIcon />
         </a>
       </header>
     );
@@ -148,7 +148,7 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
         </span>
       </a>
       <a class="icon-link" href={href("safety", peer)} aria-label="Safety number" title="Safety number">
-        <IconShield />
+        <ShieldIcon />
       </a>
     </header>
   );

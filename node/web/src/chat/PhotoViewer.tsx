@@ -4,7 +4,7 @@ import { useEffect, useRef } from "preact/hooks";
 
 import { chatPhotoUrl } from "../api";
 import type { MessageView } from "./types";
-import { IconClose } from "./icons";
+import { CloseIcon } from "../ui/icons";
 
 /** The viewer for `message`'s photo; `onClose` is called once it closed. */
 export function PhotoViewer({ message, onClose }: { message: MessageView; onClose: () => void }) {
@@ -25,7 +25,7 @@ export function PhotoViewer({ message, onClose }: { message: MessageView; onClos
       }}
     >
       <button type="button" class="icon close" aria-label="Close" onClick={() => dialog.current?.close()}>
-        <IconClose />
+        <CloseIcon />
       </button>
       <img src={chatPhotoUrl(message.id)} alt={message.text || "Photo"} />
       {message.text && <p>{message.text}</p>}

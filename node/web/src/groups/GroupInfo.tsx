@@ -12,7 +12,7 @@ import { Modal } from "../inbox/Modal";
 import { PeoplePicker, useFollowed } from "../inbox/PeoplePicker";
 import { href, navigate } from "../router";
 import "./groups.css";
-import { IconBack } from "../chat/icons";
+import { BackIcon } from "../ui/icons";
 
 /** The group info page. */
 export function GroupInfo({ group }: { group: string }) {
@@ -60,7 +60,7 @@ export function GroupInfo({ group }: { group: string }) {
     <main class="page group-info">
       <header class="group-head">
         <a class="back" href={href("group", g.id)} aria-label="Back to the chat">
-          <IconBack />
+          <BackIcon size={28} />
         </a>
         <h1>Details</h1>
       </header>

@@ -4,7 +4,7 @@ import { useEffect } from "preact/hooks";
 
 import { startNotifications } from "../notify";
 import { InboxPane } from "./InboxPane";
-import { IconPlane } from "../chat/icons";
+import { PlaneEmblemIcon } from "../ui/icons";
 
 /** The page of the Inbox or Requests tab. */
 export function Inbox({ tab }: { tab: "inbox" | "requests" }) {
@@ -14,7 +14,7 @@ export function Inbox({ tab }: { tab: "inbox" | "requests" }) {
       <InboxPane tab={tab} />
       <section class="chat chat-placeholder" aria-label="No chat open">
         <span class="big-plane" aria-hidden="true">
-          <IconPlane />
+          <PlaneEmblemIcon />
         </span>
         <h2>Your messages</h2>
         <p class="muted">Send private photos and messages to a friend or group.</p>

@@ -14,7 +14,7 @@ import { NewGroup } from "./NewGroup";
 import { NewMessage } from "./NewMessage";
 import { useInbox } from "./useInbox";
 import "./inbox.css";
-import { IconBell, IconCompose, IconGroup } from "../chat/icons";
+import { BellIcon, ComposeIcon, GroupIcon } from "../ui/icons";
 
 /** The pane; `current` is the open chat's peer or group id, highlighted. */
 export function InboxPane({ tab, current }: { tab: "inbox" | "requests"; current?: string }) {
@@ -31,10 +31,10 @@ export function InboxPane({ tab, current }: { tab: "inbox" | "requests"; current
           {me ? (person(me).handle ?? "Messages") : "Messages"}
         </h1>
         <button type="button" class="icon" aria-label="New group" title="New group" onClick={() => setDialog("group")}>
-          <IconGroup />
+          <GroupIcon />
         </button>
         <button type="button" class="icon" aria-label="New message" title="New message" onClick={() => setDialog("message")}>
-          <IconCompose />
+          <ComposeIcon />
         </button>
       </header>
       <NotifyPrompt />
@@ -112,7 +112,7 @@ function ChatRow(props: { chat: ChatView; current?: string; request: boolean; on
             {name}
             {c.muted && (
               <span class="muted-mark" title="Muted">
-                <IconBell />
+                <BellIcon size={15} />
                 <span class="visually-hidden">(muted)</span>
               </span>
             )}

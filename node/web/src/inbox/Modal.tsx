@@ -2,7 +2,7 @@
 // to what had it before.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
-import { IconClose } from "../chat/icons";
+import { CloseIcon } from "../ui/icons";
 
 /** Shows `children` in a modal dialog named `title` until `onClose`. */
 export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren }) {
@@ -17,7 +17,7 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
       <header class="modal-head">
         <h2>{props.title}</h2>
         <button type="button" class="icon" aria-label="Close" onClick={() => dialog.current?.close()}>
-          <IconClose />
+          <CloseIcon />
         </button>
       </header>
       {props.children}
