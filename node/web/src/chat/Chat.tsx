@@ -5,11 +5,11 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { href } from "../router";
 import { InboxPane } from "../inbox/InboxPane";
 import { startNotifications } from "../notify";
-import { Avatar, GroupAvatar } from "./Avatar";
+import { Avatar, GroupAvatar } from "../ui/Avatar";
 import type { RowContext } from "./Bubble";
 import { Composer, type Mode } from "./Composer";
 import { MessageList } from "./MessageList";
-import { myId, person, usePeople } from "./people";
+import { myId, person, useProfiles } from "../ui/profiles";
 import { PhotoViewer } from "./PhotoViewer";
 import type { MessageView } from "./types";
 import { useChat, type ChatState, type ChatTarget } from "./useChat";
@@ -30,7 +30,7 @@ export function Chat(props: { peer?: string; group?: string }) {
 }
 
 function ChatPane({ target }: { target: ChatTarget }) {
-  usePeople();
+  useProfiles();
   const chat = useChat(target);
   const [mode, setMode] = useState<Mode>(null);
   const [viewing, setViewing] = useState<MessageView | null>(null);
@@ -141,7 +141,7 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
     <header class="chat-head">
       {back}
       <a class="chat-who" href={href("profile", peer)}>
-        <Avatar who={who} />
+        <Avatar peer={who.peer} hint={who} />
         <span>
           <span class="chat-name">{who.name}</span>
           <span class="chat-sub muted">{who.handle ? `@${who.handle}` : ""}</span>
@@ -162,7 +162,7 @@ function EmptyChat({ target, chat }: { target: ChatTarget; chat: ChatState }) {
   const who = person(chat.peerId ?? target.peer);
   return (
     <div class="chat-empty">
-      <Avatar who={who} size="large" />
+      <Avatar peer={who.peer} hint={who} size="large" />
       <p class="chat-name">{who.name}</p>
       {who.handle && <p class="muted">@{who.handle}</p>}
       <a href={href("profile", who.peer)}>View profile</a>

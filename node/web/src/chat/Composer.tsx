@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { EmojiPicker } from "./EmojiPicker";
-import { person } from "./people";
+import { person } from "../ui/profiles";
 import type { MessageView } from "./types";
 import { CloseIcon, PhotoIcon, SmileIcon } from "../ui/icons";
 

@@ -104,15 +104,6 @@ export interface GroupView {
   last_change: string;
 }
 
-/** A profile as the node knows it. */
-export interface ProfileView {
-  peer_id: PeerId;
-  handle: string;
-  display_name: string;
-  bio: string;
-  avatar?: string | null;
-}
-
 /** Someone the user follows, as the share sheet lists them. */
 export interface ShareTarget {
   peer: PeerId;

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, seg } from "../api";
 import { href } from "../router";
 import { nameOf, useProfiles } from "../ui/profiles";
-import { Time } from "../ui/Time";
+import { Time } from "../ui/time";
 import type { CommentView, PostView } from "./types";
 
 /** How many comments a post shows in the feed before "View all". */

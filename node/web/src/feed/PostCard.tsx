@@ -6,7 +6,7 @@ import { Avatar } from "../ui/Avatar";
 import { CommentIcon, HeartIcon, PlaneIcon } from "../ui/icons";
 import { nameOf, useProfiles } from "../ui/profiles";
 import { ShareSheet } from "../ui/ShareSheet";
-import { Time } from "../ui/Time";
+import { Time } from "../ui/time";
 import { Carousel } from "./Carousel";
 import { Comments } from "./Comments";
 import { fetchPost } from "./posts";

@@ -4,8 +4,8 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api, seg } from "../api";
-import { Avatar, GroupAvatar } from "../chat/Avatar";
-import { myId, person, usePeople } from "../chat/people";
+import { Avatar, GroupAvatar } from "../ui/Avatar";
+import { myId, person, useProfiles } from "../ui/profiles";
 import type { GroupMemberView, GroupView, PeerId } from "../chat/types";
 import { subscribe } from "../events";
 import { Modal } from "../inbox/Modal";
@@ -16,7 +16,7 @@ import { BackIcon } from "../ui/icons";
 
 /** The group info page. */
 export function GroupInfo({ group }: { group: string }) {
-  usePeople();
+  useProfiles();
   const [g, setGroup] = useState<GroupView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
@@ -166,7 +166,7 @@ function Member(props: { m: GroupMemberView; me: PeerId | null; admin: boolean; 
   return (
     <li class="member">
       <a class="member-who" href={self ? href("profile") : href("profile", m.peer)}>
-        <Avatar who={who} />
+        <Avatar peer={who.peer} hint={who} />
         <span>
           <span class="chat-title">
             {who.name}

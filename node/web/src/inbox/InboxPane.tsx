@@ -4,9 +4,9 @@
 import { useState } from "preact/hooks";
 
 import { api, seg } from "../api";
-import { Avatar, GroupAvatar } from "../chat/Avatar";
-import { myId, person, usePeople } from "../chat/people";
-import { ago, fullTime } from "../chat/time";
+import { Avatar, GroupAvatar } from "../ui/Avatar";
+import { myId, person, useProfiles } from "../ui/profiles";
+import { ago, fullTime } from "../ui/time";
 import type { ChatView } from "../chat/types";
 import { preview, requestNotifications, useNotificationPermission } from "../notify";
 import { href, navigate } from "../router";
@@ -18,7 +18,7 @@ import { BellIcon, ComposeIcon, GroupIcon } from "../ui/icons";
 
 /** The pane; `current` is the open chat's peer or group id, highlighted. */
 export function InboxPane({ tab, current }: { tab: "inbox" | "requests"; current?: string }) {
-  usePeople();
+  useProfiles();
   const { lists, error, reload } = useInbox();
   const [dialog, setDialog] = useState<"message" | "group" | null>(null);
   const chats = tab === "inbox" ? lists?.inbox : lists?.requests;
@@ -106,7 +106,7 @@ function ChatRow(props: { chat: ChatView; current?: string; request: boolean; on
   return (
     <li class={`chat-row${unread ? " unread" : ""}${props.current === id || props.current === c.handle ? " current" : ""}`}>
       <a class="chat-link" href={link} aria-label={name} aria-describedby={descId}>
-        {c.group ? <GroupAvatar name={name} /> : <Avatar who={who} />}
+        {c.group ? <GroupAvatar name={name} /> : <Avatar peer={who.peer} hint={who} />}
         <span class="chat-text">
           <span class="chat-title">
             {name}

@@ -3,8 +3,8 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../api";
-import { Avatar } from "../chat/Avatar";
-import { person } from "../chat/people";
+import { Avatar } from "../ui/Avatar";
+import { person } from "../ui/profiles";
 import type { PeerId, ShareTarget } from "../chat/types";
 
 /** The followed people, loaded once per picker, minus `exclude`. */
@@ -54,7 +54,7 @@ export function PeoplePicker(props: {
           const who = person(p.peer, { handle: p.handle, name: p.display_name });
           const body = (
             <>
-              <Avatar who={who} />
+              <Avatar peer={who.peer} hint={who} />
               <span class="picker-text">
                 <span class="chat-title">{who.name}</span>
                 {who.handle && <span class="muted">@{who.handle}</span>}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api, seg } from "../api";
-import { Avatar } from "./Avatar";
+import { Avatar, GroupAvatar } from "./Avatar";
 import { Dialog } from "./Dialog";
 import "./ui.css";
 
@@ -112,7 +112,7 @@ export function ShareSheet({ post, onClose }: { post: string; onClose: () => voi
               onClick={() => toggle(r.key)}
             >
               <span class="share-avatar">
-                {r.peer ? <Avatar peer={r.peer} size="large" /> : <span class="avatar large group-avatar" aria-hidden="true">{r.label.charAt(0).toUpperCase()}</span>}
+                {r.peer ? <Avatar peer={r.peer} size="large" /> : <GroupAvatar name={r.label} size="large" />}
                 {picked.has(r.key) && <span class="share-check" aria-hidden="true">✓</span>}
               </span>
               <span class="share-name">{r.label}</span>
