@@ -22,7 +22,7 @@ export function Chat(props: { peer?: string; group?: string }) {
   const target: ChatTarget = props.group ? { group: props.group } : { peer: props.peer ?? "" };
   const key = props.group ? `g:${props.group}` : `p:${props.peer}`;
   return (
-    <main class="page direct has-chat">
+    <main class="page inbox-page inbox-has-chat">
       <InboxPane tab="inbox" current={props.group ?? props.peer} />
       <ChatPane key={key} target={target} />
     </main>
@@ -112,7 +112,7 @@ function ChatPane({ target }: { target: ChatTarget }) {
 /** The header: back (at phone width), who or which group, and the links about them. */
 function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
   const back = (
-    <a class="back" href={href("inbox")} aria-label="Back to inbox">
+    <a class="chat-back" href={href("inbox")} aria-label="Back to inbox">
       <BackIcon size={28} />
     </a>
   );
@@ -129,7 +129,7 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
             <span class="chat-sub muted">{g ? `${g.members.length} members` : ""}</span>
           </span>
         </a>
-        <a class="icon-link" href={href("group", target.group, "info")} aria-label="Group info">
+        <a class="chat-icon-link" href={href("group", target.group, "info")} aria-label="Group info">
           <InfoIcon />
         </a>
       </header>
@@ -147,7 +147,7 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
           <span class="chat-sub muted">{who.handle ? `@${who.handle}` : ""}</span>
         </span>
       </a>
-      <a class="icon-link" href={href("safety", peer)} aria-label="Safety number" title="Safety number">
+      <a class="chat-icon-link" href={href("safety", peer)} aria-label="Safety number" title="Safety number">
         <ShieldIcon />
       </a>
     </header>

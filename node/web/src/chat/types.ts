@@ -103,11 +103,3 @@ export interface GroupView {
   last_activity: number;
   last_change: string;
 }
-
-/** Someone the user follows, as the share sheet lists them. */
-export interface ShareTarget {
-  peer: PeerId;
-  handle?: string | null;
-  display_name?: string | null;
-  last_messaged_at?: number | null;
-}

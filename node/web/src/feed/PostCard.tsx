@@ -41,7 +41,7 @@ export function PostCard(props: {
   };
 
   return (
-    <article class="post" data-post-id={post.id} aria-label={`Post by ${name}`}>
+    <article class="post-card" data-post-id={post.id} aria-label={`Post by ${name}`}>
       <header class="post-head">
         <a class="post-author" href={href("profile", post.author)}>
           <Avatar peer={post.author} size="small" />

@@ -10,10 +10,10 @@ import { PlaneEmblemIcon } from "../ui/icons";
 export function Inbox({ tab }: { tab: "inbox" | "requests" }) {
   useEffect(() => startNotifications(), []);
   return (
-    <main class="page direct">
+    <main class="page inbox-page">
       <InboxPane tab={tab} />
-      <section class="chat chat-placeholder" aria-label="No chat open">
-        <span class="big-plane" aria-hidden="true">
+      <section class="inbox-placeholder" aria-label="No chat open">
+        <span class="inbox-placeholder-plane" aria-hidden="true">
           <PlaneEmblemIcon />
         </span>
         <h2>Your messages</h2>

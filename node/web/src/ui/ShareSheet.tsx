@@ -3,16 +3,9 @@ import { useEffect, useState } from "preact/hooks";
 import { api, seg } from "../api";
 import { Avatar, GroupAvatar } from "./Avatar";
 import { Dialog } from "./Dialog";
+import type { ShareTarget } from "./FollowingPicker";
 import "./ui.css";
 
-/** Someone the user may send a post to (`ShareTarget`): people they follow, most recently
- * messaged first. */
-type ShareTarget = {
-  peer: string;
-  handle?: string | null;
-  display_name?: string | null;
-  last_messaged_at?: number | null;
-};
 
 /** The few fields of a group the sheet needs (`GroupView`). */
 type Group = { id: string; name: string; status: string; members: unknown[] };
