@@ -1,5 +1,6 @@
 // The API's shapes the messaging pages read (see `GET /v1/openapi.json`). Nullable fields the
 // daemon may leave out are optional here.
+import type { PhotoView } from "../feed/types";
 
 /** A peer id (`12D3KooW…`). */
 export type PeerId = string;
@@ -21,13 +22,6 @@ export interface QuoteView {
   excerpt: string;
 }
 
-/** A photo of a post. */
-export interface PhotoView {
-  hash: string;
-  size: number;
-  mime: string;
-  local: boolean;
-}
 
 /** The photo of a chat message. */
 export interface ChatPhotoView extends PhotoView {
