@@ -44,7 +44,7 @@ export function PostCard(props: {
     <article class="post-card" data-post-id={post.id} aria-label={`Post by ${name}`}>
       <header class="post-head">
         <a class="post-author" href={href("profile", post.author)}>
-          <Avatar peer={post.author} size="small" />
+          <Avatar peer={post.author} hint={{ handle: post.author_handle }} size="small" />
           <span class="person-name">{name}</span>
         </a>
         <span class="muted" aria-hidden="true">•</span>
