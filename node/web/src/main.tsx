@@ -1,5 +1,11 @@
 // The app: a navigation rail (a bar at the bottom at phone width) and the page the hash route
-// names. Each area lives in its own folder: inbox/, chat/, groups/, feed/, profile/, settings/.
+// names. Each area lives in its own folder: inbox/, chat/, groups/, feed/, profile/, settings/;
+// what they share is in ui/.
+//
+// The style sheets apply in this order: the app's base (styles.css), the shared pieces
+// (ui/ui.css), then each area's, which the area's page imports.
+import "./styles.css";
+import "./ui/ui.css";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
@@ -14,7 +20,6 @@ import { Feed } from "./feed/Feed";
 import { Profile } from "./profile/Profile";
 import { Settings } from "./settings/Settings";
 import { SafetyNumber } from "./settings/SafetyNumber";
-import "./styles.css";
 
 /** The page for a route. */
 function Page({ route }: { route: string[] }) {

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "./api";
-import { loadPeople, person } from "./chat/people";
+import { loadProfiles, person } from "./ui/profiles";
 import type { ChatView, MessageView } from "./chat/types";
 import { subscribe } from "./events";
 import { navigate } from "./router";
@@ -55,7 +55,7 @@ function show(m: MessageView, request: boolean) {
 export function startNotifications(): void {
   if (started || !supported) return;
   started = true;
-  loadPeople().catch(() => {});
+  loadProfiles();
   api
     .get<ChatView[]>("inbox")
     .then((chats) => chats.forEach((c) => c.muted && muted.add(c.group?.id ?? c.peer)))

@@ -4,12 +4,12 @@ import { useState } from "preact/hooks";
 
 import { chatPhotoUrl, photoUrl } from "../api";
 import { href } from "../router";
-import { Avatar } from "./Avatar";
+import { Avatar } from "../ui/Avatar";
 import { QUICK_REACTIONS } from "./emoji";
-import { person, type Person } from "./people";
-import { clock, dayLabel, fullTime } from "./time";
+import { person, type Person } from "../ui/profiles";
+import { clock, dayLabel, fullTime } from "../ui/time";
 import type { MessageView, PeerId, SharedPostView } from "./types";
-import { IconMore, IconReply, IconSmile } from "./icons";
+import { MoreIcon, ReplyIcon, SmileIcon } from "../ui/icons";
 
 /** What a row of the list needs besides its message. */
 export interface RowContext {
@@ -87,7 +87,7 @@ export function MessageRow({ m, place, ctx }: { m: MessageView; place: RowPlace;
       {m.reply_to && <Quote m={m} ctx={ctx} />}
       <div class="line">
         {!mine && (
-          <span class="avatar-slot">{place.last && <Avatar who={sender} size="small" />}</span>
+          <span class="avatar-slot">{place.last && <Avatar peer={sender.peer} hint={sender} size="small" />}</span>
         )}
         <div class="bubble-stack">
           <Body m={m} ctx={ctx} sender={sender} />
@@ -179,7 +179,7 @@ function SharedPost({ post }: { post: SharedPostView }) {
   return (
     <a class="shared" href={href("profile", post.author)} aria-label={`Post by ${author.name}`}>
       <span class="shared-head">
-        <Avatar who={author} size="small" />
+        <Avatar peer={author.peer} hint={author} size="small" />
         <span class="shared-author">{author.handle ? author.handle : author.name}</span>
       </span>
       {post.verified && post.photos.length > 0 ? (
@@ -264,10 +264,10 @@ function Actions({ m, ctx }: { m: MessageView; ctx: RowContext }) {
         aria-expanded={open === "react"}
         onClick={() => setOpen(open === "react" ? null : "react")}
       >
-        <IconSmile />
+        <SmileIcon size={20} />
       </button>
       <button type="button" class="icon" aria-label="Reply" onClick={() => ctx.onReply(m)}>
-        <IconReply />
+        <ReplyIcon size={20} />
       </button>
       {m.outgoing && (
         <button
@@ -277,7 +277,7 @@ function Actions({ m, ctx }: { m: MessageView; ctx: RowContext }) {
           aria-expanded={open === "more"}
           onClick={() => setOpen(open === "more" ? null : "more")}
         >
-          <IconMore />
+          <MoreIcon size={20} />
         </button>
       )}
       {open === "react" && (

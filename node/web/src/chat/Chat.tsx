@@ -5,16 +5,16 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { href } from "../router";
 import { InboxPane } from "../inbox/InboxPane";
 import { startNotifications } from "../notify";
-import { Avatar, GroupAvatar } from "./Avatar";
+import { Avatar, GroupAvatar } from "../ui/Avatar";
 import type { RowContext } from "./Bubble";
 import { Composer, type Mode } from "./Composer";
 import { MessageList } from "./MessageList";
-import { myId, person, usePeople } from "./people";
+import { myId, person, useProfiles } from "../ui/profiles";
 import { PhotoViewer } from "./PhotoViewer";
 import type { MessageView } from "./types";
 import { useChat, type ChatState, type ChatTarget } from "./useChat";
 import "./chat.css";
-import { IconBack, IconClose, IconInfo, IconShield } from "./icons";
+import { BackIcon, CloseIcon, InfoIcon, ShieldIcon } from "../ui/icons";
 
 /** The chat page: with a person (`peer`, an id or handle) or in a group (`group`, its id). */
 export function Chat(props: { peer?: string; group?: string }) {
@@ -22,7 +22,7 @@ export function Chat(props: { peer?: string; group?: string }) {
   const target: ChatTarget = props.group ? { group: props.group } : { peer: props.peer ?? "" };
   const key = props.group ? `g:${props.group}` : `p:${props.peer}`;
   return (
-    <main class="page direct has-chat">
+    <main class="page inbox-page inbox-has-chat">
       <InboxPane tab="inbox" current={props.group ?? props.peer} />
       <ChatPane key={key} target={target} />
     </main>
@@ -30,7 +30,7 @@ export function Chat(props: { peer?: string; group?: string }) {
 }
 
 function ChatPane({ target }: { target: ChatTarget }) {
-  usePeople();
+  useProfiles();
   const chat = useChat(target);
   const [mode, setMode] = useState<Mode>(null);
   const [viewing, setViewing] = useState<MessageView | null>(null);
@@ -89,7 +89,7 @@ function ChatPane({ target }: { target: ChatTarget }) {
         <p class="chat-error" role="alert">
           {error}
           <button type="button" class="icon" aria-label="Dismiss" onClick={() => setError(null)}>
-            <IconClose />
+            <CloseIcon />
           </button>
         </p>
       )}
@@ -112,8 +112,8 @@ function ChatPane({ target }: { target: ChatTarget }) {
 /** The header: back (at phone width), who or which group, and the links about them. */
 function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
   const back = (
-    <a class="back" href={href("inbox")} aria-label="Back to inbox">
-      <IconBack />
+    <a class="chat-back" href={href("inbox")} aria-label="Back to inbox">
+      <BackIcon size={28} />
     </a>
   );
   if (target.group !== undefined) {
@@ -129,8 +129,8 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
             <span class="chat-sub muted">{g ? `${g.members.length} members` : ""}</span>
           </span>
         </a>
-        <a class="icon-link" href={href("group", target.group, "info")} aria-label="Group info">
-          <IconInfo />
+        <a class="chat-icon-link" href={href("group", target.group, "info")} aria-label="Group info">
+          <InfoIcon />
         </a>
       </header>
     );
@@ -141,14 +141,14 @@ function ChatHeader({ target, chat }: { target: ChatTarget; chat: ChatState }) {
     <header class="chat-head">
       {back}
       <a class="chat-who" href={href("profile", peer)}>
-        <Avatar who={who} />
+        <Avatar peer={who.peer} hint={who} />
         <span>
           <span class="chat-name">{who.name}</span>
           <span class="chat-sub muted">{who.handle ? `@${who.handle}` : ""}</span>
         </span>
       </a>
-      <a class="icon-link" href={href("safety", peer)} aria-label="Safety number" title="Safety number">
-        <IconShield />
+      <a class="chat-icon-link" href={href("safety", peer)} aria-label="Safety number" title="Safety number">
+        <ShieldIcon />
       </a>
     </header>
   );
@@ -162,7 +162,7 @@ function EmptyChat({ target, chat }: { target: ChatTarget; chat: ChatState }) {
   const who = person(chat.peerId ?? target.peer);
   return (
     <div class="chat-empty">
-      <Avatar who={who} size="large" />
+      <Avatar peer={who.peer} hint={who} size="large" />
       <p class="chat-name">{who.name}</p>
       {who.handle && <p class="muted">@{who.handle}</p>}
       <a href={href("profile", who.peer)}>View profile</a>

@@ -3,9 +3,9 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { EmojiPicker } from "./EmojiPicker";
-import { person } from "./people";
+import { person } from "../ui/profiles";
 import type { MessageView } from "./types";
-import { IconClose, IconPhoto, IconSmile } from "./icons";
+import { CloseIcon, PhotoIcon, SmileIcon } from "../ui/icons";
 
 /** What the composer is doing beyond writing a new message. */
 export type Mode = { kind: "reply"; message: MessageView } | { kind: "edit"; message: MessageView } | null;
@@ -88,7 +88,7 @@ export function Composer(props: {
               props.onCancelMode();
             }}
           >
-            <IconClose />
+            <CloseIcon />
           </button>
         </div>
       )}
@@ -107,7 +107,7 @@ export function Composer(props: {
           aria-expanded={picker}
           onClick={() => setPicker(!picker)}
         >
-          <IconSmile />
+          <SmileIcon />
         </button>
         {picker && (
           <EmojiPicker
@@ -149,7 +149,7 @@ export function Composer(props: {
           props.onPhoto && (
             <>
               <button type="button" class="icon" aria-label="Attach a photo" onClick={() => file.current?.click()}>
-                <IconPhoto />
+                <PhotoIcon />
               </button>
               <input
                 ref={file}

@@ -1,34 +1,15 @@
-// A chat photo at full size, in a modal dialog: Escape or the close button closes it and the
-// focus goes back where it was.
-import { useEffect, useRef } from "preact/hooks";
-
+// A chat photo at full size, in a modal dialog: Escape, the close button or a click beside it
+// closes it and the focus goes back where it was.
 import { chatPhotoUrl } from "../api";
+import { Dialog } from "../ui/Dialog";
 import type { MessageView } from "./types";
-import { IconClose } from "./icons";
 
 /** The viewer for `message`'s photo; `onClose` is called once it closed. */
 export function PhotoViewer({ message, onClose }: { message: MessageView; onClose: () => void }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const opener = document.activeElement as HTMLElement | null;
-    dialog.current?.showModal();
-    return () => opener?.focus();
-  }, []);
   return (
-    <dialog
-      ref={dialog}
-      class="photo-viewer"
-      aria-label="Photo"
-      onClose={onClose}
-      onClick={(e) => {
-        if (e.target === dialog.current) dialog.current?.close();
-      }}
-    >
-      <button type="button" class="icon close" aria-label="Close" onClick={() => dialog.current?.close()}>
-        <IconClose />
-      </button>
+    <Dialog label="Photo" title={false} class="chat-photo-viewer" onClose={onClose}>
       <img src={chatPhotoUrl(message.id)} alt={message.text || "Photo"} />
       {message.text && <p>{message.text}</p>}
-    </dialog>
+    </Dialog>
   );
 }

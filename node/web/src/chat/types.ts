@@ -1,5 +1,6 @@
 // The API's shapes the messaging pages read (see `GET /v1/openapi.json`). Nullable fields the
 // daemon may leave out are optional here.
+import type { PhotoView } from "../feed/types";
 
 /** A peer id (`12D3KooW…`). */
 export type PeerId = string;
@@ -21,13 +22,6 @@ export interface QuoteView {
   excerpt: string;
 }
 
-/** A photo of a post. */
-export interface PhotoView {
-  hash: string;
-  size: number;
-  mime: string;
-  local: boolean;
-}
 
 /** The photo of a chat message. */
 export interface ChatPhotoView extends PhotoView {
@@ -102,21 +96,4 @@ export interface GroupView {
   unread: number;
   last_activity: number;
   last_change: string;
-}
-
-/** A profile as the node knows it. */
-export interface ProfileView {
-  peer_id: PeerId;
-  handle: string;
-  display_name: string;
-  bio: string;
-  avatar?: string | null;
-}
-
-/** Someone the user follows, as the share sheet lists them. */
-export interface ShareTarget {
-  peer: PeerId;
-  handle?: string | null;
-  display_name?: string | null;
-  last_messaged_at?: number | null;
 }

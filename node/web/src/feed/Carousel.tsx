@@ -78,7 +78,7 @@ export function Carousel(props: { photos: PhotoView[]; label: string; onDoubleCl
           )}
           <div class="carousel-dots" aria-hidden="true">
             {photos.map((_, i) => (
-              <span key={i} class={i === index ? "dot active" : "dot"} />
+              <span key={i} class={i === index ? "carousel-dot active" : "carousel-dot"} />
             ))}
           </div>
           <span class="carousel-count" aria-live="polite">

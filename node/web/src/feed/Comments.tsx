@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, seg } from "../api";
 import { href } from "../router";
 import { nameOf, useProfiles } from "../ui/profiles";
-import { Time } from "../ui/Time";
+import { Time } from "../ui/time";
 import type { CommentView, PostView } from "./types";
 
 /** How many comments a post shows in the feed before "View all". */
@@ -23,7 +23,7 @@ export function Comments(props: {
   const showAll = props.all || expanded || post.comments.length <= PREVIEW;
   const shown = showAll ? post.comments : post.comments.slice(-PREVIEW);
   return (
-    <div class="comments">
+    <div class="post-comments">
       {!showAll && (
         <button type="button" class="link-button muted" onClick={() => setExpanded(true)}>
           View all {post.comments.length} comments
@@ -54,7 +54,7 @@ function Comment({ comment, deleted }: { comment: CommentView; deleted: () => vo
     }
   };
   return (
-    <li class="comment">
+    <li class="comment-item">
       <span class="comment-text">
         <a class="person-name" href={href("profile", comment.author)}>
           {nameOf(comment.author, profiles, comment.author_handle)}
@@ -91,7 +91,7 @@ function AddComment(props: { post: string; inputId: string; added: () => void })
     }
   };
   return (
-    <form class="add-comment" onSubmit={submit}>
+    <form class="comment-add" onSubmit={submit}>
       <label class="visually-hidden" for={props.inputId}>
         Add a comment
       </label>

@@ -60,7 +60,7 @@ export function NewPost({ onClose, posted }: { onClose: () => void; posted: (pos
         ) : (
           <p class="new-post-hint muted">Choose up to 10 photos.</p>
         )}
-        <label class="file-button">
+        <label class="new-post-file">
           {files.length > 0 ? "Choose other photos" : "Choose photos"}
           <input
             type="file"

@@ -6,7 +6,7 @@ import { Avatar } from "../ui/Avatar";
 import { CommentIcon, HeartIcon, PlaneIcon } from "../ui/icons";
 import { nameOf, useProfiles } from "../ui/profiles";
 import { ShareSheet } from "../ui/ShareSheet";
-import { Time } from "../ui/Time";
+import { Time } from "../ui/time";
 import { Carousel } from "./Carousel";
 import { Comments } from "./Comments";
 import { fetchPost } from "./posts";
@@ -41,10 +41,10 @@ export function PostCard(props: {
   };
 
   return (
-    <article class="post" data-post-id={post.id} aria-label={`Post by ${name}`}>
+    <article class="post-card" data-post-id={post.id} aria-label={`Post by ${name}`}>
       <header class="post-head">
         <a class="post-author" href={href("profile", post.author)}>
-          <Avatar peer={post.author} size="small" />
+          <Avatar peer={post.author} hint={{ handle: post.author_handle }} size="small" />
           <span class="person-name">{name}</span>
         </a>
         <span class="muted" aria-hidden="true">•</span>

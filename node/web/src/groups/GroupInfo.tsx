@@ -4,19 +4,19 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api, seg } from "../api";
-import { Avatar, GroupAvatar } from "../chat/Avatar";
-import { myId, person, usePeople } from "../chat/people";
+import { Avatar, GroupAvatar } from "../ui/Avatar";
+import { myId, person, useProfiles } from "../ui/profiles";
 import type { GroupMemberView, GroupView, PeerId } from "../chat/types";
 import { subscribe } from "../events";
-import { Modal } from "../inbox/Modal";
-import { PeoplePicker, useFollowed } from "../inbox/PeoplePicker";
+import { Dialog } from "../ui/Dialog";
+import { FollowingPicker, useFollowing } from "../ui/FollowingPicker";
 import { href, navigate } from "../router";
 import "./groups.css";
-import { IconBack } from "../chat/icons";
+import { BackIcon } from "../ui/icons";
 
 /** The group info page. */
 export function GroupInfo({ group }: { group: string }) {
-  usePeople();
+  useProfiles();
   const [g, setGroup] = useState<GroupView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
@@ -59,8 +59,8 @@ export function GroupInfo({ group }: { group: string }) {
   return (
     <main class="page group-info">
       <header class="group-head">
-        <a class="back" href={href("group", g.id)} aria-label="Back to the chat">
-          <IconBack />
+        <a class="group-back" href={href("group", g.id)} aria-label="Back to the chat">
+          <BackIcon size={28} />
         </a>
         <h1>Details</h1>
       </header>
@@ -86,7 +86,7 @@ export function GroupInfo({ group }: { group: string }) {
         </p>
       )}
       <section aria-labelledby="members-title">
-        <div class="members-head">
+        <div class="group-members-head">
           <h2 id="members-title">Members</h2>
           {admin && (
             <button type="button" onClick={() => setAdding(true)}>
@@ -94,7 +94,7 @@ export function GroupInfo({ group }: { group: string }) {
             </button>
           )}
         </div>
-        <ul class="members" aria-label="Members">
+        <ul class="group-members" aria-label="Members">
           {g.members.map((m) => (
             <Member
               m={m}
@@ -138,7 +138,7 @@ function Rename({ group, onRename }: { group: GroupView; onRename: (name: string
   useEffect(() => setName(group.name), [group.name]);
   return (
     <form
-      class="rename"
+      class="group-rename"
       onSubmit={(e) => {
         e.preventDefault();
         if (name.trim() && name.trim() !== group.name) onRename(name.trim());
@@ -164,22 +164,22 @@ function Member(props: { m: GroupMemberView; me: PeerId | null; admin: boolean; 
   const who = person(m.peer, { handle: m.handle });
   const self = m.peer === props.me;
   return (
-    <li class="member">
-      <a class="member-who" href={self ? href("profile") : href("profile", m.peer)}>
-        <Avatar who={who} />
+    <li class="group-member">
+      <a class="group-member-who" href={self ? href("profile") : href("profile", m.peer)}>
+        <Avatar peer={who.peer} hint={who} />
         <span>
-          <span class="chat-title">
+          <span class="group-member-name">
             {who.name}
             {self && " (you)"}
           </span>
           <span class="muted">
             {who.handle ? `@${who.handle}` : ""}
-            {m.admin && <span class="admin-mark">Admin</span>}
+            {m.admin && <span class="group-admin-mark">Admin</span>}
           </span>
         </span>
       </a>
       {props.admin && !self && (
-        <span class="member-actions">
+        <span class="group-member-actions">
           {!m.admin && (
             <button type="button" onClick={props.onPromote} aria-label={`Make ${who.name} an admin`}>
               Make admin
@@ -196,27 +196,27 @@ function Member(props: { m: GroupMemberView; me: PeerId | null; admin: boolean; 
 
 /** Picks people the user follows to add to the group. */
 function AddMembers(props: { exclude: PeerId[]; onClose: () => void; onAdd: (peers: PeerId[]) => void }) {
-  const { people, error } = useFollowed(props.exclude);
+  const { people, error } = useFollowing(props.exclude);
   const [picked, setPicked] = useState<PeerId[]>([]);
   return (
-    <Modal title="Add people" onClose={props.onClose}>
+    <Dialog label="Add people" class="picker-dialog" closeOnBackdrop={false} onClose={props.onClose}>
       <form
-        class="new-group"
+        class="picker-form"
         onSubmit={(e) => {
           e.preventDefault();
           props.onAdd(picked);
         }}
       >
-        <PeoplePicker
+        <FollowingPicker
           people={people}
           error={error}
           selected={picked}
           onToggle={(p) => setPicked((s) => (s.includes(p) ? s.filter((x) => x !== p) : [...s, p]))}
         />
-        <button type="submit" class="primary wide" disabled={picked.length === 0}>
+        <button type="submit" class="primary picker-submit" disabled={picked.length === 0}>
           Add{picked.length > 0 ? ` ${picked.length}` : ""}
         </button>
       </form>
-    </Modal>
+    </Dialog>
   );
 }

@@ -4,17 +4,17 @@ import { useEffect } from "preact/hooks";
 
 import { startNotifications } from "../notify";
 import { InboxPane } from "./InboxPane";
-import { IconPlane } from "../chat/icons";
+import { PlaneEmblemIcon } from "../ui/icons";
 
 /** The page of the Inbox or Requests tab. */
 export function Inbox({ tab }: { tab: "inbox" | "requests" }) {
   useEffect(() => startNotifications(), []);
   return (
-    <main class="page direct">
+    <main class="page inbox-page">
       <InboxPane tab={tab} />
-      <section class="chat chat-placeholder" aria-label="No chat open">
-        <span class="big-plane" aria-hidden="true">
-          <IconPlane />
+      <section class="inbox-placeholder" aria-label="No chat open">
+        <span class="inbox-placeholder-plane" aria-hidden="true">
+          <PlaneEmblemIcon />
         </span>
         <h2>Your messages</h2>
         <p class="muted">Send private photos and messages to a friend or group.</p>

@@ -4,9 +4,9 @@
 import { useState } from "preact/hooks";
 
 import { api, seg } from "../api";
-import { Avatar, GroupAvatar } from "../chat/Avatar";
-import { myId, person, usePeople } from "../chat/people";
-import { ago, fullTime } from "../chat/time";
+import { Avatar, GroupAvatar } from "../ui/Avatar";
+import { myId, person, useProfiles } from "../ui/profiles";
+import { ago, fullTime } from "../ui/time";
 import type { ChatView } from "../chat/types";
 import { preview, requestNotifications, useNotificationPermission } from "../notify";
 import { href, navigate } from "../router";
@@ -14,11 +14,11 @@ import { NewGroup } from "./NewGroup";
 import { NewMessage } from "./NewMessage";
 import { useInbox } from "./useInbox";
 import "./inbox.css";
-import { IconBell, IconCompose, IconGroup } from "../chat/icons";
+import { BellIcon, ComposeIcon, GroupIcon } from "../ui/icons";
 
 /** The pane; `current` is the open chat's peer or group id, highlighted. */
 export function InboxPane({ tab, current }: { tab: "inbox" | "requests"; current?: string }) {
-  usePeople();
+  useProfiles();
   const { lists, error, reload } = useInbox();
   const [dialog, setDialog] = useState<"message" | "group" | null>(null);
   const chats = tab === "inbox" ? lists?.inbox : lists?.requests;
@@ -31,10 +31,10 @@ export function InboxPane({ tab, current }: { tab: "inbox" | "requests"; current
           {me ? (person(me).handle ?? "Messages") : "Messages"}
         </h1>
         <button type="button" class="icon" aria-label="New group" title="New group" onClick={() => setDialog("group")}>
-          <IconGroup />
+          <GroupIcon />
         </button>
         <button type="button" class="icon" aria-label="New message" title="New message" onClick={() => setDialog("message")}>
-          <IconCompose />
+          <ComposeIcon />
         </button>
       </header>
       <NotifyPrompt />
@@ -52,11 +52,11 @@ export function InboxPane({ tab, current }: { tab: "inbox" | "requests"; current
         </p>
       )}
       {!chats ? (
-        <p class="muted pad">Loading…</p>
+        <p class="muted inbox-note">Loading…</p>
       ) : chats.length === 0 ? (
-        <p class="muted pad">{tab === "inbox" ? "No messages yet. Start a chat with the pencil above." : "No message requests."}</p>
+        <p class="muted inbox-note">{tab === "inbox" ? "No messages yet. Start a chat with the pencil above." : "No message requests."}</p>
       ) : (
-        <ul class="chat-list" aria-label={tab === "inbox" ? "Chats" : "Message requests"}>
+        <ul class="inbox-list" aria-label={tab === "inbox" ? "Chats" : "Message requests"}>
           {chats.map((c) => (
             <ChatRow chat={c} current={current} request={tab === "requests"} onDecided={reload} />
           ))}
@@ -81,7 +81,7 @@ function NotifyPrompt() {
   const permission = useNotificationPermission();
   if (permission !== "default") return null;
   return (
-    <div class="notify-prompt">
+    <div class="inbox-notify">
       <span>Get notified of new messages.</span>
       <button type="button" class="primary" onClick={() => requestNotifications()}>
         Turn on notifications
@@ -104,22 +104,22 @@ function ChatRow(props: { chat: ChatView; current?: string; request: boolean; on
   const unread = c.unread > 0;
   const descId = `chat-desc-${id}`;
   return (
-    <li class={`chat-row${unread ? " unread" : ""}${props.current === id || props.current === c.handle ? " current" : ""}`}>
-      <a class="chat-link" href={link} aria-label={name} aria-describedby={descId}>
-        {c.group ? <GroupAvatar name={name} /> : <Avatar who={who} />}
-        <span class="chat-text">
-          <span class="chat-title">
+    <li class={`inbox-row${unread ? " unread" : ""}${props.current === id || props.current === c.handle ? " current" : ""}`}>
+      <a class="inbox-link" href={link} aria-label={name} aria-describedby={descId}>
+        {c.group ? <GroupAvatar name={name} /> : <Avatar peer={who.peer} hint={who} />}
+        <span class="inbox-text">
+          <span class="inbox-title">
             {name}
             {c.muted && (
-              <span class="muted-mark" title="Muted">
-                <IconBell />
+              <span class="inbox-muted-mark" title="Muted">
+                <BellIcon size={15} />
                 <span class="visually-hidden">(muted)</span>
               </span>
             )}
           </span>
-          <span class="chat-preview" id={descId}>
-            <span class="chat-line">{line}</span>
-            <span class="chat-when" title={fullTime(c.last_activity)}>
+          <span class="inbox-preview" id={descId}>
+            <span class="inbox-line">{line}</span>
+            <span class="inbox-when" title={fullTime(c.last_activity)}>
               {" · "}
               {ago(c.last_activity)}
             </span>
@@ -155,7 +155,7 @@ function RequestButtons({ chat, onDecided }: { chat: ChatView; onDecided: () => 
   };
   const g = chat.group;
   return (
-    <div class="request-buttons">
+    <div class="inbox-requests">
       <button
         type="button"
         class="primary"

@@ -3,12 +3,12 @@ import { useState } from "preact/hooks";
 
 import { api } from "../api";
 import type { GroupView, PeerId } from "../chat/types";
-import { Modal } from "./Modal";
-import { PeoplePicker, useFollowed } from "./PeoplePicker";
+import { Dialog } from "../ui/Dialog";
+import { FollowingPicker, useFollowing } from "../ui/FollowingPicker";
 
 /** The dialog; `onCreated` gets the new group's id. */
 export function NewGroup({ onClose, onCreated }: { onClose: () => void; onCreated: (id: string) => void }) {
-  const { people, error } = useFollowed();
+  const { people, error } = useFollowing();
   const [name, setName] = useState("");
   const [members, setMembers] = useState<PeerId[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
@@ -28,22 +28,22 @@ export function NewGroup({ onClose, onCreated }: { onClose: () => void; onCreate
     }
   };
   return (
-    <Modal title="New group" onClose={onClose}>
-      <form class="new-group" onSubmit={create}>
-        <label class="field">
+    <Dialog label="New group" class="picker-dialog" closeOnBackdrop={false} onClose={onClose}>
+      <form class="picker-form" onSubmit={create}>
+        <label class="picker-field">
           <span>Group name</span>
           <input type="text" value={name} maxLength={100} required onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
-        <PeoplePicker people={people} error={error} selected={members} onToggle={toggle} />
+        <FollowingPicker people={people} error={error} selected={members} onToggle={toggle} />
         {failure && (
           <p class="error" role="alert">
             {failure}
           </p>
         )}
-        <button type="submit" class="primary wide" disabled={busy || !name.trim() || members.length === 0}>
+        <button type="submit" class="primary picker-submit" disabled={busy || !name.trim() || members.length === 0}>
           Create group{members.length > 0 ? ` (${members.length + 1})` : ""}
         </button>
       </form>
-    </Modal>
+    </Dialog>
   );
 }

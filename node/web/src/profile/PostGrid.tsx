@@ -13,22 +13,22 @@ export function PostGrid({ posts, replace }: { posts: PostView[]; replace: (post
   const post = posts.find((p) => p.id === open);
   return (
     <>
-      <ul class="post-grid" aria-label="Posts">
+      <ul class="profile-grid" aria-label="Posts">
         {posts.map((p) => (
           <li key={p.id}>
             <button
               type="button"
-              class="post-tile"
+              class="profile-tile"
               aria-label={`Open post: ${p.caption || "no caption"} (${p.liked_by.length} likes, ${p.comments.length} comments)`}
               onClick={() => setOpen(p.id)}
             >
               {p.photos[0] && <img src={photoUrl(p.photos[0].hash)} alt="" loading="lazy" />}
               {p.photos.length > 1 && (
-                <span class="post-tile-stack">
+                <span class="profile-tile-stack">
                   <StackIcon />
                 </span>
               )}
-              <span class="post-tile-hover" aria-hidden="true">
+              <span class="profile-tile-hover" aria-hidden="true">
                 <span>
                   <HeartIcon filled size={20} /> {p.liked_by.length}
                 </span>
@@ -41,7 +41,7 @@ export function PostGrid({ posts, replace }: { posts: PostView[]; replace: (post
         ))}
       </ul>
       {post && (
-        <Dialog label="Post" title={false} class="post-dialog" onClose={() => setOpen(null)}>
+        <Dialog label="Post" title={false} class="profile-post-dialog" onClose={() => setOpen(null)}>
           <PostCard post={post} replace={replace} allComments />
         </Dialog>
       )}

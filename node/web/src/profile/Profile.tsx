@@ -176,7 +176,7 @@ function FollowList(props: { title: string; people: FollowView[]; onClose: () =>
           return (
             <li key={f.peer_id}>
               <a href={href("profile", f.peer_id)} onClick={props.onClose}>
-                <Avatar peer={f.peer_id} />
+                <Avatar peer={f.peer_id} hint={f} />
                 <span>
                   <span class="person-name">{p?.handle ?? f.handle ?? f.peer_id.slice(-8)}</span>
                   {p && <span class="muted person-sub">{p.display_name}</span>}

@@ -27,7 +27,7 @@ export function Away() {
   };
   if (!status) return error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>;
   return (
-    <div class="away">
+    <div class="settings-away">
       <label class="settings-field">
         <span>Away message</span>
         <textarea

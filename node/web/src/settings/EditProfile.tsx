@@ -52,12 +52,12 @@ function ProfileForm({ me, saved }: { me: ProfileView; saved?: () => void }) {
 
   const shown = preview ?? (me.avatar ? photoUrl(me.avatar) : null);
   return (
-    <form class="edit-profile" onSubmit={submit}>
-      <div class="edit-photo">
+    <form class="settings-profile-form" onSubmit={submit}>
+      <div class="settings-photo">
         {shown ? <img class="avatar large" src={shown} alt="" /> : <span class="avatar large" aria-hidden="true">{(name || me.handle).charAt(0).toUpperCase()}</span>}
         <div>
           <p class="person-name">{me.handle}</p>
-          <label class="file-link">
+          <label class="settings-file-link">
             Change photo
             <input
               type="file"

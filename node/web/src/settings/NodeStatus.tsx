@@ -36,9 +36,9 @@ export function NodeStatus() {
   if (!status) return <p class="muted">Loading…</p>;
   const addresses = [...status.external_addrs, ...status.listen_addrs, ...status.relayed_addrs];
   return (
-    <dl class="node-status">
+    <dl class="settings-node">
       <dt>Peer id</dt>
-      <dd class="copyable">
+      <dd class="settings-copyable">
         <code id="peer-id">{status.peer_id}</code>
         <CopyButton text={status.peer_id} label="Copy peer id" />
       </dd>
@@ -57,7 +57,7 @@ export function NodeStatus() {
         {addresses.length === 0 ? (
           <span class="muted">None yet</span>
         ) : (
-          <ul class="addresses">
+          <ul class="settings-addresses">
             {addresses.map((a) => (
               <li key={a}>
                 <code>{a}</code>

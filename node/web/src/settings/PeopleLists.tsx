@@ -27,7 +27,7 @@ export function BlockedList() {
         return (
           <li key={b.peer_id}>
             <a href={href("profile", b.peer_id)}>
-              <Avatar peer={b.peer_id} />
+              <Avatar peer={b.peer_id} hint={b} />
               <span class="person-name">{name}</span>
             </a>
             <button
@@ -58,7 +58,7 @@ export function SafetyNumbersList() {
         return (
           <li key={f.peer_id}>
             <a href={href("safety", f.peer_id)} aria-label={`Safety number with ${name}`}>
-              <Avatar peer={f.peer_id} />
+              <Avatar peer={f.peer_id} hint={f} />
               <span>
                 <span class="person-name">{name}</span>
                 <span class="muted person-sub">{profiles.get(f.peer_id)?.display_name}</span>

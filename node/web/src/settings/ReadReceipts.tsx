@@ -27,11 +27,11 @@ export function ReadReceipts() {
     }
   };
   return (
-    <div class="setting-row">
+    <div class="settings-row">
       <label class="settings-switch" for="read-receipts">
-        <span class="setting-text">
-          <span class="setting-name">Read receipts</span>
-          <span class="muted setting-help" id="read-receipts-help">
+        <span class="settings-switch-text">
+          <span class="settings-switch-name">Read receipts</span>
+          <span class="muted settings-switch-help" id="read-receipts-help">
             Let people know when you have seen their messages, and when you are typing. Chats with their
             own switch keep it. You see others' receipts either way.
           </span>

@@ -29,7 +29,7 @@ export function Settings() {
         </Section>
       )}
       <Section id="safety" title="Safety numbers">
-        <p class="muted section-help">
+        <p class="muted settings-section-help">
           Compare a safety number with the person in person (or over a call) to be sure your messages
           reach them and no one else.
         </p>

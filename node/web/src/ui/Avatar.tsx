@@ -1,20 +1,33 @@
+// Round profile photos, or the initial of the name when there is none; and a group's avatar.
 import { photoUrl } from "../api";
-import { useProfiles } from "./profiles";
-import "./ui.css";
+import { person, useProfiles } from "./profiles";
 
-/** A round profile photo, or the initial of the person's name when they have none. Decorative:
- * their name is always written next to it. */
-export function Avatar({ peer, size }: { peer: string; size?: "small" | "large" | "huge" }) {
-  const { profiles } = useProfiles();
-  const profile = profiles.get(peer);
+type Size = "small" | "large" | "huge";
+
+/** The avatar of `peer` (decorative: the name is always written or labelled beside it). `hint`
+ * names them (e.g. a handle from a group roster) while no profile is known. */
+export function Avatar({ peer, hint, size }: { peer: string; hint?: { handle?: string | null; name?: string | null }; size?: Size }) {
+  useProfiles();
+  const who = person(peer, hint);
   const cls = size ? `avatar ${size}` : "avatar";
-  if (profile?.avatar) {
-    return <img class={cls} src={photoUrl(profile.avatar)} alt="" />;
-  }
-  const initial = (profile?.display_name || profile?.handle || "?").charAt(0).toUpperCase();
+  if (who.avatar) return <img class={cls} src={photoUrl(who.avatar)} alt="" loading="lazy" />;
   return (
     <span class={cls} aria-hidden="true">
-      {initial}
+      {initial(who.name)}
     </span>
   );
+}
+
+/** A group's avatar: its first letter on a gradient. */
+export function GroupAvatar({ name, size }: { name: string; size?: Size }) {
+  return (
+    <span class={size ? `avatar group-avatar ${size}` : "avatar group-avatar"} aria-hidden="true">
+      {initial(name)}
+    </span>
+  );
+}
+
+function initial(name: string): string {
+  const first = [...name.replace(/^[@…]/, "")][0] ?? "?";
+  return first.toUpperCase();
 }

@@ -1,17 +1,21 @@
+// The app's one modal dialog: open while mounted, with a close button; Escape closes it, and the
+// focus goes back to what had it before.
 import type { ComponentChildren } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
 
 import { CloseIcon } from "./icons";
 import "./ui.css";
 
-/** A modal `<dialog>`, open while mounted. Escape, the close button and a click on the backdrop
- * call `onClose`; focus goes back to where it was when it opened. `label` names it for screen
- * readers and is its visible title unless `title` is false. */
+/** A modal `<dialog>`, open while mounted. Escape, the close button and (unless
+ * `closeOnBackdrop` is false) a click on the backdrop call `onClose`; focus goes back to where it
+ * was when it opened. `label` names it for screen readers and is its visible title unless
+ * `title` is false. */
 export function Dialog(props: {
   label: string;
   onClose: () => void;
   title?: boolean;
   class?: string;
+  closeOnBackdrop?: boolean;
   children: ComponentChildren;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -31,7 +35,7 @@ export function Dialog(props: {
       class={props.class}
       aria-label={props.label}
       onClose={() => unmounting.current || props.onClose()}
-      onClick={(e) => e.target === ref.current && props.onClose()}
+      onClick={(e) => props.closeOnBackdrop !== false && e.target === ref.current && props.onClose()}
     >
       <div class="dialog-head">
         {props.title !== false && <h2 class="dialog-title">{props.label}</h2>}

@@ -9,7 +9,8 @@ import "./ui.css";
 
 const REFERENCE = /^(@?[a-z0-9_](\.?[a-z0-9_])*|12D3KooW[1-9A-HJ-NP-Za-km-z]{44})$/;
 
-/** Finds someone by handle, name or peer id: known profiles are suggested while typing; Enter
+/** Finds anyone by handle, name or peer id, to open their profile (unlike `FollowingPicker`,
+ * which picks among the people the user follows): known profiles are suggested while typing; Enter
  * opens the profile the text names (a peer id never met is looked up in the network). */
 export function PeopleSearch() {
   const { me, profiles } = useProfiles();

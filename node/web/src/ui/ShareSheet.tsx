@@ -1,18 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { api, seg } from "../api";
-import { Avatar } from "./Avatar";
+import { Avatar, GroupAvatar } from "./Avatar";
 import { Dialog } from "./Dialog";
+import type { ShareTarget } from "./FollowingPicker";
 import "./ui.css";
 
-/** Someone the user may send a post to (`ShareTarget`): people they follow, most recently
- * messaged first. */
-type ShareTarget = {
-  peer: string;
-  handle?: string | null;
-  display_name?: string | null;
-  last_messaged_at?: number | null;
-};
 
 /** The few fields of a group the sheet needs (`GroupView`). */
 type Group = { id: string; name: string; status: string; members: unknown[] };
@@ -112,7 +105,7 @@ export function ShareSheet({ post, onClose }: { post: string; onClose: () => voi
               onClick={() => toggle(r.key)}
             >
               <span class="share-avatar">
-                {r.peer ? <Avatar peer={r.peer} size="large" /> : <span class="avatar large group-avatar" aria-hidden="true">{r.label.charAt(0).toUpperCase()}</span>}
+                {r.peer ? <Avatar peer={r.peer} size="large" /> : <GroupAvatar name={r.label} size="large" />}
                 {picked.has(r.key) && <span class="share-check" aria-hidden="true">✓</span>}
               </span>
               <span class="share-name">{r.label}</span>

@@ -1,18 +1,24 @@
-// Times as a messenger shows them: "now", "5m", "3h", "Tue", "12 Mar".
+// Times as Instagram shows them: short and relative ("3h") with the full date on hover, the time
+// of day, and the labels between a chat's messages ("Today 14:05", "Tue 09:12", "12 Mar 2025 18:00").
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
 
-/** A short age for the inbox: `now`, `5m`, `3h`, `2d`, `4w`. */
+/** A short relative time: "now", "5m", "3h", "2d", "4w", or a date past a year. */
 export function ago(ms: number, now = Date.now()): string {
   const d = Math.max(0, now - ms);
   if (d < MINUTE) return "now";
   if (d < HOUR) return `${Math.floor(d / MINUTE)}m`;
   if (d < DAY) return `${Math.floor(d / HOUR)}h`;
-  if (d < 7 * DAY) return `${Math.floor(d / DAY)}d`;
-  return `${Math.floor(d / (7 * DAY))}w`;
+  if (d < WEEK) return `${Math.floor(d / DAY)}d`;
+  if (d < 52 * WEEK) return `${Math.floor(d / WEEK)}w`;
+  return new Date(ms).toLocaleDateString();
 }
+
+/** The full local date and time, for a tooltip. */
+export const fullTime = (ms: number) => new Date(ms).toLocaleString();
 
 /** The time of day, e.g. `14:05`. */
 export const clock = (ms: number) =>
@@ -29,5 +35,11 @@ export function dayLabel(ms: number, now = Date.now()): string {
   return `${date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })} ${clock(ms)}`;
 }
 
-/** A full date and time, for titles. */
-export const fullTime = (ms: number) => new Date(ms).toLocaleString();
+/** A `<time>` showing a short relative time, with the full date and time on hover. */
+export function Time({ ms, class: cls }: { ms: number; class?: string }) {
+  return (
+    <time class={cls} dateTime={new Date(ms).toISOString()} title={fullTime(ms)}>
+      {ago(ms)}
+    </time>
+  );
+}

@@ -1,14 +1,22 @@
-// The people the user follows (most recently messaged first), filtered by a search field:
-// picked one at a time (a link each) or several (checkboxes).
+// Picks among the people the user follows (most recently messaged first), filtered by a search
+// field: one at a time (a link each: "New message") or several (checkboxes: "New group", "Add
+// people"). Unlike `PeopleSearch`, which finds anyone and opens their profile.
 import { useEffect, useState } from "preact/hooks";
 
 import { api } from "../api";
-import { Avatar } from "../chat/Avatar";
-import { person } from "../chat/people";
-import type { PeerId, ShareTarget } from "../chat/types";
+import { Avatar } from "./Avatar";
+import { person } from "./profiles";
 
-/** The followed people, loaded once per picker, minus `exclude`. */
-export function useFollowed(exclude: PeerId[] = []) {
+/** Someone the user follows, as `GET /v1/share-targets` lists them (`ShareTarget`). */
+export type ShareTarget = {
+  peer: string;
+  handle?: string | null;
+  display_name?: string | null;
+  last_messaged_at?: number | null;
+};
+
+/** The people the user follows, loaded once per picker, minus `exclude`. */
+export function useFollowing(exclude: string[] = []) {
   const [people, setPeople] = useState<ShareTarget[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -18,12 +26,12 @@ export function useFollowed(exclude: PeerId[] = []) {
 }
 
 /** The people list with its search; `multiple` shows checkboxes bound to `selected`. */
-export function PeoplePicker(props: {
+export function FollowingPicker(props: {
   people: ShareTarget[] | null;
   error: string | null;
-  selected?: PeerId[];
-  onToggle?: (peer: PeerId) => void;
-  linkTo?: (peer: PeerId) => string;
+  selected?: string[];
+  onToggle?: (peer: string) => void;
+  linkTo?: (peer: string) => string;
 }) {
   const [query, setQuery] = useState("");
   const q = query.trim().toLowerCase().replace(/^@/, "");
@@ -47,16 +55,16 @@ export function PeoplePicker(props: {
         </p>
       )}
       {props.people && shown.length === 0 && (
-        <p class="muted pad">{props.people.length === 0 ? "Follow people to message them." : "Nobody matches."}</p>
+        <p class="muted picker-note">{props.people.length === 0 ? "Follow people to message them." : "Nobody matches."}</p>
       )}
       <ul class="picker-list" aria-label="People">
         {shown.map((p) => {
           const who = person(p.peer, { handle: p.handle, name: p.display_name });
           const body = (
             <>
-              <Avatar who={who} />
+              <Avatar peer={who.peer} hint={who} />
               <span class="picker-text">
-                <span class="chat-title">{who.name}</span>
+                <span class="picker-name">{who.name}</span>
                 {who.handle && <span class="muted">@{who.handle}</span>}
               </span>
             </>
