@@ -101,7 +101,7 @@ export function BlockButton({ peer, handle }: { peer: string; handle: string }) 
               <button type="button" onClick={() => setAsking(false)}>
                 Cancel
               </button>
-              <button type="button" class="primary" onClick={() => set(true)}>
+              <button type="button" class="primary destructive" onClick={() => set(true)}>
                 Block
               </button>
             </div>
