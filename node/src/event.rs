@@ -66,6 +66,12 @@ pub enum Event {
         /// notification.
         request: bool,
     },
+    /// The user sent a message (from any client: the CLI, the API, a page, the library),
+    /// now durably queued: every other open view of the chat can show it at once.
+    MessageSent {
+        /// The message as queued (pending).
+        message: Box<MessageView>,
+    },
     /// The recipient acknowledged one of our messages as stored.
     MessageDelivered {
         /// The message.

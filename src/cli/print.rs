@@ -576,6 +576,15 @@ pub fn event(e: &Event, handles: &HashMap<PeerId, String>) -> String {
             one_line(&message.text, 80),
             short_id(&message.id.to_hex())
         ),
+        Event::MessageSent { message } => format!(
+            "sent     to {}: {} [{}]",
+            match &message.group {
+                Some(group) => format!("group {}", short_id(&group.to_hex())),
+                None => who(&message.peer),
+            },
+            one_line(&message.text, 80),
+            short_id(&message.id.to_hex())
+        ),
         Event::MessageDelivered { id, peer } => {
             format!("delivered {} to {}", short_id(&id.to_hex()), who(peer))
         }

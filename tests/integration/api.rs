@@ -183,11 +183,16 @@ async fn direct_messages_through_the_api() {
     .await;
 
     let wait = Some(10_000);
+    let mut alice_events = a.events().await.expect("events");
     let sent = a.send_message("@bob", "hi 👋", wait).await.expect("send");
     assert_eq!(
         (sent.from, sent.to, sent.state.as_str()),
         (alice, bob, "delivered")
     );
+    // Every client of alice's hears of what she sent, from wherever she sent it.
+    let heard = next_sent(&mut alice_events).await;
+    assert_eq!((heard.id, heard.text.as_str()), (sent.id, "hi 👋"));
+    drop(alice_events);
     let by_id = a.message(&sent.id.to_hex()).await.expect("by id");
     assert_eq!(by_id, sent);
 
@@ -289,6 +294,22 @@ async fn direct_messages_through_the_api() {
     let _ = (stop_a.send(()), stop_b.send(()));
     node_a.shutdown().await.expect("shutdown");
     node_b.shutdown().await.expect("shutdown");
+}
+
+/// The next `message_sent` event of `events` (others are skipped).
+async fn next_sent(
+    events: &mut (impl futures::Stream<Item = Result<Event, ClientError>> + Unpin),
+) -> paperplane::MessageView {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), events.next())
+            .await
+            .expect("an event in time")
+            .expect("an event")
+            .expect("readable");
+        if let Event::MessageSent { message } = event {
+            return *message;
+        }
+    }
 }
 
 /// The address and token of the daemon in `dir`.
@@ -705,12 +726,15 @@ async fn groups_through_the_api() {
     let id = group.id.to_hex();
     assert_eq!(a.group("book club").await.expect("by name").id, group.id);
     assert_eq!(a.group(&id[..8]).await.expect("by prefix").id, group.id);
+    let mut alice_events = a.events().await.expect("events");
     let sent = a
         .send_group_message(&id, "first chapter?", None, Some(10_000))
         .await
         .expect("send");
     assert_eq!(sent.group, Some(group.id));
     assert_eq!(sent.state, "delivered");
+    assert_eq!(next_sent(&mut alice_events).await.id, sent.id);
+    drop(alice_events);
     eventually("bob gets the group and the text", || async {
         b.group_chat(&id, None, false)
             .await

@@ -117,6 +117,7 @@ impl Actor {
         }
         let mut rows = Vec::new();
         let mut views = Vec::new();
+        let mut sent = Vec::new();
         for send in sends {
             let sent_at = self.next_stamp(last_sent_at, now);
             let item = match self.outgoing_item(peer, &send.body, sent_at, now) {
@@ -133,23 +134,29 @@ impl Actor {
             };
             let envelope = conv.encrypt_in_place(&mut rng, &message.to_plaintext())?;
             last_sent_at = sent_at;
-            views.push(Ok(self.view_of_outgoing(&item, now)));
+            let view = self.view_of_outgoing(&item, now);
+            if matches!(item, ChatItem::Shown(_)) {
+                sent.push(Event::MessageSent {
+                    message: Box::new(view.clone()),
+                });
+            }
+            views.push(Ok(view));
             rows.push((item, envelope.to_bytes()));
         }
         if rows.is_empty() {
             return Ok((views, None));
         }
         let (last_row, outcomes) = self.store.queue_outgoing(&self.me, &peer, &conv, &rows)?;
-        let changes: Vec<Event> = outcomes
+        let changes = outcomes
             .into_iter()
             .flatten()
             .filter_map(|outcome| match outcome {
                 ControlOutcome::Applied(applied) => change_event(peer, &applied),
                 _ => None,
-            })
-            .collect();
-        if !changes.is_empty() {
-            self.after_flush(AfterFlush::Emit(changes));
+            });
+        sent.extend(changes);
+        if !sent.is_empty() {
+            self.after_flush(AfterFlush::Emit(sent));
         }
         Ok((views, last_row))
     }

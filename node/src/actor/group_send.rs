@@ -249,6 +249,7 @@ impl Actor {
             state: DeliveryState::Pending,
         };
         let index = group_index_key(&group, &self.me, &message.id);
+        let is_change = target.is_some();
         match target {
             None => {
                 let key = group_message_key(&group, sent_at, &self.me, &message.id);
@@ -300,11 +301,16 @@ impl Actor {
             });
         }
         self.store.commit_group_batch(&batch)?;
+        let mut view = MessageView::new(&stored, &self.me);
+        view.group = Some(group);
+        if !is_change {
+            events.push(Event::MessageSent {
+                message: Box::new(view.clone()),
+            });
+        }
         if !events.is_empty() {
             self.after_flush(AfterFlush::Emit(events));
         }
-        let mut view = MessageView::new(&stored, &self.me);
-        view.group = Some(group);
         Ok(view)
     }
 

@@ -92,7 +92,7 @@ pub(crate) async fn bootstrap(State(s): State<AppState>) -> ApiResult<Bootstrapp
 /// Live events as Server-Sent Events: one JSON event per `data:` line, tagged by `type`.
 #[utoipa::path(get, path = "/v1/events", tag = "events", operation_id = "events",
     responses((status = 200, description = "An endless stream of events (`text/event-stream`); \
-        each `data:` line is one JSON event with a `type` field: `message`, \
+        each `data:` line is one JSON event with a `type` field: `message`, `message_sent`, \
         `message_delivered`, `message_stored`, `message_failed`, `chat_read`, `request_accepted`, \
         `request_declined`, `blocked`, `key_changed`, `profile`, `post`, `like`, `comment`, \
         `comment_deleted`, `follow`, `reaction`, `message_unsent`, `message_edited`, \

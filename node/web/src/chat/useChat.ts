@@ -154,14 +154,23 @@ export function useChat(target: ChatTarget): ChatState {
   useEffect(() => {
     const mine = (peer: unknown) => !target.group && peer === state.current.peerId;
     const known = (id: unknown) => state.current.messages.some((m) => m.id === id);
+    const inThisChat = (m: MessageView) =>
+      target.group ? m.group === target.group : !m.group && mine(m.peer);
     const setState = (id: unknown, patch: Partial<MessageView>) =>
       setMessages((old) => old.map((m) => (m.id === id ? { ...m, ...patch } : m)));
     const handle = (e: LiveEvent) => {
       switch (e.type) {
+        case "message_sent": {
+          // Sent from another client (the CLI, another tab): shown unless already here, so
+          // that a later state (delivered, seen) is never set back to pending.
+          const m = e.message as MessageView;
+          if (!inThisChat(m)) return;
+          setMessages((old) => (old.some((x) => x.id === m.id) ? old : merge(old, [withEarly(m)])));
+          return;
+        }
         case "message": {
           const m = e.message as MessageView;
-          const here = target.group ? m.group === target.group : !m.group && mine(m.peer);
-          if (!here) return;
+          if (!inThisChat(m)) return;
           setMessages((old) => merge(old, [m]));
           setTypingUntil((t) => ({ ...t, [m.from]: 0 }));
           if (!m.outgoing) markRead();

@@ -8,6 +8,7 @@ import { onConnection, subscribe } from "../events";
 
 const RELOAD_ON = new Set([
   "message",
+  "message_sent",
   "chat_read",
   "request_accepted",
   "request_declined",

@@ -48,7 +48,9 @@ export function Profile({ peer }: { peer?: string }) {
         </p>
       )}
       {!profile && !error && <p class="muted">Loading…</p>}
-      {profile && <ProfileBody profile={profile} own={profile.peer_id === me?.peer_id} />}
+      {profile && (
+        <ProfileBody key={profile.peer_id} profile={profile} own={profile.peer_id === me?.peer_id} />
+      )}
     </main>
   );
 }
