@@ -230,6 +230,51 @@ describe("web app", { timeout: 180_000 }, () => {
     });
   });
 
+  it("3a. typing, a quoted reply, an edit and an unsend on Alice's page show live on Bob's", async () => {
+    const aliceChat = await openChat(alicePage, alice, bob);
+    const bobChat = await openChat(bobPage, bob, alice);
+    const question = unique("Which trail?");
+    const questionId = await sendFromPage(bobChat, question);
+    await bubble(alicePage, questionId).waitFor();
+
+    // Typing: Bob sees it while Alice writes.
+    const composer = aliceChat.getByRole("textbox", { name: "Message" });
+    await composer.pressSequentially("The north");
+    await bobChat.locator(".typing", { hasText: "typing" }).waitFor();
+
+    // A reply quoting Bob's question.
+    const row = (page, id) => page.locator(".row", { has: bubble(page, id) });
+    await row(alicePage, questionId).hover();
+    await row(alicePage, questionId).getByRole("button", { name: "Reply" }).click();
+    await composer.fill(unique("The north one"));
+    await composer.press("Enter");
+    const reply = aliceChat.locator(".row", { has: alicePage.locator(".quote", { hasText: question }) });
+    await reply.waitFor();
+    const replyId = await reply.locator(".bubble[data-message-id]").getAttribute("data-message-id");
+    await row(bobPage, replyId).locator(".quote", { hasText: question }).waitFor();
+
+    // An edit of the reply.
+    await row(alicePage, replyId).hover();
+    await row(alicePage, replyId).getByRole("button", { name: "More" }).click();
+    await alicePage.getByRole("group", { name: "Message actions" }).getByRole("button", { name: "Edit" }).click();
+    const edited = unique("The north one, at 9");
+    await composer.fill(edited);
+    await composer.press("Enter");
+    await bubble(bobPage, replyId).filter({ hasText: edited }).waitFor();
+    await row(bobPage, replyId).getByText("Edited").waitFor();
+
+    // An unsend of another message.
+    const oops = unique("Wrong chat, sorry");
+    const oopsId = await sendFromPage(aliceChat, oops);
+    await bubble(bobPage, oopsId).filter({ hasText: oops }).waitFor();
+    await row(alicePage, oopsId).hover();
+    await row(alicePage, oopsId).getByRole("button", { name: "More" }).click();
+    await alicePage.getByRole("group", { name: "Message actions" }).getByRole("button", { name: "Unsend" }).click();
+    await bubble(bobPage, oopsId).filter({ hasText: "Message unsent" }).waitFor();
+    const theirs = (await cli(bob, "chat", alice.peerId, "--json")).find((m) => m.id === oopsId);
+    assert.equal(theirs.kind, "unsent", "Bob's daemon has it unsent");
+  });
+
   it("3. Bob double-clicks a bubble to like it; the heart shows live on Alice's page", async () => {
     const aliceChat = await openChat(alicePage, alice, bob);
     await openChat(bobPage, bob, alice);
