@@ -203,6 +203,56 @@ describe("web app", { timeout: 180_000 }, () => {
     assert.match(await bubble(alicePage, sent.id).innerText(), /Sent from the terminal/);
   });
 
+  it("2c. a message arriving while the tab is in the background shows a browser notification", async () => {
+    // The browser's Notification API is replaced by a recorder, and the tab's visibility is
+    // switched by the test: what is checked is the app's part (when it notifies, and with what).
+    const ctx = await newContext();
+    try {
+      await ctx.addInitScript(() => {
+        window.__notes = [];
+        window.__hidden = false;
+        class Recorder {
+          static permission = "granted";
+          static requestPermission = async () => "granted";
+          constructor(title, options) {
+            window.__notes.push({ title, body: options?.body ?? "" });
+          }
+          close() {}
+        }
+        window.Notification = Recorder;
+        Object.defineProperty(document, "visibilityState", {
+          configurable: true,
+          get: () => (window.__hidden ? "hidden" : "visible"),
+        });
+      });
+      const page = await ctx.newPage();
+      await signIn(page, alice);
+      await openRoute(page, alice, "inbox");
+      await live(page);
+      const seen = unique("While you look");
+      await cli(bob, "send", alice.peerId, "--no-wait", "--", seen);
+      // The inbox shows it live: the event reached the page.
+      await page.getByRole("list", { name: "Chats" }).getByText(seen).waitFor();
+      assert.deepEqual(await page.evaluate(() => window.__notes), [], "no notification while the tab is visible");
+
+      await page.evaluate(() => (window.__hidden = true));
+      const away = unique("While you are away");
+      await cli(bob, "send", alice.peerId, "--no-wait", "--", away);
+      const notes = await waitUntil(
+        async () => {
+          const notes = await page.evaluate(() => window.__notes);
+          return notes.length > 0 && notes;
+        },
+        { what: "a notification" },
+      );
+      assert.equal(notes.length, 1, JSON.stringify(notes));
+      assert.equal(notes[0].title, "Bob");
+      assert.equal(notes[0].body, away);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it("2b. the chat works from the keyboard alone: Tab to the chat, type, Enter sends", async () => {
     await cli(alice, "send", bob.peerId, "--no-wait", "--", unique("So that the chat exists"));
     await openRoute(alicePage, alice, "inbox");
