@@ -257,7 +257,9 @@ async fn round_trips(sender: &Node, peer: PeerId, n: usize) {
 /// by the node's `MessageDelivered` / `MessageFailed` events, as an app would wait); returns
 /// (sent, delivered, elapsed) once every message is settled (or 60 s after the end).
 ///
-/// `window` stays below the event stream's buffer (1,024), so no event can be skipped.
+/// Each message makes two events (`MessageSent`, then `MessageDelivered`), and twice
+/// `window` stays below the event stream's buffer ([`paperplane::EVENT_BUFFER`]), so no event
+/// can be skipped.
 async fn blast(
     senders: &[Node],
     peer: PeerId,
@@ -266,7 +268,10 @@ async fn blast(
     callers: usize,
 ) -> (u64, u64, Duration) {
     use tokio::sync::Semaphore;
-    assert!(window < 1000, "the window must fit the event buffer");
+    assert!(
+        2 * window < paperplane::EVENT_BUFFER,
+        "the window must fit the event buffer"
+    );
     let sent = Arc::new(AtomicU64::new(0));
     let delivered = Arc::new(AtomicU64::new(0));
     let start = Instant::now();

@@ -85,7 +85,7 @@ pub use event::Event;
 pub use groups::{GroupError, GroupMemberView, GroupView};
 pub use home::Home;
 pub use messaging::Wait;
-pub use node::{init, EventStream, Node};
+pub use node::{init, EventStream, Node, EVENT_BUFFER};
 pub use paperplane_protocol as protocol;
 pub use paperplane_protocol::MessageId;
 pub use paperplane_protocol::{BlobHash, GroupId, PeerId, RecordId};

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use paperplane_protocol::{MessageBody, MessageId, PeerId};
 
-use crate::store::messages::StoredMessage;
+use crate::store::messages::{DeliveryState, StoredMessage};
 
 use crate::{
     actor::Command,
     delivery::Folder,
     error::{Error, IdKind, Result, SendError},
     event::Event,
-    node::Node,
+    node::{Node, Received},
     views::{ChatView, MessageState, MessageView},
 };
 
@@ -85,11 +85,18 @@ impl Node {
         };
         let id = view.id;
         let settled = async {
-            while let Some(e) = events.next().await {
-                match e {
-                    Event::MessageDelivered { id: d, .. } if d == id => return None,
-                    Event::MessageFailed { id: f, reason, .. } if f == id => return Some(reason),
-                    _ => {}
+            while let Some(received) = events.receive().await {
+                match received {
+                    Received::Event(e) => match *e {
+                        Event::MessageDelivered { id: d, .. } if d == id => return None,
+                        Event::MessageFailed { id: f, reason, .. } if f == id => {
+                            return Some(reason)
+                        }
+                        _ => {}
+                    },
+                    // The event that settles it may be among those missed: the store knows.
+                    Received::Missed(_) if self.settled_in_store(&id) => return None,
+                    Received::Missed(_) => {}
                 }
             }
             None
@@ -109,6 +116,17 @@ impl Node {
             }
         }
         Ok(view)
+    }
+
+    /// Whether our message `id` is delivered or failed, as the store has it.
+    fn settled_in_store(&self, id: &MessageId) -> bool {
+        matches!(
+            self.store().message(id),
+            Ok(Some(StoredMessage {
+                state: DeliveryState::Delivered | DeliveryState::Failed(_),
+                ..
+            }))
+        )
     }
 
     /// How `m` is shown now: with its reactions, edit or unsend, the other person's read

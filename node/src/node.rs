@@ -41,26 +41,46 @@ pub struct EventStream {
     done: tokio::sync::watch::Receiver<bool>,
 }
 
+/// How many events the broadcast channel keeps for a consumer that has not read them yet.
+/// A message sent and acknowledged makes two (`MessageSent`, `MessageDelivered`), so an app
+/// with up to about 2,000 messages in flight keeps up; one that falls further behind skips
+/// events (the store is the truth). Each held event is a few hundred bytes.
+pub const EVENT_BUFFER: usize = 4096;
+
+/// What [`EventStream::receive`] got.
+pub(crate) enum Received {
+    /// The next event (boxed: an event is far larger than a count).
+    Event(Box<Event>),
+    /// The consumer fell behind and this many events were dropped for it.
+    Missed(u64),
+}
+
 impl EventStream {
     /// The next event, or `None` once the node has stopped (after the events it emitted
     /// before stopping).
     pub async fn next(&mut self) -> Option<Event> {
         loop {
-            let received = tokio::select! {
-                biased;
-                r = self.rx.recv() => r,
-                _ = self.done.wait_for(|d| *d) => match self.rx.try_recv() {
-                    Ok(e) => return Some(e),
-                    Err(_) => return None,
-                },
-            };
-            match received {
-                Ok(e) => return Some(e),
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(skipped = n, "event consumer fell behind");
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+            match self.receive().await? {
+                Received::Event(e) => return Some(*e),
+                Received::Missed(n) => tracing::warn!(skipped = n, "event consumer fell behind"),
             }
+        }
+    }
+
+    /// The next event, or word that some were missed (so that the caller can look at the
+    /// store instead), or `None` once the node has stopped.
+    pub(crate) async fn receive(&mut self) -> Option<Received> {
+        let received = tokio::select! {
+            biased;
+            r = self.rx.recv() => r,
+            _ = self.done.wait_for(|d| *d) => {
+                return self.rx.try_recv().ok().map(|e| Received::Event(Box::new(e)))
+            }
+        };
+        match received {
+            Ok(e) => Some(Received::Event(Box::new(e))),
+            Err(broadcast::error::RecvError::Lagged(n)) => Some(Received::Missed(n)),
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     }
 }
@@ -104,7 +124,7 @@ impl Node {
         if store.profile(&me)?.is_none() {
             return Err(Error::NoOwnProfile(me));
         }
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (commands, rx) = mpsc::channel(256);
         let (done_tx, done) = tokio::sync::watch::channel(false);
         actor::spawn(actor::Parts {
