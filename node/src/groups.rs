@@ -532,24 +532,16 @@ impl Node {
 
     /// The newest `limit` messages of a group chat, oldest first, as the user sees them now.
     pub fn group_chat(&self, group: &GroupId, limit: usize) -> Result<Vec<MessageView>> {
-        let record = self
-            .store()
-            .group(group)?
-            .ok_or_else(|| GroupError::NoSuchGroup(group.to_hex()))?;
-        let seen = self.store().group_seen(group)?;
-        self.store()
-            .group_messages(group, limit)?
-            .into_iter()
-            .map(|(_, m, marks)| self.group_view(&record, &seen, &m, &marks))
-            .collect()
+        self.group_chat_before(group, None, limit)
     }
 
-    /// Up to `limit` messages of a group older than message `before`, oldest first: the next
-    /// page back from [`Node::group_chat`]. Empty if `before` is not in the group.
+    /// Up to `limit` messages of a group older than message `before` (or the newest), oldest
+    /// first: with `before`, the next page back from [`Node::group_chat`]. Empty if `before`
+    /// is not in the group.
     pub fn group_chat_before(
         &self,
         group: &GroupId,
-        before: &MessageId,
+        before: Option<&MessageId>,
         limit: usize,
     ) -> Result<Vec<MessageView>> {
         let record = self

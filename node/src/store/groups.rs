@@ -610,36 +610,26 @@ impl Store {
         group: &GroupId,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, StoredMessage, MessageMarks)>> {
-        let mut out = Vec::new();
-        for item in self.groups.messages.scan_prefix(group.0).rev().take(limit) {
-            let (k, v) = item?;
-            let m: StoredMessage = dec("group_messages", &v)?;
-            let marks = get(&self.groups.marks, "group_marks", &k)?.unwrap_or_default();
-            out.push((k.to_vec(), m, marks));
-        }
-        out.reverse();
-        Ok(out)
+        self.group_messages_before(group, None, limit)
     }
 
-    /// Up to `limit` messages of `group` older than message `before` (oldest first), each with
-    /// its key and marks; none if `before` is not in the group.
+    /// Up to `limit` messages of `group` older than message `before` (or the newest),
+    /// oldest first, each with its key and marks; none if `before` is not in the group.
     pub fn group_messages_before(
         &self,
         group: &GroupId,
-        before: &MessageId,
+        before: Option<&MessageId>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, StoredMessage, MessageMarks)>> {
-        let Some(end) = self.groups.by_id.get(by_id_key(group, before))? else {
-            return Ok(Vec::new());
+        let rows = match before {
+            None => self.groups.messages.scan_prefix(group.0),
+            Some(id) => match self.groups.by_id.get(by_id_key(group, id))? {
+                Some(end) => self.groups.messages.range(group.0.to_vec()..end.to_vec()),
+                None => return Ok(Vec::new()),
+            },
         };
         let mut out = Vec::new();
-        for item in self
-            .groups
-            .messages
-            .range(group.0.to_vec()..end.to_vec())
-            .rev()
-            .take(limit)
-        {
+        for item in rows.rev().take(limit) {
             let (k, v) = item?;
             let m: StoredMessage = dec("group_messages", &v)?;
             let marks = get(&self.groups.marks, "group_marks", &k)?.unwrap_or_default();

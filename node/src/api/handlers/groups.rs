@@ -281,10 +281,11 @@ pub(crate) async fn group_messages(
         .map(params::message_id)
         .transpose()?;
     let id = s.node.resolve_group(&group)?;
-    match before {
-        None => Ok(Json(s.node.group_chat(&id, limit)?)),
-        Some(before) => Ok(Json(s.node.group_chat_before(&id, &before, limit)?)),
-    }
+    Ok(Json(s.node.group_chat_before(
+        &id,
+        before.as_ref(),
+        limit,
+    )?))
 }
 
 /// One message of a group by id (or a unique prefix), as shown now: its text, reactions,
